@@ -1,0 +1,70 @@
+// The engine's whole working memory: one static arena laid out here, once, from the model's
+// dimensions. Nothing is allocated at run time and memory never grows (asconfig: 4 pages fixed).
+//
+// Every tensor is followed by TENSOR_SLACK readable bytes: the conv kernels read the padding
+// channel of an odd channel count (its weight is zero) one byte past a pixel.
+//
+//   region            bytes    contents
+//   INPUT             12288    64x64x3 u8, BGR, raw 0..255 — written by the host
+//   WEIGHTS[0..1]     2x64Ki   .ssrq blobs written by the host, verified by loadWeights
+//   X1 / S1           30752 / 15376   31x31x32 u8 (relu, zp 0) / 31x31x16 u8 (tanh, zp 128)
+//   X2 / S2           6272 / 3136     14x14
+//   X3 / S3           1152 / 576      6x6
+//   X4 / S4           512 / 256       4x4
+//   ACC               15872    int32 accumulators: up to 8 conv rows (2 rows x 62 x 32 is the max)
+//   FEATURES          2720     f32 pooled 1x1 head features, per stage: s then x
+//   TANH_LUT          1040     u8 tanh table (1025 used)
+//   CRC_TABLE         1024     u32 CRC-32 table
+//   HEAD_SCRATCH      768      f32 vectors of the float head (head.ts)
+
+import { TANH_LUT_SIZE } from './kernels/tanh-lut';
+
+// @ts-ignore: decorator
+@inline const TENSOR_SLACK: usize = 16;
+
+/** Rounds up to a 16-byte boundary (v128 alignment). */
+// @ts-ignore: decorator
+@inline function align16(n: usize): usize {
+  return (n + 15) & ~(<usize>15);
+}
+
+export const INPUT_BYTES: i32 = 64 * 64 * 3;
+export const WEIGHTS_CAPACITY: i32 = 64 * 1024;
+export const WEIGHT_SLOTS: i32 = 2;
+
+export const X1_BYTES: i32 = 31 * 31 * 32;
+export const S1_BYTES: i32 = 31 * 31 * 16;
+export const X2_BYTES: i32 = 14 * 14 * 32;
+export const S2_BYTES: i32 = 14 * 14 * 16;
+export const X3_BYTES: i32 = 6 * 6 * 32;
+export const S3_BYTES: i32 = 6 * 6 * 16;
+export const X4_BYTES: i32 = 4 * 4 * 32;
+export const S4_BYTES: i32 = 4 * 4 * 16;
+export const ACC_BYTES: i32 = 2 * 62 * 32 * 4;
+/** Per stage, s features then x features: 160 + 160, 90 + 90, 90 + 90 floats. */
+export const FEATURES_FLOATS: i32 = 2 * (160 + 90 + 90);
+export const CRC_TABLE_BYTES: i32 = 256 * 4;
+
+export const ARENA_BASE: usize = align16(__heap_base);
+export const INPUT: usize = ARENA_BASE;
+export const WEIGHTS: usize = align16(INPUT + <usize>INPUT_BYTES + TENSOR_SLACK);
+export const X1: usize = WEIGHTS + <usize>(WEIGHT_SLOTS * WEIGHTS_CAPACITY);
+export const S1: usize = align16(X1 + <usize>X1_BYTES + TENSOR_SLACK);
+export const X2: usize = align16(S1 + <usize>S1_BYTES + TENSOR_SLACK);
+export const S2: usize = align16(X2 + <usize>X2_BYTES + TENSOR_SLACK);
+export const X3: usize = align16(S2 + <usize>S2_BYTES + TENSOR_SLACK);
+export const S3: usize = align16(X3 + <usize>X3_BYTES + TENSOR_SLACK);
+export const X4: usize = align16(S3 + <usize>S3_BYTES + TENSOR_SLACK);
+export const S4: usize = align16(X4 + <usize>X4_BYTES + TENSOR_SLACK);
+export const ACC: usize = align16(S4 + <usize>S4_BYTES + TENSOR_SLACK);
+export const FEATURES: usize = align16(ACC + <usize>ACC_BYTES);
+export const TANH_LUT: usize = align16(FEATURES + <usize>(FEATURES_FLOATS * 4));
+export const CRC_TABLE: usize = align16(TANH_LUT + <usize>TANH_LUT_SIZE);
+export const HEAD_SCRATCH: usize = align16(CRC_TABLE + <usize>CRC_TABLE_BYTES);
+export const HEAD_SCRATCH_BYTES: i32 = 768;
+export const ARENA_END: usize = HEAD_SCRATCH + <usize>HEAD_SCRATCH_BYTES;
+
+/** Start of weights slot `slot` (0 or 1). */
+export function weightsSlot(slot: i32): usize {
+  return WEIGHTS + <usize>(slot * WEIGHTS_CAPACITY);
+}

@@ -1,0 +1,208 @@
+// qu8_conv_acc: one output row of a KxK valid convolution (K = 1 or 3, stride 1, no padding),
+// u8 NHWC activations x int8 "c4 pair" weights -> int32 accumulators with the bias added.
+// No activation and no requantization here: the pool.ts epilogues consume the accumulator rows.
+//
+// Contract (the scalar kernel below is the spec; the simd128 kernel matches it bit for bit):
+//   acc[x*Cp + o] = bias[o] + sum over ky<K, kx<K, c<Cin of in(ky, x+kx, c) * w(o, ky, kx, c)
+//   for x in [0, outWidth), o in [0, Cp)        (Cp = outChannelsPadded)
+//
+// Layouts
+// - input: u8 NHWC; `input` points at the first of the K input rows used by this output row;
+//   in(ky, x, c) is at input + (ky*inWidth + x)*Cin + c.
+// - weights ("c4 pair", produced offline by the converter):
+//     cinPairs = (Cin + 1) >> 1
+//     bytes ordered [ky][kx][pair p][block b = o/4][lane o%4][c = 2p, 2p+1]   (int8)
+//   so w(o, ky, kx, c) is at weights + ((ky*K + kx)*cinPairs + (c >> 1))*Cp*2 + o*2 + (c & 1)
+//   (block and lane collapse to o*2). Each 8-byte group (o0c0,o0c1,o1c0,o1c1,o2c0,o2c1,o3c0,o3c1)
+//   is the i16x8 operand of i32x4.dot_i16x8_s after v128.load8x8_s. When Cin is odd the weight of
+//   the padding channel c = Cin is 0. Total bytes = K*K*cinPairs*Cp*2.
+// - bias: i32[Cp]. The converter folds -zp_in * sum(w) into it; kernels never see zero points.
+// - acc: i32, row-major [x][o] with Cp per pixel. Written, never read (plain stores).
+//
+// Preconditions (not checked; validated once at the TS boundary / by the converter):
+//   K in {1, 3}; Cin >= 1 with K*K*Cin*255*128 + |bias| < 2^31 (SSR-Net: K*K*Cin <= 288);
+//   Cp % 4 == 0, Cp >= 4; outWidth >= 1; inWidth >= outWidth + K - 1.
+//   No pointer needs any alignment (the arena gives 16 anyway; unaligned v128 accesses are legal
+//   and full speed on current engines).
+//
+// Accumulator bound: taps (K*K*Cin <= 288) * 255 * 128 = 9.4e6, plus |bias| (same order)
+// << 2^31. Each dot_i16x8_s lane sums 2 products: 2 * 255 * 128 = 65280, fits i32 trivially.
+//
+// Readable slack (simd128 only): when Cin is odd the kernel loads channels (Cin-1, Cin) of each
+// pixel as one 16-bit pair, i.e. it reads 1 byte past the last channel of a pixel (the next
+// pixel's c0, or 1 byte past the end of the input tensor for the last pixel of the last row).
+// The product is multiplied by the zero padding weight, so the value does not matter, but the
+// byte must be inside linear memory: callers keep >= 1 readable byte after every input tensor
+// (the arena pads each tensor by 16 bytes).
+
+/**
+ * Scalar spec. Plain loops over the packed layout, one accumulator at a time; never tuned.
+ * Reads exactly the Cin real channels of each pixel.
+ */
+export function qu8_conv_acc__scalar(
+  input: usize, inWidth: i32, inChannels: i32, kernelSize: i32,
+  weights: usize, bias: usize, outWidth: i32, outChannelsPadded: i32, acc: usize,
+): void {
+  const cinPairs = (inChannels + 1) >> 1;
+  const pairBytes = outChannelsPadded * 2; // weight bytes per (tap, pair)
+  for (let x = 0; x < outWidth; x++) {
+    for (let o = 0; o < outChannelsPadded; o++) {
+      let sum = load<i32>(bias + (<usize>o << 2));
+      for (let ky = 0; ky < kernelSize; ky++) {
+        for (let kx = 0; kx < kernelSize; kx++) {
+          const pixel = input + <usize>((ky * inWidth + x + kx) * inChannels);
+          const tapWeights = weights + <usize>((ky * kernelSize + kx) * cinPairs * pairBytes);
+          for (let c = 0; c < inChannels; c++) {
+            const w = <i32>load<i8>(tapWeights + <usize>((c >> 1) * pairBytes + o * 2 + (c & 1)));
+            sum += <i32>load<u8>(pixel + <usize>c) * w;
+          }
+        }
+      }
+      store<i32>(acc + (<usize>(x * outChannelsPadded + o) << 2), sum);
+    }
+  }
+}
+
+/**
+ * simd128 variant, same signature and result as qu8_conv_acc__scalar.
+ *
+ * Tile: 2 output pixels x 16 output channels (4 blocks of 4) = 8 i32x4 accumulators in locals.
+ * Per (tap, pair) step: 2 input splats, 4 weight loads shared by both pixels, 8 dot_i16x8_s.
+ *   a  = i16x8.extend_low_i8x16_u(v128.load16_splat(pixel + 2p))   -> [c0, c1, c0, c1, ...] (u8 -> i16)
+ *   wb = v128.load8x8_s(weights + tap/pair offset + b*8)          -> [o0c0, o0c1, ..., o3c0, o3c1]
+ *   acc_b += i32x4.dot_i16x8_s(a, wb)                              -> [o0, o1, o2, o3] partial sums
+ * Live v128 values: 8 acc + 2 input + <= 4 weight = 14 <= the 15 allocatable xmm V8 has on x64
+ * (TurboFan keeps all of them in xmm0-14 and unrolls the pair loop; checked with --print-wasm-code).
+ *
+ * Loop order per tile: ky, then contiguous "runs" of input pairs. With an even Cin the K taps of a
+ * kernel row are adjacent pixels, so the row is one run of K*cinPairs pairs (pair q at byte 2q,
+ * weights at q*Cp*2); with an odd Cin each tap is its own run of cinPairs pairs. Measured against
+ * a plain kx/pair nest: 2-6% faster on the 3x3 layers.
+ *
+ * Tails:
+ * - channels: Cp % 16 (4, 8 or 12 channels) runs through a 2-pixel x 4-channel tile.
+ * - pixels: tiles start at even x; the second pixel of a tile is min(x + 1, outWidth - 1), so an
+ *   odd outWidth computes its last pixel twice and stores the same value twice (acc is written,
+ *   not accumulated). Cost: one extra pixel per odd-width row, in exchange for a single loop
+ *   body per channel tile; SSR-Net's widths as assembly/ssrnet.ts runs them (62, 28, 12, 4; heads
+ *   24, 12, 4) are all even, so production never pays it.
+ * Weight bytes per channel tile are read at stride Cp*2; all of a layer's weights (<= 9 KiB for
+ * SSR-Net) stay in L1 across the ~30-60 calls per layer.
+ *
+ * Measured (Zen 3, Node 20, bench/kernels.bench.ts, best runs): conv2.x (31x32 -> 28x32) at
+ * ~32 GMAC/s, ~78% of the pure dot_i16x8_s + add peak (~41 GMAC/s); conv1.x (Cin 3) at ~15 real
+ * GMAC/s, ~36% (runs of only 2 pairs, and 1 product in 4 is the zero padding channel).
+ */
+export function qu8_conv_acc__simd128(
+  input: usize, inWidth: i32, inChannels: i32, kernelSize: i32,
+  weights: usize, bias: usize, outWidth: i32, outChannelsPadded: i32, acc: usize,
+): void {
+  const cinPairs = (inChannels + 1) >> 1;
+  const pairBytes = <usize>(outChannelsPadded * 2);
+  // Input pairs of one kernel row that are contiguous in memory: with an even Cin the K taps of
+  // a row are one run of K*cinPairs pairs; with an odd Cin each tap is its own run.
+  const odd = inChannels & 1;
+  const runPairs = odd ? cinPairs : cinPairs * kernelSize;
+  const runs = odd ? kernelSize : 1;
+  const pixelBytes = <usize>inChannels;
+  const rowBytes = <usize>(inWidth * inChannels);
+  const accPixelBytes = <usize>(outChannelsPadded * 4);
+  const mainChannels = outChannelsPadded & ~15; // channels covered by 16-wide tiles
+
+  for (let x = 0; x < outWidth; x += 2) {
+    // Byte distance from pixel x to the tile's second pixel: Cin, or 0 for the odd last pixel.
+    const second = <usize>(min(x + 1, outWidth - 1) - x);
+    const inPixel = input + <usize>x * pixelBytes;
+    const out0 = acc + <usize>x * accPixelBytes;
+    const out1 = out0 + second * accPixelBytes;
+    const inSecond = second * pixelBytes;
+
+    // 16-channel tiles: 4 blocks x 2 pixels.
+    for (let o = 0; o < mainChannels; o += 16) {
+      let acc00 = v128.load(bias + (<usize>o << 2));
+      let acc01 = v128.load(bias + (<usize>o << 2), 16);
+      let acc02 = v128.load(bias + (<usize>o << 2), 32);
+      let acc03 = v128.load(bias + (<usize>o << 2), 48);
+      let acc10 = acc00;
+      let acc11 = acc01;
+      let acc12 = acc02;
+      let acc13 = acc03;
+      let w = weights + (<usize>o << 1);
+      let row = inPixel;
+      for (let ky = 0; ky < kernelSize; ky++) {
+        let pixel = row;
+        for (let run = 0; run < runs; run++) {
+          let pair = pixel;
+          for (let p = 0; p < runPairs; p++) {
+            const a0 = i16x8.extend_low_i8x16_u(v128.load16_splat(pair));
+            const a1 = i16x8.extend_low_i8x16_u(v128.load16_splat(pair + inSecond));
+            const w0 = v128.load8x8_s(w);
+            acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(a0, w0));
+            acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(a1, w0));
+            const w1 = v128.load8x8_s(w, 8);
+            acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(a0, w1));
+            acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(a1, w1));
+            const w2 = v128.load8x8_s(w, 16);
+            acc02 = i32x4.add(acc02, i32x4.dot_i16x8_s(a0, w2));
+            acc12 = i32x4.add(acc12, i32x4.dot_i16x8_s(a1, w2));
+            const w3 = v128.load8x8_s(w, 24);
+            acc03 = i32x4.add(acc03, i32x4.dot_i16x8_s(a0, w3));
+            acc13 = i32x4.add(acc13, i32x4.dot_i16x8_s(a1, w3));
+            pair += 2;
+            w += pairBytes;
+          }
+          pixel += pixelBytes;
+        }
+        row += rowBytes;
+      }
+      // out1 is stored last: for the odd last pixel out1 == out0 and both hold the same sums.
+      const o0 = out0 + (<usize>o << 2);
+      v128.store(o0, acc00);
+      v128.store(o0, acc01, 16);
+      v128.store(o0, acc02, 32);
+      v128.store(o0, acc03, 48);
+      const o1 = out1 + (<usize>o << 2);
+      v128.store(o1, acc10);
+      v128.store(o1, acc11, 16);
+      v128.store(o1, acc12, 32);
+      v128.store(o1, acc13, 48);
+    }
+
+    // Channel tail (Cp % 16 = 4, 8 or 12): 4-channel tiles, 1 block x 2 pixels.
+    for (let o = mainChannels; o < outChannelsPadded; o += 4) {
+      let acc0 = v128.load(bias + (<usize>o << 2));
+      let acc1 = acc0;
+      let w = weights + (<usize>o << 1);
+      let row = inPixel;
+      for (let ky = 0; ky < kernelSize; ky++) {
+        let pixel = row;
+        for (let run = 0; run < runs; run++) {
+          let pair = pixel;
+          for (let p = 0; p < runPairs; p++) {
+            const w0 = v128.load8x8_s(w);
+            acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(v128.load16_splat(pair)), w0));
+            acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(v128.load16_splat(pair + inSecond)), w0));
+            pair += 2;
+            w += pairBytes;
+          }
+          pixel += pixelBytes;
+        }
+        row += rowBytes;
+      }
+      v128.store(out0 + (<usize>o << 2), acc0);
+      v128.store(out1 + (<usize>o << 2), acc1);
+    }
+  }
+}
+
+/** Dispatcher: the simd128 kernel when the build has SIMD, else the scalar spec (compile-time). */
+export function qu8_conv_acc(
+  input: usize, inWidth: i32, inChannels: i32, kernelSize: i32,
+  weights: usize, bias: usize, outWidth: i32, outChannelsPadded: i32, acc: usize,
+): void {
+  if (ASC_FEATURE_SIMD) {
+    qu8_conv_acc__simd128(input, inWidth, inChannels, kernelSize, weights, bias, outWidth, outChannelsPadded, acc);
+  } else {
+    qu8_conv_acc__scalar(input, inWidth, inChannels, kernelSize, weights, bias, outWidth, outChannelsPadded, acc);
+  }
+}

@@ -1,0 +1,43 @@
+// The one requantization routine of the engine (scalar f32 form + simd128 f32x4 form).
+//
+// Every epilogue that turns an int32 accumulator into a quantized value does
+//
+//   q = requant(f32(acc) * scale[c], qmin, qmax)
+//
+// where the convert and the multiply are done by the caller (one rounding each, identical in the
+// scalar and simd128 kernels) and `requant` is the function below.
+//
+// Rounding rule (the only one in the engine):
+//   1. clamp to [qmin, qmax]      f32.max / f32.min        (qmin, qmax are integers held as f32)
+//   2. round half to even          f32.nearest              (IEEE-754 roundTiesToEven: 2.5 -> 2, 3.5 -> 4, -0.5 -> -0)
+//   3. convert to i32              i32.trunc_sat_f32_s      (exact: the value is already an integer in [qmin, qmax])
+// Clamping before rounding gives the same result as rounding first, because the bounds are
+// integers; doing it first keeps step 3 exact for any input, however large.
+//
+// Why f32 and not a fixed-point multiplier + shift (TFLM): wasm has f32x4.nearest and
+// i32x4.trunc_sat_f32x4_s, so the f32 path is 4 wasm instructions per 4 lanes (max, min, nearest,
+// trunc_sat) and bit-identical between the two forms (each lane op is exactly the IEEE op the
+// scalar form performs). It is XNNPACK's wasm fp32 choice without the magic-bias rounding trick:
+// f32.nearest / f32x4.nearest already round half to even in one instruction (roundss/roundps,
+// frintn), and they exist in the scalar ISA too, so both forms share one rounding primitive.
+//
+// Bit-exactness rules for callers:
+// - Keep every scalar value typed f32 (an unsuffixed literal in AS is f64: write <f32>255).
+// - No relaxed-simd (relaxed_madd etc. may fuse or not depending on the engine).
+// - NaN (only possible from a non-finite scale) propagates through min/max the same way in both
+//   forms and trunc_sat maps it to 0 in both, so even garbage in gives identical garbage out.
+
+/** Requantize one value: clamp to [qmin, qmax], round half to even, convert to i32. */
+// @ts-ignore: decorator
+@inline
+export function requant_f32__scalar(value: f32, qmin: f32, qmax: f32): i32 {
+  // <i32> on an f32 compiles to i32.trunc_sat_f32_s (nontrapping-f2i is on by default in asc 0.28).
+  return <i32>f32.nearest(min<f32>(max<f32>(value, qmin), qmax));
+}
+
+/** Requantize four f32 lanes: the lane-wise form of requant_f32__scalar. qmin, qmax are splats. */
+// @ts-ignore: decorator
+@inline
+export function requant_f32__simd128(value: v128, qmin: v128, qmax: v128): v128 {
+  return i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.min(f32x4.max(value, qmin), qmax)));
+}

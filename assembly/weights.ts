@@ -1,0 +1,111 @@
+// Verifies a .ssrq weights blob (weights/FORMAT.md, version 1) in place. After a successful
+// verification the graph reads records and arrays straight from the blob: no copies, no parsing
+// at run time. Every check the format lists is done here, so a host cannot make the engine read
+// outside its slot, whatever bytes it writes.
+
+import { CRC_TABLE, WEIGHTS_CAPACITY } from './arena';
+
+export const FORMAT_VERSION: i32 = 1;
+export const HEADER_BYTES: usize = 64;
+export const CONV_RECORD_BYTES: usize = 32;
+export const DENSE_RECORD_BYTES: usize = 16;
+export const CONV_COUNT: i32 = 14;
+export const DENSE_COUNT: i32 = 18;
+const DATA_START: u32 = 64 + 14 * 32 + 18 * 16;
+
+/** Result codes shared with the host (src/errors.ts maps them to messages). */
+export const OK: i32 = 0;
+export const ERR_LENGTH: i32 = 1;
+export const ERR_MAGIC: i32 = 2;
+export const ERR_VERSION: i32 = 3;
+export const ERR_CHECKSUM: i32 = 4;
+export const ERR_SHAPE: i32 = 5;
+export const ERR_BOUNDS: i32 = 6;
+export const ERR_SLOT: i32 = 7;
+export const ERR_NOT_LOADED: i32 = 8;
+
+// Expected conv records: k, cin, cout, coutPadded, epilogue, pool — SSR-Net(3,3,3) on 64x64x3.
+const CONV_SHAPES: usize = memory.data<u8>([
+  3, 3, 32, 32, 0, 2,   3, 32, 32, 32, 0, 2,   3, 32, 32, 32, 0, 2,   3, 32, 32, 32, 0, 1, // x stream
+  3, 3, 16, 16, 1, 2,   3, 16, 16, 16, 1, 2,   3, 16, 16, 16, 1, 2,   3, 16, 16, 16, 1, 1, // s stream
+  1, 16, 10, 12, 3, 1,  1, 32, 10, 12, 2, 1, // stage 1 heads (layer 4)
+  1, 16, 10, 12, 3, 4,  1, 32, 10, 12, 2, 4, // stage 2 heads (layer 2)
+  1, 16, 10, 12, 3, 8,  1, 32, 10, 12, 2, 8, // stage 3 heads (layer 1)
+]);
+
+// Expected dense records per stage: mix_s, mix_x, delta, fc, pred, local as (inputs, outputs).
+const DENSE_SHAPES: usize = memory.data<u16>([
+  160, 3, 160, 3, 160, 1, 3, 6, 6, 3, 6, 3,
+  90, 3, 90, 3, 90, 1, 3, 6, 6, 3, 6, 3,
+  90, 3, 90, 3, 90, 1, 3, 6, 6, 3, 6, 3,
+]);
+
+/** Fills the CRC-32 table (IEEE, reflected). Called once at instantiation. */
+export function initCrcTable(): void {
+  for (let n: u32 = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    store<u32>(CRC_TABLE + (<usize>n << 2), c);
+  }
+}
+
+function crc32(ptr: usize, len: usize): u32 {
+  let c: u32 = 0xffffffff;
+  for (let i: usize = 0; i < len; i++) {
+    c = load<u32>(CRC_TABLE + (<usize>((c ^ load<u8>(ptr + i)) & 0xff) << 2)) ^ (c >>> 8);
+  }
+  return c ^ 0xffffffff;
+}
+
+/** Address of conv record i in a blob. */
+// @ts-ignore: decorator
+@inline export function convRecord(blob: usize, i: i32): usize {
+  return blob + HEADER_BYTES + <usize>i * CONV_RECORD_BYTES;
+}
+
+/** Address of dense record i in a blob. */
+// @ts-ignore: decorator
+@inline export function denseRecord(blob: usize, i: i32): usize {
+  return blob + HEADER_BYTES + <usize>CONV_COUNT * CONV_RECORD_BYTES + <usize>i * DENSE_RECORD_BYTES;
+}
+
+/** True when [offset, offset + bytes) lies in the data area (before the checksum) with the alignment. */
+function inData(offset: u32, bytes: u32, length: u32, alignment: u32): bool {
+  return offset >= DATA_START && (offset & (alignment - 1)) == 0 && <u64>offset + <u64>bytes <= <u64>(length - 4);
+}
+
+/** Checks the blob of `length` bytes at `blob`; returns OK or the first failing check's code. */
+export function verifyWeights(blob: usize, length: i32): i32 {
+  if (length < <i32>DATA_START + 4 || length > WEIGHTS_CAPACITY) return ERR_LENGTH;
+  if (load<u32>(blob) != 0x51525353) return ERR_MAGIC; // "SSRQ"
+  if (<i32>load<u16>(blob, 4) != FORMAT_VERSION) return ERR_VERSION;
+  const len = <u32>length;
+  if (load<u32>(blob, 24) != len) return ERR_LENGTH;
+  if (crc32(blob, len - 4) != load<u32>(blob + len - 4)) return ERR_CHECKSUM;
+  if (load<u8>(blob, 6) > 1 || <i32>load<u8>(blob, 7) != CONV_COUNT || <i32>load<u8>(blob, 15) != DENSE_COUNT) return ERR_SHAPE;
+  if (load<u8>(blob, 12) != 3 || load<u8>(blob, 13) != 3 || load<u8>(blob, 14) != 3) return ERR_SHAPE;
+  for (let i = 0; i < CONV_COUNT; i++) {
+    const r = convRecord(blob, i);
+    for (let j = 0; j < 6; j++) {
+      if (load<u8>(r + j) != load<u8>(CONV_SHAPES + <usize>(i * 6 + j))) return ERR_SHAPE;
+    }
+    const k = <u32>load<u8>(r);
+    const cin = <u32>load<u8>(r, 1);
+    const cp = <u32>load<u8>(r, 3);
+    const weightBytes = k * k * ((cin + 1) >> 1) * cp * 2;
+    if (load<u32>(r, 12) != weightBytes) return ERR_SHAPE;
+    if (!inData(load<u32>(r, 8), weightBytes, len, 16)) return ERR_BOUNDS;
+    if (!inData(load<u32>(r, 16), cp * 4, len, 4)) return ERR_BOUNDS;
+    if (!inData(load<u32>(r, 20), cp * 4, len, 4)) return ERR_BOUNDS;
+  }
+  for (let i = 0; i < DENSE_COUNT; i++) {
+    const r = denseRecord(blob, i);
+    const nIn = <u32>load<u16>(r);
+    const nOut = <u32>load<u16>(r, 2);
+    const expected = DENSE_SHAPES + (<usize>(i * 2) << 1);
+    if (nIn != <u32>load<u16>(expected) || nOut != <u32>load<u16>(expected, 2)) return ERR_SHAPE;
+    if (!inData(load<u32>(r, 4), nIn * nOut * 4, len, 4)) return ERR_BOUNDS;
+    if (!inData(load<u32>(r, 8), nOut * 4, len, 4)) return ERR_BOUNDS;
+  }
+  return OK;
+}

@@ -1,0 +1,124 @@
+/**
+ * The WASM engine seen from TypeScript: instantiation (through @assemblyscript/loader), weights
+ * loading into the engine's two slots, and one inference on a 64x64x3 BGR crop. Engine result
+ * codes become SsrnetErrors here. The ABI is documented in assembly/index.ts and docs/embedding.md.
+ */
+import { instantiate } from '@assemblyscript/loader';
+import { SsrnetError } from './errors.js';
+
+/** The engine's exports (assembly/index.ts). */
+interface EngineExports extends Record<string, unknown> {
+  memory: WebAssembly.Memory;
+  version(): number;
+  simd(): number;
+  inputPtr(): number;
+  inputSize(): number;
+  weightsPtr(slot: number): number;
+  weightsCapacity(): number;
+  loadWeights(slot: number, length: number): number;
+  slotKind(slot: number): number;
+  run(slot: number): number;
+  result(): number;
+  tensorPtr(id: number): number;
+  arenaStart(): number;
+  arenaEnd(): number;
+}
+
+/** ABI version this host speaks (assembly/index.ts ABI_VERSION). */
+const ABI_VERSION = 1;
+
+/** Engine result codes (assembly/weights.ts) → what a user should be told. */
+const ENGINE_CODES: Record<number, string> = {
+  1: 'its length is wrong (truncated, too large, or not the length its header states)',
+  2: 'it is not an .ssrq weights file (bad magic)',
+  3: 'its format version is not supported by this engine',
+  4: 'its checksum does not match (the file is corrupted)',
+  5: 'its layer shapes are not SSR-Net(3,3,3)',
+  6: 'it points outside itself (corrupted tables)',
+  7: 'the weights slot does not exist',
+  8: 'no weights are loaded in this slot',
+};
+
+/** A wasm engine source: compiled module (Cloudflare Workers) or the .wasm bytes. */
+export type WasmSource = WebAssembly.Module | Uint8Array | ArrayBuffer;
+
+/** Weights slot of an engine: the age model runs from slot 0, the gender model from slot 1. */
+export const AGE_SLOT = 0;
+export const GENDER_SLOT = 1;
+
+/** Model kind byte of the .ssrq header. */
+export type SlotKind = 'age' | 'gender';
+
+/** One instantiated engine: fixed 256 KiB of memory, one inference at a time (synchronous). */
+export class Engine {
+  private constructor(private readonly exports: EngineExports) {}
+
+  /** Compiles (unless given a Module) and instantiates the engine; BAD_WASM when that fails. */
+  static async create(source: WasmSource): Promise<Engine> {
+    let exports: EngineExports;
+    try {
+      const bytesOrModule = source instanceof WebAssembly.Module ? source : toBytes(source);
+      exports = (await instantiate<EngineExports>(bytesOrModule, {})).exports;
+    } catch (cause) {
+      throw new SsrnetError('BAD_WASM', `the engine .wasm could not be instantiated: ${(cause as Error).message}`, { cause });
+    }
+    if (typeof exports.version !== 'function' || exports.version() !== ABI_VERSION) {
+      throw new SsrnetError('BAD_WASM', `the .wasm is not an ssrnet engine with ABI version ${ABI_VERSION}`);
+    }
+    return new Engine(exports);
+  }
+
+  /** True when this instance runs the simd128 kernels. */
+  get simd(): boolean {
+    return this.exports.simd() === 1;
+  }
+
+  /** Copies a .ssrq blob into `slot` and has the engine verify it; BAD_WEIGHTS on any failure. */
+  loadWeights(slot: number, weights: Uint8Array, expectedKind: SlotKind): void {
+    const e = this.exports;
+    if (weights.length > e.weightsCapacity()) {
+      throw new SsrnetError('BAD_WEIGHTS', `expected at most ${e.weightsCapacity()} bytes of weights, got ${weights.length}`);
+    }
+    new Uint8Array(e.memory.buffer, e.weightsPtr(slot), weights.length).set(weights);
+    const code = e.loadWeights(slot, weights.length);
+    if (code !== 0) {
+      throw new SsrnetError('BAD_WEIGHTS', `the weights file was rejected: ${ENGINE_CODES[code] ?? `engine code ${code}`}`);
+    }
+    const kind: SlotKind = e.slotKind(slot) === 0 ? 'age' : 'gender';
+    if (kind !== expectedKind) {
+      throw new SsrnetError('BAD_WEIGHTS', `expected ${expectedKind} model weights, got a ${kind} model`);
+    }
+  }
+
+  /** Runs the model in `slot` on a 64x64x3 BGR crop and returns its output. */
+  run(slot: number, crop: Uint8Array): number {
+    const e = this.exports;
+    new Uint8Array(e.memory.buffer, e.inputPtr(), e.inputSize()).set(crop);
+    let code: number;
+    try {
+      code = e.run(slot);
+    } catch (cause) {
+      throw new SsrnetError('ENGINE_FAILED', `the engine trapped: ${(cause as Error).message}`, { cause });
+    }
+    if (code !== 0) throw new SsrnetError('ENGINE_FAILED', `the engine failed: ${ENGINE_CODES[code] ?? `code ${code}`}`);
+    const value = e.result();
+    if (!Number.isFinite(value)) throw new SsrnetError('ENGINE_FAILED', `the engine returned ${value} (are the weights sane?)`);
+    return value;
+  }
+
+  /** A view of an intermediate tensor (tensorPtr ids of assembly/index.ts), for tests and debugging. */
+  tensor(id: number, length: number): Uint8Array {
+    return new Uint8Array(this.exports.memory.buffer, this.exports.tensorPtr(id), length);
+  }
+
+  /** Bytes of linear memory (fixed: it never grows) and of the arena inside it. */
+  get memoryBytes(): { memory: number; arena: number } {
+    return { memory: this.exports.memory.buffer.byteLength, arena: this.exports.arenaEnd() - this.exports.arenaStart() };
+  }
+}
+
+function toBytes(source: Uint8Array | ArrayBuffer): Uint8Array {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  throw new SsrnetError('BAD_INPUT', 'expected a WebAssembly.Module, Uint8Array or ArrayBuffer for wasm');
+}

@@ -1,0 +1,263 @@
+/**
+ * Input normalization: whatever the caller passed -> validated RGBA pixels.
+ *
+ * Encoded bytes go through sniff (magic bytes) -> header-only size parse -> pixel limit ->
+ * decode, so a hostile header claiming 100000x100000 pixels is rejected before any pixel memory
+ * is allocated. The header parsers read only the few bytes they need, check every bound, and
+ * report truncated or garbage headers as DECODE_FAILED.
+ */
+import { decodeImage } from './decode.js';
+import { SsrnetError, invalidParameter } from './errors.js';
+import type { ImageInput, PixelFormat, Rgba } from './types.js';
+import {
+  isArrayBuffer,
+  isDataView,
+  isObject,
+  isPlainObject,
+  isPositiveInteger,
+  isUint8ArrayLike,
+} from './validate.js';
+
+/** Encoded formats recognised by {@link sniffFormat}. */
+export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'bmp';
+
+/** Default of `maxPixels`: 50 megapixels (200 MB of RGBA). */
+export const DEFAULT_MAX_PIXELS = 50_000_000;
+
+/** Options of {@link normalizeInput}. */
+export interface NormalizeOptions {
+  /** Largest accepted width x height; a positive integer. Default {@link DEFAULT_MAX_PIXELS}. */
+  maxPixels?: number;
+}
+
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/**
+ * Identify an encoded image from its magic bytes.
+ *
+ * @returns the format, or `null` if the bytes start like none of JPEG (FF D8 FF),
+ *   PNG (89 'PNG' 0D 0A 1A 0A), GIF ('GIF87a' / 'GIF89a') or BMP ('BM')
+ */
+export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
+  const startsWith = (magic: readonly number[]): boolean =>
+    bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
+  if (startsWith([0xff, 0xd8, 0xff])) return 'jpeg';
+  if (startsWith(PNG_MAGIC)) return 'png';
+  if (startsWith([0x47, 0x49, 0x46, 0x38]) && (bytes[4] === 0x37 || bytes[4] === 0x39) && bytes[5] === 0x61) {
+    return 'gif';
+  }
+  if (startsWith([0x42, 0x4d])) return 'bmp';
+  return null;
+}
+
+/**
+ * Read the pixel size from the header of an encoded image, without decoding it.
+ *
+ * - PNG: the IHDR chunk, which must come first.
+ * - GIF: the logical screen descriptor.
+ * - BMP: the info header; 16-bit sizes for the OS/2 core header, signed 32-bit otherwise, where a
+ *   negative height means rows are stored top-down.
+ * - JPEG: walks the marker segments to the first SOF0..SOF15 frame header (C4 DHT, C8 JPG and
+ *   CC DAC share that range and are skipped).
+ *
+ * @param bytes the whole file or at least its header
+ * @param format what {@link sniffFormat} returned for `bytes`
+ * @throws SsrnetError `DECODE_FAILED` when the header is truncated, malformed or declares a zero
+ *   size; nothing else is thrown, and the JPEG walk always ends (every step consumes a byte)
+ */
+export function readImageSize(bytes: Uint8Array, format: ImageFormat): { width: number; height: number } {
+  const parse = { png: pngSize, gif: gifSize, bmp: bmpSize, jpeg: jpegSize }[format];
+  const size = parse(bytes);
+  if (size.width <= 0 || size.height <= 0) {
+    throw corruptHeader(format, `it declares a ${size.width}x${size.height} image`);
+  }
+  return size;
+}
+
+/**
+ * Turn any accepted input into validated RGBA pixels.
+ *
+ * Encoded bytes: sniff the format (UNSUPPORTED_FORMAT if unknown), read the size from the header,
+ * enforce `maxPixels` (IMAGE_TOO_LARGE), then decode (DECODE_FAILED on any decoder error).
+ * Raw pixels: check `width`/`height` (positive integers), `format` and the exact data length
+ * (BAD_INPUT), enforce `maxPixels`, then convert to RGBA; RGBA data is returned as a view, not a
+ * copy.
+ *
+ * @param input encoded bytes or raw pixels; anything else is BAD_INPUT
+ * @param opts `maxPixels` (default {@link DEFAULT_MAX_PIXELS})
+ * @throws SsrnetError (as a rejection) with code BAD_INPUT, UNSUPPORTED_FORMAT, DECODE_FAILED or
+ *   IMAGE_TOO_LARGE
+ * @example
+ * ```ts
+ * const rgba = await normalizeInput(await fs.readFile('face.jpg'), { maxPixels: 20_000_000 });
+ * ```
+ */
+export async function normalizeInput(input: ImageInput, opts: NormalizeOptions = {}): Promise<Rgba> {
+  const maxPixels = resolveMaxPixels(opts);
+  const value: unknown = input; // callers from plain JS can pass anything
+  const bytes = asBytes(value);
+  if (bytes !== null) return decodeBytes(bytes, maxPixels);
+  if (isObject(value) && !Array.isArray(value) && 'data' in value) return rawToRgba(value, maxPixels);
+  throw invalidParameter(
+    'input',
+    'encoded image bytes (Uint8Array, Buffer, ArrayBuffer, DataView) or raw pixels {data, width, height, format}',
+    value,
+  );
+}
+
+function resolveMaxPixels(opts: unknown): number {
+  if (!isPlainObject(opts)) throw invalidParameter('options', 'an object', opts);
+  const { maxPixels } = opts;
+  if (maxPixels === undefined) return DEFAULT_MAX_PIXELS;
+  if (!isPositiveInteger(maxPixels)) throw invalidParameter('options.maxPixels', 'a positive integer', maxPixels);
+  return maxPixels;
+}
+
+/** A Uint8Array view of byte-like input (no copy), or null if `value` is not byte-like. */
+function asBytes(value: unknown): Uint8Array | null {
+  let bytes: Uint8Array;
+  if (isUint8ArrayLike(value) || isDataView(value)) {
+    bytes = value instanceof Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  } else if (isArrayBuffer(value)) {
+    bytes = new Uint8Array(value);
+  } else {
+    return null;
+  }
+  if (bytes.length === 0) throw invalidParameter('input', 'non-empty image bytes', value);
+  return bytes;
+}
+
+async function decodeBytes(bytes: Uint8Array, maxPixels: number): Promise<Rgba> {
+  const format = sniffFormat(bytes);
+  if (format === null) {
+    const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw new SsrnetError('UNSUPPORTED_FORMAT', `expected JPEG, PNG, GIF or BMP bytes for input, got bytes starting with ${head}`);
+  }
+  const { width, height } = readImageSize(bytes, format);
+  checkPixelLimit(width, height, maxPixels);
+  return decodeImage(bytes);
+}
+
+function checkPixelLimit(width: number, height: number, maxPixels: number): void {
+  if (width * height > maxPixels) {
+    throw new SsrnetError(
+      'IMAGE_TOO_LARGE',
+      `expected at most ${maxPixels} pixels (options.maxPixels) for input, got ${width}x${height} = ${width * height}; raise maxPixels to accept it`,
+    );
+  }
+}
+
+const CHANNELS: Record<PixelFormat, number> = { rgba: 4, rgb: 3, bgr: 3, gray: 1 };
+
+function isPixelFormat(value: unknown): value is PixelFormat {
+  return typeof value === 'string' && Object.hasOwn(CHANNELS, value);
+}
+
+function rawToRgba(raw: Record<string, unknown>, maxPixels: number): Rgba {
+  const { data, width, height } = raw;
+  const format = raw.format ?? 'rgba'; // an ImageData has no format field and is RGBA
+  if (!isPixelFormat(format)) {
+    throw invalidParameter('input.format', "'rgba', 'rgb', 'bgr' or 'gray' (or no format for ImageData)", format);
+  }
+  if (!isPositiveInteger(width)) throw invalidParameter('input.width', 'a positive integer', width);
+  if (!isPositiveInteger(height)) throw invalidParameter('input.height', 'a positive integer', height);
+  if (!isUint8ArrayLike(data)) throw invalidParameter('input.data', 'a Uint8Array or Uint8ClampedArray', data);
+  const channels = CHANNELS[format];
+  const expected = width * height * channels;
+  if (data.length !== expected) {
+    throw invalidParameter(
+      'input.data.length',
+      `${expected} (width ${width} x height ${height} x ${channels} channel${channels > 1 ? 's' : ''} for '${format}')`,
+      data.length,
+    );
+  }
+  checkPixelLimit(width, height, maxPixels);
+
+  const src = data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (format === 'rgba') return { data: src, width, height };
+  const n = width * height;
+  const out = new Uint8Array(n * 4);
+  // Source offsets of r, g, b within a pixel; gray reads its one byte three times.
+  const [r, g, b] = format === 'rgb' ? [0, 1, 2] : format === 'bgr' ? [2, 1, 0] : [0, 0, 0];
+  for (let i = 0, s = 0, d = 0; i < n; i++, s += channels, d += 4) {
+    out[d] = src[s + r];
+    out[d + 1] = src[s + g];
+    out[d + 2] = src[s + b];
+    out[d + 3] = 255;
+  }
+  return { data: out, width, height };
+}
+
+// ---- header parsers: each reads only what it needs and checks bounds first ----
+
+/** DECODE_FAILED for a header that cannot be parsed. */
+function corruptHeader(format: ImageFormat, detail: string): SsrnetError {
+  return new SsrnetError('DECODE_FAILED', `expected a valid ${format.toUpperCase()} header for input, but ${detail}; the file may be corrupt or truncated`);
+}
+
+/** Bounds check before reading `bytes[..end)`. */
+function need(bytes: Uint8Array, end: number, format: ImageFormat): void {
+  if (bytes.length < end) throw corruptHeader(format, `the file ends at byte ${bytes.length}, inside the header`);
+}
+
+const u16be = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
+const u16le = (b: Uint8Array, o: number): number => b[o] | (b[o + 1] << 8);
+const u32be = (b: Uint8Array, o: number): number => b[o] * 0x1000000 + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
+const i32le = (b: Uint8Array, o: number): number => b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
+
+function pngSize(b: Uint8Array): { width: number; height: number } {
+  need(b, 24, 'png'); // signature 8 + chunk length 4 + 'IHDR' 4 + width 4 + height 4
+  if (u32be(b, 12) !== 0x49484452) throw corruptHeader('png', 'the first chunk is not IHDR');
+  const width = u32be(b, 16);
+  const height = u32be(b, 20);
+  if (width > 0x7fffffff || height > 0x7fffffff) {
+    throw corruptHeader('png', `it declares ${width}x${height}, beyond the PNG limit of 2^31-1`);
+  }
+  return { width, height };
+}
+
+function gifSize(b: Uint8Array): { width: number; height: number } {
+  need(b, 10, 'gif'); // 'GIF89a' + logical screen width, height (u16 LE)
+  return { width: u16le(b, 6), height: u16le(b, 8) };
+}
+
+function bmpSize(b: Uint8Array): { width: number; height: number } {
+  need(b, 18, 'bmp'); // 14-byte file header + info header size
+  const infoSize = i32le(b, 14) >>> 0;
+  if (infoSize === 12) {
+    // OS/2 BITMAPCOREHEADER: unsigned 16-bit sizes
+    need(b, 22, 'bmp');
+    return { width: u16le(b, 18), height: u16le(b, 20) };
+  }
+  if (infoSize < 16 || infoSize > 0x10000) throw corruptHeader('bmp', `its info header size ${infoSize} is not a known one`);
+  need(b, 26, 'bmp');
+  const width = i32le(b, 18);
+  const height = i32le(b, 22);
+  if (width <= 0) throw corruptHeader('bmp', `it declares a width of ${width}`);
+  return { width, height: Math.abs(height) }; // negative height = top-down rows
+}
+
+function jpegSize(b: Uint8Array): { width: number; height: number } {
+  let pos = 2; // after SOI (FF D8)
+  for (;;) {
+    need(b, pos + 1, 'jpeg');
+    if (b[pos] !== 0xff) throw corruptHeader('jpeg', `byte ${pos} should start a marker (FF) but is ${b[pos].toString(16)}`);
+    while (pos < b.length && b[pos] === 0xff) pos++; // any number of FF fill bytes may precede a marker
+    need(b, pos + 1, 'jpeg');
+    const marker = b[pos++];
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) continue; // TEM, RSTn: no payload
+    if (marker === 0x00 || marker === 0xd8 || marker === 0xd9 || marker === 0xda) {
+      throw corruptHeader('jpeg', `marker FF${marker.toString(16).padStart(2, '0')} comes before the frame header`);
+    }
+    need(b, pos + 2, 'jpeg');
+    const length = u16be(b, pos); // includes its own 2 bytes
+    if (length < 2) throw corruptHeader('jpeg', `segment FF${marker.toString(16)} has length ${length}`);
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      // SOFn: length 2, precision 1, height 2, width 2, then the components
+      if (length < 8) throw corruptHeader('jpeg', `its frame header has length ${length}`);
+      need(b, pos + 7, 'jpeg');
+      return { width: u16be(b, pos + 5), height: u16be(b, pos + 3) };
+    }
+    pos += length;
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * Node's default assets: the engine builds and the converted weights shipped in the package
+ * (build/*.wasm, weights/*.ssrq), located from this file so it works from src/ and dist/ alike.
+ */
+import { readFile } from 'node:fs/promises';
+import { SsrnetError } from '../errors.js';
+import type { AssetLoader } from '../estimator.js';
+
+/** The package root: two levels above src/platform/ or dist/platform/. */
+export const PACKAGE_ROOT = new URL('../../', import.meta.url);
+
+async function readPackageFile(path: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(new URL(path, PACKAGE_ROOT)));
+  } catch (cause) {
+    throw new SsrnetError('BAD_WASM', `missing package file ${path} (run \`npm run build\` in a source checkout)`, { cause });
+  }
+}
+
+/** Reads the wasm build and the weights files a Node estimator needs. */
+export const loadNodeAssets: AssetLoader = async ({ simd, model, gender }) => ({
+  wasm: await readPackageFile(`build/ssrnet-${simd ? 'simd' : 'scalar'}.wasm`),
+  age: await readPackageFile(`weights/${model}.ssrq`),
+  gender: gender ? await readPackageFile(`weights/${gender}.ssrq`) : undefined,
+});

@@ -1,0 +1,206 @@
+// The one table of kernels: name, variants, tile constraints and SSR-Net layer shapes.
+// test/kernels.test.ts drives its describe.each matrix from KERNELS (and fails if the wasm
+// exports a `__scalar` / `__simd128` function that is not listed here); bench/kernels.bench.ts
+// times every entry at its SSR-Net shapes. Mirrors assembly/kernels/registry.ts (the test build).
+//
+// Also here: building and instantiating the test build, shared by the test and the bench.
+
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const VARIANTS = ['scalar', 'simd128'] as const;
+export type Variant = (typeof VARIANTS)[number];
+
+/** One call of qu8_conv_acc: one output row. `calls` = rows per inference (SSR-Net). */
+export interface ConvShape {
+  layer: string;
+  inWidth: number;
+  inChannels: number;
+  kernelSize: number;
+  outWidth: number;
+  outChannelsPadded: number;
+  /** Real output channels (<= outChannelsPadded), for MAC counts. */
+  outChannels: number;
+  calls: number;
+}
+
+/** One call of an epilogue: one pooled output row. */
+export interface EpilogueShape {
+  layer: string;
+  poolSize: number;
+  outWidth: number;
+  channels: number;
+  channelsPadded: number;
+  /** i32 elements between accumulator rows (= conv output width * channelsPadded). */
+  accRowStride: number;
+  calls: number;
+}
+
+/** One call of the requant buffer helper (quant.ts exposed for the test). */
+export interface RequantShape {
+  layer: string;
+  n: number;
+  calls: number;
+}
+
+interface KernelBase<K extends string, S> {
+  /** Export base name: the variants are `${name}__${variant}`. */
+  name: string;
+  kind: K;
+  variants: readonly Variant[];
+  /** Tile constraints in words (what the header comment promises). */
+  tile: string;
+  /** Machine form of the constraints; every test and bench shape must satisfy it. */
+  accepts: (s: S) => boolean;
+  /** Shapes at which SSR-Net calls the kernel (bench; also tested). */
+  ssrnet: readonly S[];
+}
+
+export type ConvKernel = KernelBase<'conv', ConvShape>;
+export type EpilogueKernel = KernelBase<'epilogue', EpilogueShape>;
+export type RequantKernel = KernelBase<'requant', RequantShape>;
+export type KernelSpec = ConvKernel | EpilogueKernel | RequantKernel;
+
+const POOL_SIZES = [1, 2, 4, 8];
+
+const convAccepts = (s: ConvShape): boolean =>
+  (s.kernelSize === 1 || s.kernelSize === 3) &&
+  s.inChannels >= 1 &&
+  s.outChannelsPadded >= 4 && s.outChannelsPadded % 4 === 0 &&
+  s.outChannels <= s.outChannelsPadded &&
+  s.outWidth >= 1 && s.inWidth >= s.outWidth + s.kernelSize - 1 &&
+  s.kernelSize * s.kernelSize * s.inChannels * 255 * 128 < 2 ** 30;
+
+const epilogueAccepts = (s: EpilogueShape): boolean =>
+  POOL_SIZES.includes(s.poolSize) &&
+  s.channelsPadded >= 4 && s.channelsPadded % 4 === 0 &&
+  s.channels >= 1 && s.channels <= s.channelsPadded &&
+  s.outWidth >= 1 && s.accRowStride >= s.outWidth * s.poolSize * s.channelsPadded;
+
+// SSR-Net (64x64x3 input; x stream 32 channels ReLU + avg pool, s stream 16 channels tanh + max
+// pool; three 1x1 heads of 10 channels padded to 12 per stream). As assembly/ssrnet.ts runs it:
+// only the rows and columns the pooling keeps are computed (conv2: 28 of the 29 valid columns
+// and rows; head1: 24 of 31), so every production width is even.
+const conv = (layer: string, inWidth: number, inChannels: number, kernelSize: number, outWidth: number,
+  outChannels: number, calls: number): ConvShape => ({
+  layer, inWidth, inChannels, kernelSize, outWidth, outChannels,
+  outChannelsPadded: (outChannels + 3) & ~3, calls,
+});
+const CONV_SHAPES: readonly ConvShape[] = [
+  conv('conv1.x', 64, 3, 3, 62, 32, 62),
+  conv('conv1.s', 64, 3, 3, 62, 16, 62),
+  conv('conv2.x', 31, 32, 3, 28, 32, 28),
+  conv('conv2.s', 31, 16, 3, 28, 16, 28),
+  conv('conv3.x', 14, 32, 3, 12, 32, 12),
+  conv('conv3.s', 14, 16, 3, 12, 16, 12),
+  conv('conv4.x', 6, 32, 3, 4, 32, 4),
+  conv('conv4.s', 6, 16, 3, 4, 16, 4),
+  conv('head1.x', 31, 32, 1, 24, 10, 24),
+  conv('head1.s', 31, 16, 1, 24, 10, 24),
+  conv('head2.x', 14, 32, 1, 12, 10, 12),
+  conv('head2.s', 14, 16, 1, 12, 10, 12),
+  conv('head3.x', 4, 32, 1, 4, 10, 4),
+  conv('head3.s', 4, 16, 1, 4, 10, 4),
+];
+
+const epi = (layer: string, convWidth: number, poolSize: number, channels: number, calls: number): EpilogueShape => {
+  const channelsPadded = (channels + 3) & ~3;
+  return {
+    layer, poolSize, outWidth: Math.floor(convWidth / poolSize), channels, channelsPadded,
+    accRowStride: convWidth * channelsPadded, calls,
+  };
+};
+// x stream: conv -> ReLU -> 2x2 avg pool -> u8 (conv4: no pool).
+const X_STREAM: readonly EpilogueShape[] = [
+  epi('conv1.x', 62, 2, 32, 31), epi('conv2.x', 28, 2, 32, 14), epi('conv3.x', 12, 2, 32, 6), epi('conv4.x', 4, 1, 32, 4),
+];
+// s stream: conv -> 2x2 max pool -> tanh -> u8 (conv4: no pool).
+const S_STREAM: readonly EpilogueShape[] = [
+  epi('conv1.s', 62, 2, 16, 31), epi('conv2.s', 28, 2, 16, 14), epi('conv3.s', 12, 2, 16, 6), epi('conv4.s', 4, 1, 16, 4),
+];
+// heads: 1x1 conv (24, 12, 4 columns) -> ReLU -> pool 8 / 4 / 1 -> f32 (3x3, 3x3, 4x4 features).
+const HEADS = (stream: string): readonly EpilogueShape[] => [
+  epi(`head1.${stream}`, 24, 8, 10, 3), epi(`head2.${stream}`, 12, 4, 10, 3), epi(`head3.${stream}`, 4, 1, 10, 4),
+];
+
+export const KERNELS = [
+  {
+    name: 'qu8_conv_acc', kind: 'conv', variants: VARIANTS,
+    tile: 'K in {1,3}; Cp % 4 == 0 (simd128: 2 px x 16 ch tiles, 4-ch tail, odd width recomputes last px); ' +
+      'odd Cin reads 1 byte past each pixel (>= 1 readable byte after the input tensor)',
+    accepts: convAccepts, ssrnet: CONV_SHAPES,
+  } satisfies ConvKernel,
+  {
+    name: 'qu8_relu_avgpool_requant_u8', kind: 'epilogue', variants: VARIANTS,
+    tile: 'P in {1,2,4,8}; Cp % 4 == 0; 4 channels per step, partial last group stored lane by lane',
+    accepts: epilogueAccepts, ssrnet: X_STREAM,
+  } satisfies EpilogueKernel,
+  {
+    name: 'qu8_maxpool_tanh_lut_u8', kind: 'epilogue', variants: VARIANTS,
+    tile: 'P in {1,2,4,8}; Cp % 4 == 0; index on 4 lanes, scalar LUT gather',
+    accepts: epilogueAccepts, ssrnet: S_STREAM,
+  } satisfies EpilogueKernel,
+  {
+    name: 'qu8_relu_avgpool_f32', kind: 'epilogue', variants: VARIANTS,
+    tile: 'P in {1,2,4,8}; Cp % 4 == 0; partial last group stored with store64/32_lane',
+    accepts: epilogueAccepts, ssrnet: HEADS('x'),
+  } satisfies EpilogueKernel,
+  {
+    name: 'qu8_relu_maxpool_f32', kind: 'epilogue', variants: VARIANTS,
+    tile: 'P in {1,2,4,8}; Cp % 4 == 0; partial last group stored with store64/32_lane',
+    accepts: epilogueAccepts, ssrnet: HEADS('s'),
+  } satisfies EpilogueKernel,
+  {
+    name: 'requant_f32_buffer', kind: 'requant', variants: VARIANTS,
+    tile: 'test/bench wrapper of quant.ts; simd128: n % 4 == 0',
+    accepts: (s: RequantShape) => s.n % 4 === 0,
+    // Not a layer: the requant work of one conv1 output row of both streams (31 px x 48 ch).
+    ssrnet: [{ layer: 'conv1 row', n: 31 * 48, calls: 31 }],
+  } satisfies RequantKernel,
+] as const;
+
+export type KernelName = (typeof KERNELS)[number]['name'];
+
+/** Real MACs of one conv call (padded channels excluded). */
+export const convMacs = (s: ConvShape): number =>
+  s.outWidth * s.kernelSize * s.kernelSize * s.inChannels * s.outChannels;
+
+// ---- the test build ---------------------------------------------------------------------------
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const TEST_WASM = join(ROOT, 'build', 'ssrnet-test.wasm');
+
+/** Compile assembly/kernels/registry.ts with the asconfig `test` target (throws with asc's output). */
+export function buildTestWasm(): void {
+  const r = spawnSync('npx', ['asc', 'assembly/kernels/registry.ts', '--config', 'asconfig.json', '--target', 'test'], {
+    cwd: ROOT, encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`asc failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+}
+
+/** A kernel export: all arguments are i32 pointers/sizes or f32, no return value used. */
+export type KernelFn = (...args: number[]) => number | void;
+
+export interface KernelModule {
+  memory: WebAssembly.Memory;
+  exports: Record<string, unknown>;
+  /** `${name}__${variant}` as a callable. */
+  fn: (name: string, variant: Variant) => KernelFn;
+  /** First 16-aligned free byte after static data. */
+  scratchBase: number;
+}
+
+/** Instantiate build/ssrnet-test.wasm (no imports). */
+export async function loadTestWasm(): Promise<KernelModule> {
+  const { instance } = await WebAssembly.instantiate(readFileSync(TEST_WASM), {});
+  const exports = instance.exports as Record<string, unknown>;
+  const memory = exports.memory as WebAssembly.Memory;
+  const fn = (name: string, variant: Variant): KernelFn => {
+    const f = exports[`${name}__${variant}`];
+    if (typeof f !== 'function') throw new Error(`missing export ${name}__${variant}`);
+    return f as KernelFn;
+  };
+  return { memory, exports, fn, scratchBase: (exports.scratchBase as () => number)() };
+}

@@ -1,0 +1,546 @@
+// Input normalization: magic sniffing, header-only sizes, the pixel limit before decoding, decode
+// round trips through jimp, truncated/garbage files, and raw-pixel validation and conversion.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Jimp } from 'jimp';
+import { describe, expect, it, vi } from 'vitest';
+import { decodeImage } from '../src/decode.js';
+import { SsrnetError, type SsrnetErrorCode } from '../src/errors.js';
+import { DEFAULT_MAX_PIXELS, normalizeInput, readImageSize, sniffFormat, type ImageFormat, type NormalizeOptions } from '../src/input.js';
+import type { ImageInput, Rgba } from '../src/types.js';
+import { Rng } from './helpers/rng.js';
+
+// decodeImage is wrapped in a pass-through spy so tests can prove it was never reached.
+vi.mock('../src/decode.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../src/decode.js')>();
+  return { ...actual, decodeImage: vi.fn(actual.decodeImage) };
+});
+
+const ASTRONAUT = fileURLToPath(new URL('../examples/astronaut.png', import.meta.url));
+const SHARED_IMAGES = fileURLToPath(new URL('../../shared/images/', import.meta.url));
+const HAS_SHARED = existsSync(SHARED_IMAGES);
+if (!HAS_SHARED) console.warn(`input.test: ${SHARED_IMAGES} is absent; the ../shared image tests are skipped`);
+
+/** Sizes of the ../shared/images files (also the decoded sizes, checked below). */
+const SHARED_SIZES: Record<string, [number, number]> = {
+  'astronaut.png': [512, 512],
+  'camera.png': [512, 512],
+  'chelsea.png': [451, 300],
+  'coffee.png': [600, 400],
+  'rocket.jpg': [640, 427],
+};
+
+const MIME: Record<ImageFormat, 'image/png' | 'image/jpeg' | 'image/bmp' | 'image/gif'> = {
+  png: 'image/png',
+  jpeg: 'image/jpeg',
+  bmp: 'image/bmp',
+  gif: 'image/gif',
+};
+const FORMATS = Object.keys(MIME) as ImageFormat[];
+/** Shortest prefix sniffFormat can recognise, per format. */
+const MAGIC_LENGTH: Record<ImageFormat, number> = { png: 8, jpeg: 3, gif: 6, bmp: 2 };
+
+/** A deterministic, non-flat RGBA test picture. */
+function pattern(width: number, height: number): Uint8Array {
+  const data = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      data[i] = (x * 7 + y * 3) & 255;
+      data[i + 1] = (x * y * 5) & 255;
+      data[i + 2] = 255 - ((x * 11) & 255);
+      data[i + 3] = 255;
+    }
+  }
+  return data;
+}
+
+async function encode(format: ImageFormat, width: number, height: number, data = pattern(width, height)): Promise<Uint8Array> {
+  // (Jimp.fromBitmap copies `data.buffer` whole, which is wrong for pooled Buffers: fill instead.)
+  const image = new Jimp({ width, height });
+  image.bitmap.data.set(data);
+  return new Uint8Array(await image.getBuffer(MIME[format]));
+}
+
+/** The decoded image, or the SsrnetError code, or a description of any other kind of failure. */
+async function outcome(run: () => Promise<Rgba>): Promise<Rgba | string> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof SsrnetError) return err.code;
+    return `non-SsrnetError ${(err as Error)?.name}: ${(err as Error)?.message}`;
+  }
+}
+
+async function expectCode(promise: Promise<unknown>, code: SsrnetErrorCode, message?: RegExp): Promise<SsrnetError> {
+  const err = await promise.then(
+    () => {
+      throw new Error(`expected a ${code} rejection, but it resolved`);
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(SsrnetError);
+  expect((err as SsrnetError).code).toBe(code);
+  if (message) expect((err as SsrnetError).message).toMatch(message);
+  return err as SsrnetError;
+}
+
+function maxAbsDiff(a: Uint8Array, b: Uint8Array): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}
+
+// ---- hand-made headers ----
+
+const u32be = (n: number): number[] => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+const u16be = (n: number): number[] => [(n >>> 8) & 255, n & 255];
+const u16le = (n: number): number[] => [n & 255, (n >>> 8) & 255];
+const i32le = (n: number): number[] => [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, (n >>> 24) & 255];
+const ascii = (s: string): number[] => Array.from(s, (c) => c.charCodeAt(0));
+
+/** PNG signature + IHDR (CRC not checked by the header parser), no image data. */
+function pngHeader(width: number, height: number): Uint8Array {
+  return new Uint8Array([0x89, ...ascii('PNG\r\n\x1a\n'), ...u32be(13), ...ascii('IHDR'), ...u32be(width), ...u32be(height), 8, 2, 0, 0, 0, 0, 0, 0, 0]);
+}
+
+/** SOI + JFIF APP0 + `segments` + a frame header with the given marker; no scan data. */
+function jpegHeader(width: number, height: number, sof = 0xc0, segments: number[] = []): Uint8Array {
+  const app0 = [0xff, 0xe0, ...u16be(16), ...ascii('JFIF\0'), 1, 1, 0, 0, 1, 0, 1, 0, 0];
+  const frame = [0xff, sof, ...u16be(11), 8, ...u16be(height), ...u16be(width), 1, 1, 0x11, 0];
+  return new Uint8Array([0xff, 0xd8, ...app0, ...segments, ...frame]);
+}
+
+function gifHeader(width: number, height: number): Uint8Array {
+  return new Uint8Array([...ascii('GIF89a'), ...u16le(width), ...u16le(height), 0, 0, 0]);
+}
+
+/** `bmp` with its info-header width and height overwritten. */
+function withBmpSize(bmp: Uint8Array, width: number, height: number): Uint8Array {
+  const out = bmp.slice();
+  const dv = new DataView(out.buffer);
+  dv.setInt32(18, width, true);
+  dv.setInt32(22, height, true);
+  return out;
+}
+
+/** A complete 24-bit BITMAPINFOHEADER BMP of RGBA `data`, rows stored bottom-up or top-down. */
+function makeBmp(width: number, height: number, data: Uint8Array, topDown: boolean): Uint8Array {
+  const stride = Math.ceil((width * 3) / 4) * 4;
+  const pixels = new Uint8Array(stride * height);
+  for (let row = 0; row < height; row++) {
+    const y = topDown ? row : height - 1 - row;
+    for (let x = 0; x < width; x++) {
+      const s = (y * width + x) * 4;
+      pixels.set([data[s + 2], data[s + 1], data[s]], row * stride + x * 3);
+    }
+  }
+  const header = [
+    ...ascii('BM'), ...i32le(54 + pixels.length), 0, 0, 0, 0, ...i32le(54),
+    ...i32le(40), ...i32le(width), ...i32le(topDown ? -height : height), ...u16le(1), ...u16le(24),
+    ...i32le(0), ...i32le(pixels.length), ...i32le(2835), ...i32le(2835), ...i32le(0), ...i32le(0),
+  ];
+  const file = new Uint8Array(54 + pixels.length);
+  file.set(header);
+  file.set(pixels, 54);
+  return file;
+}
+
+describe('sniffFormat', () => {
+  it('recognises each magic number', () => {
+    expect(sniffFormat(new Uint8Array([0xff, 0xd8, 0xff, 0xe0]))).toBe('jpeg');
+    expect(sniffFormat(new Uint8Array([0xff, 0xd8, 0xff]))).toBe('jpeg');
+    expect(sniffFormat(pngHeader(1, 1))).toBe('png');
+    expect(sniffFormat(new Uint8Array(ascii('GIF87a')))).toBe('gif');
+    expect(sniffFormat(new Uint8Array(ascii('GIF89a')))).toBe('gif');
+    expect(sniffFormat(new Uint8Array(ascii('BM')))).toBe('bmp');
+  });
+
+  it('returns null for anything else, including prefixes shorter than the magic', () => {
+    for (const bytes of [
+      [],
+      [0xff, 0xd8],
+      [0xff, 0xd8, 0x00],
+      [0x89, ...ascii('PNG\r\n\x1a')],
+      ascii('GIF88a'),
+      ascii('GIF8'),
+      ascii('B'),
+      ascii('RIFF\0\0\0\0WEBPVP8 '),
+      [0x49, 0x49, 0x2a, 0x00], // TIFF
+      ascii('<!DOCTYPE html>'),
+    ]) {
+      expect(sniffFormat(new Uint8Array(bytes)), `bytes ${bytes.join(',')}`).toBeNull();
+    }
+  });
+
+  it('identifies jimp-encoded files', async () => {
+    for (const format of FORMATS) expect(sniffFormat(await encode(format, 5, 4))).toBe(format);
+  });
+});
+
+describe('readImageSize', () => {
+  it('reads examples/astronaut.png', () => {
+    expect(readImageSize(readFileSync(ASTRONAUT), 'png')).toEqual({ width: 512, height: 512 });
+  });
+
+  it.skipIf(!HAS_SHARED)('reads the ../shared/images files (skipped when ../shared is absent)', () => {
+    for (const [name, [width, height]] of Object.entries(SHARED_SIZES)) {
+      const bytes = readFileSync(SHARED_IMAGES + name);
+      const format = sniffFormat(bytes);
+      expect(format, name).toBe(name.endsWith('.jpg') ? 'jpeg' : 'png');
+      expect(readImageSize(bytes, format!), name).toEqual({ width, height });
+    }
+  });
+
+  it('reads hand-made headers of every format', () => {
+    expect(readImageSize(pngHeader(100000, 3), 'png')).toEqual({ width: 100000, height: 3 });
+    expect(readImageSize(gifHeader(640, 480), 'gif')).toEqual({ width: 640, height: 480 });
+    const rgba = pattern(3, 2);
+    expect(readImageSize(makeBmp(3, 2, rgba, false), 'bmp')).toEqual({ width: 3, height: 2 });
+    expect(readImageSize(makeBmp(3, 2, rgba, true), 'bmp')).toEqual({ width: 3, height: 2 });
+    // OS/2 BITMAPCOREHEADER: 12 bytes, unsigned 16-bit sizes
+    const core = new Uint8Array([...ascii('BM'), ...i32le(0), 0, 0, 0, 0, ...i32le(26), ...i32le(12), ...u16le(300), ...u16le(200), ...u16le(1), ...u16le(24)]);
+    expect(readImageSize(core, 'bmp')).toEqual({ width: 300, height: 200 });
+  });
+
+  it('walks JPEG markers to the first SOFn, skipping DHT/JPG/DAC and fill bytes', () => {
+    const dht = [0xff, 0xc4, ...u16be(5), 0, 0, 0];
+    const jpg = [0xff, 0xc8, ...u16be(4), 0, 0];
+    const dac = [0xff, 0xcc, ...u16be(4), 0, 0];
+    const com = [0xff, 0xfe, ...u16be(7), ...ascii('hello')];
+    const exif = [0xff, 0xe1, ...u16be(10), ...ascii('Exif\0\0'), 0, 0];
+    expect(readImageSize(jpegHeader(400, 300, 0xc2, [...dht, ...jpg, ...dac, ...com, ...exif]), 'jpeg')).toEqual({ width: 400, height: 300 });
+    for (const sof of [0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf]) {
+      expect(readImageSize(jpegHeader(123, 45, sof), 'jpeg'), sof.toString(16)).toEqual({ width: 123, height: 45 });
+    }
+    const filled = jpegHeader(7, 9);
+    const withFill = new Uint8Array([...filled.subarray(0, 20), 0xff, 0xff, 0xff, ...filled.subarray(20)]);
+    expect(readImageSize(withFill, 'jpeg')).toEqual({ width: 7, height: 9 });
+  });
+
+  it('rejects truncated or malformed headers with DECODE_FAILED only', () => {
+    const bad: [ImageFormat, Uint8Array][] = [
+      ['png', pngHeader(10, 10).subarray(0, 23)],
+      ['png', new Uint8Array([...pngHeader(10, 10).subarray(0, 12), ...ascii('IDAT'), ...u32be(10), ...u32be(10)])],
+      ['png', pngHeader(0, 10)],
+      ['png', pngHeader(0x80000000, 1)],
+      ['gif', gifHeader(10, 10).subarray(0, 9)],
+      ['gif', gifHeader(10, 0)],
+      ['bmp', makeBmp(3, 2, pattern(3, 2), false).subarray(0, 25)],
+      ['bmp', new Uint8Array([...makeBmp(3, 2, pattern(3, 2), false).subarray(0, 14), ...i32le(7), ...i32le(3), ...i32le(2)])],
+      ['bmp', withBmpSize(makeBmp(3, 2, pattern(3, 2), false), -3, 2)],
+      ['jpeg', new Uint8Array([0xff, 0xd8])],
+      ['jpeg', new Uint8Array([0xff, 0xd8, 0x00, 0x00, 0xff, 0xc0])], // garbage instead of a marker
+      ['jpeg', new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x01, 0xff, 0xc0])], // segment length < 2
+      ['jpeg', new Uint8Array([0xff, 0xd8, 0xff, 0xda, 0x00, 0x08])], // scan before frame
+      ['jpeg', new Uint8Array([0xff, 0xd8, 0xff, 0xd9])], // EOI before frame
+      ['jpeg', new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0x40, 0x00, 0, 0])], // segment runs past the end
+      ['jpeg', jpegHeader(0, 10)],
+      ['jpeg', new Uint8Array([0xff, 0xd8, ...new Array<number>(10_000).fill(0xff)])], // fill bytes to the end
+    ];
+    for (const [format, bytes] of bad) {
+      let thrown: unknown;
+      try {
+        readImageSize(bytes, format);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown, `${format} ${bytes.length} bytes`).toBeInstanceOf(SsrnetError);
+      expect((thrown as SsrnetError).code).toBe('DECODE_FAILED');
+    }
+  });
+
+  it('never throws anything but DECODE_FAILED on random JPEG headers, and always ends', () => {
+    const rng = new Rng(0x5eed);
+    const start = performance.now();
+    for (let iter = 0; iter < 3000; iter++) {
+      const body = rng.u8(rng.int(0, 64));
+      // bias towards marker-like bytes so the walk goes deep
+      for (let i = 0; i < body.length; i++) if (rng.float() < 0.3) body[i] = 0xff;
+      const bytes = new Uint8Array([0xff, 0xd8, 0xff, ...body]);
+      try {
+        const { width, height } = readImageSize(bytes, 'jpeg');
+        expect(width > 0 && height > 0).toBe(true);
+      } catch (err) {
+        expect(err).toBeInstanceOf(SsrnetError);
+        expect((err as SsrnetError).code).toBe('DECODE_FAILED');
+      }
+    }
+    expect(performance.now() - start).toBeLessThan(2000);
+  });
+});
+
+describe('normalizeInput: encoded bytes', () => {
+  it.each(FORMATS)('%s written by jimp round-trips to the same size and pixels', async (format) => {
+    const width = 37;
+    const height = 23;
+    // GIF is palettized: round-trip a picture of few colours so it survives quantization.
+    const source = format === 'gif' ? pattern(width, height).map((v, i) => (i % 4 === 3 ? 255 : v & 0xc0)) : pattern(width, height);
+    const bytes = await encode(format, width, height, source);
+    expect(readImageSize(bytes, format)).toEqual({ width, height });
+    const rgba = await normalizeInput(bytes);
+    expect([rgba.width, rgba.height]).toEqual([width, height]);
+    expect(rgba.data).toBeInstanceOf(Uint8Array);
+    expect(rgba.data.length).toBe(width * height * 4);
+    // JPEG is lossy (quality 100 here); the lossless formats must match exactly.
+    expect(maxAbsDiff(rgba.data, source)).toBeLessThanOrEqual(format === 'jpeg' ? 40 : 0);
+  });
+
+  it('decodes examples/astronaut.png (RGB) to opaque 512x512 RGBA', async () => {
+    const rgba = await normalizeInput(readFileSync(ASTRONAUT));
+    expect([rgba.width, rgba.height, rgba.data.length]).toEqual([512, 512, 512 * 512 * 4]);
+    for (let i = 3; i < rgba.data.length; i += 4) if (rgba.data[i] !== 255) throw new Error(`alpha ${rgba.data[i]} at ${i}`);
+  });
+
+  it.skipIf(!HAS_SHARED)('decodes the ../shared/images files to their header sizes; grayscale gives r = g = b (skipped when ../shared is absent)', async () => {
+    for (const [name, [width, height]] of Object.entries(SHARED_SIZES)) {
+      const rgba = await normalizeInput(readFileSync(SHARED_IMAGES + name));
+      expect([rgba.width, rgba.height], name).toEqual([width, height]);
+    }
+    const camera = await normalizeInput(readFileSync(SHARED_IMAGES + 'camera.png'));
+    for (let i = 0; i < camera.data.length; i += 4) {
+      const [r, g, b, a] = camera.data.subarray(i, i + 4);
+      if (r !== g || g !== b || a !== 255) throw new Error(`camera.png pixel ${i / 4} is ${r},${g},${b},${a}`);
+    }
+  });
+
+  it('decodes top-down and bottom-up BMPs to the same pixels', async () => {
+    const source = pattern(5, 3);
+    const up = await normalizeInput(makeBmp(5, 3, source, false));
+    const down = await normalizeInput(makeBmp(5, 3, source, true));
+    expect(up.data).toEqual(source);
+    expect(down.data).toEqual(source);
+  });
+
+  it('accepts Buffer, Uint8Array (also at an offset), Uint8ClampedArray, ArrayBuffer and DataView alike', async () => {
+    const png = await encode('png', 9, 7);
+    const padded = new Uint8Array(png.length + 13);
+    padded.set(png, 5);
+    const view = padded.subarray(5, 5 + png.length);
+    const inputs: [string, ImageInput][] = [
+      ['Buffer', Buffer.from(png)],
+      ['Uint8Array', png],
+      ['Uint8Array at offset 5', view],
+      ['Uint8ClampedArray', new Uint8ClampedArray(padded.buffer, 5, png.length)],
+      ['ArrayBuffer', png.slice().buffer],
+      ['DataView', new DataView(padded.buffer, 5, png.length)],
+    ];
+    for (const [name, input] of inputs) {
+      const rgba = await normalizeInput(input);
+      expect(rgba.data, name).toEqual(pattern(9, 7));
+    }
+  });
+
+  it('rejects headers over the pixel limit with IMAGE_TOO_LARGE, fast and without decoding', async () => {
+    const huge: [string, Uint8Array][] = [
+      ['png 100000x100000', pngHeader(100000, 100000)],
+      ['jpeg 65535x65535 (the JPEG maximum)', jpegHeader(65535, 65535)],
+      ['progressive jpeg 65535x65535', jpegHeader(65535, 65535, 0xc2)],
+      ['gif 65535x65535', gifHeader(65535, 65535)],
+      ['bmp 100000x100000', withBmpSize(makeBmp(1, 1, pattern(1, 1), false), 100000, 100000)],
+      ['bmp 100000x-100000 (top-down)', withBmpSize(makeBmp(1, 1, pattern(1, 1), false), 100000, -100000)],
+    ];
+    vi.mocked(decodeImage).mockClear();
+    for (const [name, bytes] of huge) {
+      const start = performance.now();
+      const err = await expectCode(normalizeInput(bytes), 'IMAGE_TOO_LARGE', /maxPixels/);
+      expect(performance.now() - start, name).toBeLessThan(50);
+      expect(err.message, name).toContain(String(DEFAULT_MAX_PIXELS));
+    }
+    expect(decodeImage).not.toHaveBeenCalled();
+  });
+
+  it('applies a custom maxPixels exactly', async () => {
+    const bytes = readFileSync(ASTRONAUT);
+    await expect(normalizeInput(bytes, { maxPixels: 512 * 512 })).resolves.toMatchObject({ width: 512 });
+    await expectCode(normalizeInput(bytes, { maxPixels: 512 * 512 - 1 }), 'IMAGE_TOO_LARGE', /512x512 = 262144/);
+  });
+
+  it('rejects bytes of other formats with UNSUPPORTED_FORMAT, showing the first bytes', async () => {
+    await expectCode(normalizeInput(new TextEncoder().encode('<html>hello</html>')), 'UNSUPPORTED_FORMAT', /3c 68 74 6d 6c 3e 68 65/);
+    await expectCode(normalizeInput(new Uint8Array([...ascii('RIFF'), 0, 0, 0, 0, ...ascii('WEBPVP8 ')])), 'UNSUPPORTED_FORMAT');
+    await expectCode(normalizeInput(new Uint8Array([0x49, 0x49, 0x2a, 0x00, 8, 0, 0, 0])), 'UNSUPPORTED_FORMAT');
+  });
+
+  it('rejects empty bytes with BAD_INPUT', async () => {
+    await expectCode(normalizeInput(new Uint8Array(0)), 'BAD_INPUT', /non-empty/);
+    await expectCode(normalizeInput(new ArrayBuffer(0)), 'BAD_INPUT');
+  });
+
+  it.each([
+    ['png', 'the examples/astronaut.png file'],
+    ...FORMATS.map((f) => [f, `a 36x24 ${f} written by jimp`]),
+    ...(HAS_SHARED ? [['jpeg', '../shared/images/rocket.jpg']] : []),
+  ] as [ImageFormat, string][])('truncating %s (%s) at many points gives DECODE_FAILED, never another error', async (format, source) => {
+    let bytes: Uint8Array;
+    if (source.endsWith('astronaut.png')) bytes = readFileSync(ASTRONAUT);
+    else if (source.endsWith('rocket.jpg')) bytes = readFileSync(SHARED_IMAGES + 'rocket.jpg');
+    else bytes = await encode(format, 36, 24);
+    const full = await normalizeInput(bytes);
+    // GIF's trailer byte and BMP row padding / trailing bytes carry no pixels: cutting only those
+    // may still decode, and must then give the full image.
+    let pixelsEnd = bytes.length;
+    if (format === 'gif') pixelsEnd -= 1;
+    if (format === 'bmp') {
+      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const [offset, width, height, bpp] = [dv.getUint32(10, true), dv.getInt32(18, true), Math.abs(dv.getInt32(22, true)), dv.getUint16(28, true)];
+      pixelsEnd = offset + Math.ceil((width * bpp) / 32) * 4 * (height - 1) + Math.ceil((width * bpp) / 8);
+    }
+    const cuts = new Set<number>();
+    for (let n = 0; n <= Math.min(80, bytes.length - 1); n++) cuts.add(n);
+    for (let k = 1; k < 60; k++) cuts.add(Math.floor((bytes.length * k) / 60));
+    for (let n = Math.max(0, bytes.length - 8); n < bytes.length; n++) cuts.add(n);
+
+    const wrong: string[] = [];
+    for (const n of [...cuts].sort((a, b) => a - b)) {
+      const expected = n === 0 ? 'BAD_INPUT' : n < MAGIC_LENGTH[format] ? 'UNSUPPORTED_FORMAT' : 'DECODE_FAILED';
+      const got = await outcome(() => normalizeInput(bytes.slice(0, n)));
+      if (got === expected) continue;
+      if (typeof got !== 'string' && n >= pixelsEnd && maxAbsDiff(got.data, full.data) === 0) continue;
+      wrong.push(`cut at ${n}/${bytes.length}: ${typeof got === 'string' ? got : 'decoded'}, expected ${expected}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it.each(FORMATS)('bytes flipped at random in a %s give a result or an SsrnetError, never another error', async (format) => {
+    const rng = new Rng(0xf1a9 + format.length);
+    const bytes = await encode(format, 36, 24);
+    const wrong: string[] = [];
+    for (let iter = 0; iter < 150; iter++) {
+      const mutated = bytes.slice();
+      const flips = rng.int(1, 4);
+      for (let k = 0; k < flips; k++) mutated[rng.int(0, mutated.length - 1)] = rng.u32() & 255;
+      // a small limit keeps mutated size fields from allocating large images
+      const got = await outcome(() => normalizeInput(mutated, { maxPixels: 100_000 }));
+      if (typeof got === 'string' && !['DECODE_FAILED', 'IMAGE_TOO_LARGE', 'UNSUPPORTED_FORMAT'].includes(got)) {
+        wrong.push(`iteration ${iter}: ${got}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+});
+
+describe('normalizeInput: raw pixels', () => {
+  const width = 5;
+  const height = 3;
+
+  /** The same picture in every raw format: a gray picture, so 'gray' can express it exactly. */
+  function grayPicture(): Record<'rgba' | 'rgb' | 'bgr' | 'gray', Uint8Array> {
+    const gray = Uint8Array.from({ length: width * height }, (_, i) => (i * 37 + 11) & 255);
+    const rgb = new Uint8Array(width * height * 3);
+    const rgba = new Uint8Array(width * height * 4);
+    gray.forEach((v, i) => {
+      rgb.set([v, v, v], i * 3);
+      rgba.set([v, v, v, 255], i * 4);
+    });
+    return { rgba, rgb, bgr: rgb.slice(), gray };
+  }
+
+  it('gray, rgb, bgr and rgba versions of the same picture give identical RGBA', async () => {
+    const versions = grayPicture();
+    const results = await Promise.all(
+      (Object.keys(versions) as (keyof typeof versions)[]).map((format) => normalizeInput({ data: versions[format], width, height, format })),
+    );
+    for (const rgba of results) {
+      expect([rgba.width, rgba.height]).toEqual([width, height]);
+      expect(rgba.data).toEqual(versions.rgba);
+    }
+  });
+
+  it('rgb, bgr, rgba and ImageData-like (no format, Uint8ClampedArray) versions of a colour picture agree', async () => {
+    const rgba = pattern(width, height);
+    const rgb = new Uint8Array(width * height * 3);
+    const bgr = new Uint8Array(width * height * 3);
+    for (let i = 0; i < width * height; i++) {
+      rgb.set([rgba[i * 4], rgba[i * 4 + 1], rgba[i * 4 + 2]], i * 3);
+      bgr.set([rgba[i * 4 + 2], rgba[i * 4 + 1], rgba[i * 4]], i * 3);
+    }
+    const inputs: ImageInput[] = [
+      { data: rgb, width, height, format: 'rgb' },
+      { data: bgr, width, height, format: 'bgr' },
+      { data: rgba, width, height, format: 'rgba' },
+      { data: new Uint8ClampedArray(rgba), width, height },
+      { data: Buffer.from(rgb), width, height, format: 'rgb' },
+    ];
+    for (const input of inputs) expect((await normalizeInput(input)).data).toEqual(rgba);
+  });
+
+  it('returns RGBA data as a Uint8Array view without copying', async () => {
+    const data = new Uint8ClampedArray(width * height * 4);
+    const rgba: Rgba = await normalizeInput({ data, width, height });
+    expect(rgba.data).toBeInstanceOf(Uint8Array);
+    expect(rgba.data.buffer).toBe(data.buffer);
+  });
+
+  it('rejects a data length that does not match, naming the expected length', async () => {
+    for (const [format, channels] of [['rgba', 4], ['rgb', 3], ['bgr', 3], ['gray', 1]] as const) {
+      const expected = width * height * channels;
+      for (const length of [expected - 1, expected + 1, 0, width * height * (channels === 4 ? 3 : 4)]) {
+        await expectCode(normalizeInput({ data: new Uint8Array(length), width, height, format }), 'BAD_INPUT', new RegExp(`expected ${expected} .*got ${length}$`));
+      }
+    }
+  });
+
+  it('rejects NaN, infinite, negative, zero, fractional and non-number sizes', async () => {
+    for (const bad of [NaN, Infinity, -Infinity, -3, 0, 2.5, '5', null, undefined, 2 ** 53]) {
+      await expectCode(normalizeInput({ data: new Uint8Array(60), width: bad, height } as unknown as ImageInput), 'BAD_INPUT', /input\.width/);
+      await expectCode(normalizeInput({ data: new Uint8Array(60), width, height: bad } as unknown as ImageInput), 'BAD_INPUT', /input\.height/);
+    }
+  });
+
+  it('rejects unknown formats and non-byte data', async () => {
+    await expectCode(normalizeInput({ data: new Uint8Array(60), width, height, format: 'argb' } as unknown as ImageInput), 'BAD_INPUT', /input\.format.*"argb"/);
+    for (const data of [new Float32Array(60), new Uint16Array(60), Array.from({ length: 60 }, () => 0), 'x'.repeat(60), null]) {
+      await expectCode(normalizeInput({ data, width, height, format: 'rgba' } as unknown as ImageInput), 'BAD_INPUT', /input\.data/);
+    }
+  });
+
+  it('applies maxPixels to raw pixels too', async () => {
+    const input: ImageInput = { data: new Uint8Array(width * height), width, height, format: 'gray' };
+    await expect(normalizeInput(input, { maxPixels: width * height })).resolves.toMatchObject({ width });
+    await expectCode(normalizeInput(input, { maxPixels: width * height - 1 }), 'IMAGE_TOO_LARGE');
+  });
+});
+
+describe('normalizeInput: argument validation', () => {
+  it('rejects values that are neither bytes nor pixels with BAD_INPUT', async () => {
+    const values: unknown[] = ['face.jpg', 42, true, null, undefined, {}, { width: 1, height: 1 }, [], [255, 216, 255], new Uint16Array(8), new Int8Array(8), () => 0, Symbol('x')];
+    for (const value of values) {
+      await expectCode(normalizeInput(value as ImageInput), 'BAD_INPUT', /^expected .* for input, got /);
+    }
+  });
+
+  it('describes the rejected value in the message', async () => {
+    await expectCode(normalizeInput('face.jpg' as unknown as ImageInput), 'BAD_INPUT', /got "face\.jpg"$/);
+    await expectCode(normalizeInput({ foo: 1 } as unknown as ImageInput), 'BAD_INPUT', /got \{foo: 1\}$/);
+    await expectCode(normalizeInput(new Uint16Array(8) as unknown as ImageInput), 'BAD_INPUT', /got Uint16Array\(8\)$/);
+  });
+
+  it('rejects bad options and maxPixels values', async () => {
+    const png = readFileSync(ASTRONAUT);
+    for (const maxPixels of [0, -1, 1.5, NaN, Infinity, '1000', null]) {
+      await expectCode(normalizeInput(png, { maxPixels } as unknown as NormalizeOptions), 'BAD_INPUT', /options\.maxPixels/);
+    }
+    for (const opts of [null, 'fast', 5, []]) {
+      await expectCode(normalizeInput(png, opts as unknown as NormalizeOptions), 'BAD_INPUT', /for options,/);
+    }
+  });
+});
+
+describe('decodeImage without a global Buffer (browsers, Workers without nodejs_compat)', () => {
+  it('fails with UNSUPPORTED_FORMAT and tells the caller to pass pixels', async () => {
+    const png = await encode('png', 2, 2);
+    const saved = globalThis.Buffer;
+    // The Buffer check runs synchronously before decodeImage's first await, so the global is
+    // only missing while nothing else can run.
+    Reflect.deleteProperty(globalThis, 'Buffer');
+    let pending: Promise<unknown>;
+    try {
+      pending = decodeImage(png);
+    } finally {
+      globalThis.Buffer = saved;
+    }
+    await expectCode(pending, 'UNSUPPORTED_FORMAT', /no global Buffer.*pass its pixels/);
+  });
+});

@@ -1,0 +1,476 @@
+// Kernel matrix: every kernel of test/helpers/kernel-registry.ts, every variant, against an
+// independent TypeScript reference written from the formulas in the kernel headers.
+//
+//   scalar  == TS reference       exactly (u8 / i32 values; f32 bit patterns)
+//   simd128 == scalar             raw bytes, bit for bit
+//   nothing written past any output (canary after every buffer)
+//
+// Shapes: SSR-Net's real layer shapes + tile edges (channels <, =, > the SIMD tiles; odd widths;
+// every pool size) + saturation / clamp / rounding-tie data. Data is seeded (mulberry32); a
+// failure message names the case, the seed, (y, x, c) and the raw accumulator.
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  KERNELS, VARIANTS, buildTestWasm, loadTestWasm,
+  type ConvKernel, type ConvShape, type EpilogueKernel, type EpilogueShape, type KernelModule, type KernelName, type KernelSpec,
+} from './helpers/kernel-registry.js';
+import { Rng } from './helpers/rng.js';
+
+let mod: KernelModule;
+
+beforeAll(async () => {
+  buildTestWasm();
+  mod = await loadTestWasm();
+});
+
+// ---- reference arithmetic ---------------------------------------------------------------------
+
+const f32 = Math.fround;
+
+/** Round half to even (JS Math.round is half-up). */
+function roundHalfEven(v: number): number {
+  const r = Math.floor(v);
+  const d = v - r;
+  if (d < 0.5) return r;
+  if (d > 0.5) return r + 1;
+  return r % 2 === 0 ? r : r + 1;
+}
+
+/** quant.ts requant: clamp to [qmin, qmax], round half to even, NaN -> 0 (trunc_sat). */
+function requantRef(v: number, qmin: number, qmax: number): number {
+  if (Number.isNaN(v)) return 0;
+  return roundHalfEven(Math.min(Math.max(v, qmin), qmax));
+}
+
+// ---- scratch memory with canaries -------------------------------------------------------------
+
+const CANARY = 0xa5;
+const CANARY_BYTES = 32;
+const UNWRITTEN = 0xcc; // output buffers start with this, so a missing store cannot pass by luck
+
+type Typed = Uint8Array | Int8Array | Int32Array | Float32Array;
+
+/** Bump allocator over the module's free memory; each buffer is 16-aligned and followed by a canary. */
+class Scratch {
+  private top: number;
+  private readonly buffers: { name: string; ptr: number; bytes: number }[] = [];
+
+  constructor(private readonly m: KernelModule) {
+    this.top = m.scratchBase;
+  }
+
+  get u8(): Uint8Array {
+    return new Uint8Array(this.m.memory.buffer);
+  }
+
+  /** `bytes` bytes filled with `fill`, canary right after the last byte (no alignment gap). */
+  alloc(name: string, bytes: number, fill = UNWRITTEN): number {
+    const ptr = (this.top + 15) & ~15;
+    this.top = ptr + bytes + CANARY_BYTES;
+    if (this.top > this.m.memory.buffer.byteLength) throw new Error(`scratch overflow allocating ${name}`);
+    this.u8.fill(fill, ptr, ptr + bytes);
+    this.u8.fill(CANARY, ptr + bytes, ptr + bytes + CANARY_BYTES);
+    this.buffers.push({ name, ptr, bytes });
+    return ptr;
+  }
+
+  put(name: string, data: Typed): number {
+    const ptr = this.alloc(name, data.byteLength);
+    this.u8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), ptr);
+    return ptr;
+  }
+
+  bytes(ptr: number, n: number): Uint8Array {
+    return this.u8.slice(ptr, ptr + n);
+  }
+
+  checkCanaries(context: string): void {
+    const u8 = this.u8;
+    for (const b of this.buffers) {
+      for (let i = 0; i < CANARY_BYTES; i++) {
+        if (u8[b.ptr + b.bytes + i] !== CANARY) {
+          throw new Error(`${context}: write past the end of ${b.name} (byte ${b.bytes + i} of a ${b.bytes}-byte buffer)`);
+        }
+      }
+    }
+  }
+}
+
+// ---- conv: qu8_conv_acc -----------------------------------------------------------------------
+
+type ConvData = 'random' | 'sat-max' | 'sat-min' | 'sat-alternate' | 'zero-input';
+
+/** A conv test: `calls` consecutive output rows of one layer-like tensor. */
+interface ConvCase extends ConvShape {
+  label: string;
+  data: ConvData;
+  seed: number;
+}
+
+/** Unpacked weights w[o][ky][kx][c] -> "c4 pair" bytes [ky][kx][pair][block][lane][2], written from the spec. */
+function packC4Pair(w: Int8Array, Cp: number, K: number, Cin: number): Int8Array {
+  const pairs = (Cin + 1) >> 1;
+  const packed = new Int8Array(K * K * pairs * Cp * 2); // padding channel c = Cin stays 0
+  let i = 0;
+  for (let ky = 0; ky < K; ky++)
+    for (let kx = 0; kx < K; kx++)
+      for (let p = 0; p < pairs; p++)
+        for (let b = 0; b < Cp / 4; b++)
+          for (let lane = 0; lane < 4; lane++)
+            for (let j = 0; j < 2; j++, i++) {
+              const o = b * 4 + lane;
+              const c = 2 * p + j;
+              if (c < Cin) packed[i] = w[((o * K + ky) * K + kx) * Cin + c];
+            }
+  return packed;
+}
+
+function convData(c: ConvCase): { input: Uint8Array; w: Int8Array; bias: Int32Array } {
+  const rng = new Rng(c.seed);
+  const K = c.kernelSize;
+  const nIn = (c.calls + K - 1) * c.inWidth * c.inChannels;
+  const nW = c.outChannelsPadded * K * K * c.inChannels;
+  switch (c.data) {
+    case 'random':
+      return { input: rng.u8(nIn), w: rng.i8(nW), bias: rng.i32(c.outChannelsPadded, -(1 << 20), 1 << 20) };
+    case 'sat-max':
+      return { input: new Uint8Array(nIn).fill(255), w: new Int8Array(nW).fill(127), bias: new Int32Array(c.outChannelsPadded).fill(1 << 24) };
+    case 'sat-min':
+      return { input: new Uint8Array(nIn).fill(255), w: new Int8Array(nW).fill(-128), bias: new Int32Array(c.outChannelsPadded).fill(-(1 << 24)) };
+    case 'sat-alternate':
+      return {
+        input: new Uint8Array(nIn).fill(255),
+        w: Int8Array.from({ length: nW }, (_, i) => (i % 3 === 0 ? -128 : 127)),
+        bias: rng.i32(c.outChannelsPadded, -(1 << 24), 1 << 24),
+      };
+    case 'zero-input':
+      return { input: new Uint8Array(nIn), w: rng.i8(nW), bias: rng.i32(c.outChannelsPadded, -(1 << 30), 1 << 30) };
+  }
+}
+
+/** acc[x][o] = bias[o] + Σ in(y+ky, x+kx, c) * w(o, ky, kx, c), straight from the formula. */
+function convRef(c: ConvCase, input: Uint8Array, w: Int8Array, bias: Int32Array, y: number): Int32Array {
+  const { inWidth: W, inChannels: Cin, kernelSize: K, outWidth, outChannelsPadded: Cp } = c;
+  const acc = new Int32Array(outWidth * Cp);
+  for (let x = 0; x < outWidth; x++)
+    for (let o = 0; o < Cp; o++) {
+      let sum = bias[o];
+      for (let ky = 0; ky < K; ky++)
+        for (let kx = 0; kx < K; kx++)
+          for (let ci = 0; ci < Cin; ci++)
+            sum += input[((y + ky) * W + x + kx) * Cin + ci] * w[((o * K + ky) * K + kx) * Cin + ci];
+      if (sum !== (sum | 0)) throw new Error(`test data overflows i32 at (y=${y}, x=${x}, c=${o})`);
+      acc[x * Cp + o] = sum;
+    }
+  return acc;
+}
+
+function runConvCase(name: KernelName, c: ConvCase): void {
+  const { input, w, bias } = convData(c);
+  const s = new Scratch(mod);
+  // The input buffer ends exactly at the tensor's end: the canary after it is the "1 readable
+  // byte" an odd Cin over-reads, and it is nonzero, so a nonzero padding weight would show.
+  const pIn = s.put('input', input);
+  const pW = s.put('weights', packC4Pair(w, c.outChannelsPadded, c.kernelSize, c.inChannels));
+  const pBias = s.put('bias', bias);
+  const accBytes = c.outWidth * c.outChannelsPadded * 4;
+  const pAcc = { scalar: s.alloc('acc scalar', accBytes), simd128: s.alloc('acc simd128', accBytes) };
+  const ctx = `${name} ${c.label} seed=${c.seed}`;
+
+  for (let y = 0; y < c.calls; y++) {
+    for (const v of VARIANTS) {
+      s.u8.fill(UNWRITTEN, pAcc[v], pAcc[v] + accBytes);
+      mod.fn(name, v)(pIn + y * c.inWidth * c.inChannels, c.inWidth, c.inChannels, c.kernelSize,
+        pW, pBias, c.outWidth, c.outChannelsPadded, pAcc[v]);
+    }
+    s.checkCanaries(ctx);
+    const want = convRef(c, input, w, bias, y);
+    const got = new Int32Array(s.bytes(pAcc.scalar, accBytes).buffer);
+    const simd = new Int32Array(s.bytes(pAcc.simd128, accBytes).buffer);
+    const at = (i: number) => `(y=${y}, x=${Math.floor(i / c.outChannelsPadded)}, c=${i % c.outChannelsPadded})`;
+    for (let i = 0; i < want.length; i++) {
+      if (got[i] !== want[i]) throw new Error(`${ctx}: scalar != reference at ${at(i)}: acc expected ${want[i]}, got ${got[i]} (bias ${bias[i % c.outChannelsPadded]})`);
+    }
+    for (let i = 0; i < want.length; i++) {
+      if (simd[i] !== got[i]) throw new Error(`${ctx}: simd128 != scalar at ${at(i)}: acc scalar ${got[i]}, simd128 ${simd[i]}`);
+    }
+  }
+}
+
+function convCases(kernel: ConvKernel): ConvCase[] {
+  const cases: ConvCase[] = [];
+  let seed = 1;
+  // SSR-Net layers, every output row of the layer.
+  for (const s of kernel.ssrnet) {
+    cases.push({ ...s, label: `ssrnet ${s.layer} ${s.inWidth}x${s.inChannels} -> ${s.outWidth}x${s.outChannelsPadded} (${s.calls} rows)`, data: 'random', seed: seed++ });
+  }
+  // The full valid width of conv2 (29, odd: the simd128 last-pixel path) at SSR-Net's channels.
+  cases.push({ layer: 'conv2 full', label: 'conv2 full valid width 31x32 -> 29x32 (29 rows)', inWidth: 31, inChannels: 32, kernelSize: 3, outWidth: 29, outChannelsPadded: 32, outChannels: 32, calls: 29, data: 'random', seed: seed++ });
+  // Tile edges: Cp below / at / above the 16-channel tile and the 4-channel block, odd Cin, odd widths.
+  for (const K of [1, 3])
+    for (const Cp of [4, 8, 12, 16, 32, 36])
+      for (const Cin of [1, 2, 3, 5, 16, 32])
+        for (const outWidth of [1, 3, 7, 62]) {
+          const inWidth = outWidth + K - 1 + (seed % 3); // sometimes wider than needed (head1 uses 24 of 31)
+          cases.push({ layer: 'tile', label: `K${K} Cin${Cin} W${outWidth} Cp${Cp} inW${inWidth}`, inWidth, inChannels: Cin, kernelSize: K, outWidth, outChannelsPadded: Cp, outChannels: Cp, calls: 2, data: 'random', seed: seed++ });
+        }
+  // Saturation: all-255 input with ±127 / -128 weights, largest SSR-Net tap count (288) and odd Cin.
+  for (const data of ['sat-max', 'sat-min', 'sat-alternate', 'zero-input'] as const)
+    for (const [Cin, Cp, outWidth] of [[32, 32, 29], [3, 16, 7], [16, 12, 5]])
+      cases.push({ layer: 'saturation', label: `${data} K3 Cin${Cin} W${outWidth} Cp${Cp}`, inWidth: outWidth + 2, inChannels: Cin, kernelSize: 3, outWidth, outChannelsPadded: Cp, outChannels: Cp, calls: 1, data, seed: seed++ });
+  for (const c of cases) {
+    if (!kernel.accepts(c)) throw new Error(`case outside tile constraints: ${c.label}`);
+  }
+  return cases;
+}
+
+// ---- epilogues --------------------------------------------------------------------------------
+
+type EpiData = 'random' | 'ties' | 'big' | 'saturate';
+
+/** An epilogue test: `calls` consecutive pooled output rows. */
+interface EpiCase extends EpilogueShape {
+  label: string;
+  data: EpiData;
+  seed: number;
+}
+
+type Reduce = 'reluSum' | 'max';
+
+interface EpilogueRef {
+  reduce: Reduce;
+  outBytes: 1 | 4;
+  /** Output element from the reduced window value and scale[c]. */
+  out: (r: number, scale: number, lut: Uint8Array) => number;
+  /** A scale for channel c that makes the outputs interesting for this data mode. */
+  scale: (data: EpiData, c: number, P: number, A: number, rng: Rng) => number;
+  usesLut: boolean;
+}
+
+// The acc magnitude per data mode, and the SSR-Net bound it stands for.
+const ACC_BOUND = 288 * 255 * 128; // conv.ts: largest tap count * max |in| * max |w|
+// ties: small odd/even values so f32(S) * scale lands on k + 0.5 (scale = 0.5, 1.5, ... / P²), across
+// the whole u8 range and beyond ±512 for the tanh index; big: sums past 2^24 (the convert rounds).
+const accRange = (data: EpiData): number =>
+  data === 'ties' ? 600 : data === 'big' || data === 'saturate' ? ACC_BOUND : 1 << 20;
+
+const TIE_SCALES = [0.5, 0.25, 1.5, 2.5, -0.5, 0.75];
+
+const EPILOGUES: Record<string, EpilogueRef> = {
+  qu8_relu_avgpool_requant_u8: {
+    reduce: 'reluSum', outBytes: 1, usesLut: false,
+    out: (S, scale) => requantRef(f32(f32(S) * scale), 0, 255),
+    // Mean of max(U[-A, A], 0) is A/4: aim the typical output near 255 (clamps above), with
+    // every 5th channel negative (clamps at 0).
+    scale: (data, c, P, A, rng) =>
+      data === 'ties' ? TIE_SCALES[c % TIE_SCALES.length] / (P * P)
+        : ((c % 5 === 4 ? -1 : 1) * (0.3 + 1.7 * rng.float()) * 255) / ((P * P * A) / 4),
+  },
+  qu8_maxpool_tanh_lut_u8: {
+    reduce: 'max', outBytes: 1, usesLut: true,
+    out: (M, scale, lut) => lut[requantRef(f32(f32(M) * scale), -512, 512) + 512],
+    scale: (data, c, _P, A, rng) =>
+      data === 'ties' ? TIE_SCALES[c % TIE_SCALES.length] : ((rng.float() * 3 - 1.5) * 512) / A,
+  },
+  qu8_relu_avgpool_f32: {
+    reduce: 'reluSum', outBytes: 4, usesLut: false,
+    out: (S, scale) => f32(f32(S) * scale),
+    scale: (data, c, P, A, rng) => (data === 'ties' ? TIE_SCALES[c % TIE_SCALES.length] / (P * P) : rng.float() / (P * P * A)),
+  },
+  qu8_relu_maxpool_f32: {
+    reduce: 'max', outBytes: 4, usesLut: false,
+    out: (M, scale) => f32(f32(Math.max(M, 0)) * scale),
+    scale: (data, c, _P, A, rng) => (data === 'ties' ? TIE_SCALES[c % TIE_SCALES.length] : (rng.float() * 10) / A),
+  },
+};
+
+/** The 1025-entry table from the formula in tanh-lut.ts (JS Math.tanh). */
+function tanhLutRef(): Uint8Array {
+  return Uint8Array.from({ length: 1025 }, (_, i) => 128 + roundHalfEven(127 * Math.tanh((i - 512) / 128)));
+}
+
+function epiAcc(c: EpiCase, rng: Rng): Int32Array {
+  const n = c.calls * c.poolSize * c.accRowStride;
+  const A = accRange(c.data);
+  if (c.data !== 'saturate') return rng.i32(n, -A, A);
+  // Saturate: every value at +bound on even channels, -bound on odd channels.
+  return Int32Array.from({ length: n }, (_, i) => ((i % c.channelsPadded) % 2 === 0 ? A : -A));
+}
+
+function runEpilogueCase(name: KernelName, c: EpiCase): void {
+  const ref = EPILOGUES[name];
+  const rng = new Rng(c.seed);
+  const P = c.poolSize;
+  const acc = epiAcc(c, rng);
+  const scale = Float32Array.from({ length: c.channelsPadded }, (_, ch) => ref.scale(c.data, ch, P, accRange(c.data), rng));
+  // A random table (not tanh): every index maps to an unrelated byte, so an off-by-one index
+  // cannot hide in tanh's flat tails.
+  const lut = rng.u8(1025);
+
+  const s = new Scratch(mod);
+  const pAcc = s.put('acc', acc);
+  const pScale = s.put('scale', scale);
+  const pLut = s.put('lut', lut);
+  const outBytes = c.outWidth * c.channels * ref.outBytes;
+  const pOut = { scalar: s.alloc('out scalar', outBytes), simd128: s.alloc('out simd128', outBytes) };
+  const ctx = `${name} ${c.label} seed=${c.seed}`;
+  const rowBytes = P * c.accRowStride * 4;
+
+  for (let y = 0; y < c.calls; y++) {
+    for (const v of VARIANTS) {
+      s.u8.fill(UNWRITTEN, pOut[v], pOut[v] + outBytes);
+      const args = [pAcc + y * rowBytes, c.accRowStride, P, c.outWidth, c.channels, c.channelsPadded, pScale];
+      if (ref.usesLut) mod.fn(name, v)(...args, pLut, pOut[v]);
+      else mod.fn(name, v)(...args, pOut[v]);
+    }
+    s.checkCanaries(ctx);
+
+    const got = s.bytes(pOut.scalar, outBytes);
+    const simd = s.bytes(pOut.simd128, outBytes);
+    const gotVals = ref.outBytes === 1 ? got : new Float32Array(got.buffer);
+    for (let x = 0; x < c.outWidth; x++)
+      for (let ch = 0; ch < c.channels; ch++) {
+        const window: number[] = [];
+        for (let r = 0; r < P; r++)
+          for (let dx = 0; dx < P; dx++)
+            window.push(acc[(y * P + r) * c.accRowStride + (x * P + dx) * c.channelsPadded + ch]);
+        const reduced = ref.reduce === 'reluSum' ? window.reduce((a, b) => a + Math.max(b, 0), 0) : Math.max(...window);
+        const want = ref.out(reduced, scale[ch], lut);
+        const i = x * c.channels + ch;
+        const where = `(y=${y}, x=${x}, c=${ch})`;
+        const raw = `${ref.reduce}=${reduced} scale=${scale[ch]} window acc=[${window.join(', ')}]`;
+        if (!Object.is(gotVals[i], want)) {
+          throw new Error(`${ctx}: scalar != reference at ${where}: expected ${want}, got ${gotVals[i]}; ${raw}`);
+        }
+        for (let b = i * ref.outBytes; b < (i + 1) * ref.outBytes; b++) {
+          if (simd[b] !== got[b]) {
+            const simdVal = ref.outBytes === 1 ? simd[i] : new Float32Array(simd.buffer)[i];
+            throw new Error(`${ctx}: simd128 != scalar at ${where}: scalar ${gotVals[i]}, simd128 ${simdVal}; ${raw}`);
+          }
+        }
+      }
+  }
+}
+
+function epilogueCases(kernel: EpilogueKernel): EpiCase[] {
+  const cases: EpiCase[] = [];
+  let seed = 1000;
+  for (const s of kernel.ssrnet)
+    for (const data of ['random', 'ties', 'big'] as const)
+      cases.push({ ...s, label: `ssrnet ${s.layer} P${s.poolSize} W${s.outWidth} C${s.channels}/${s.channelsPadded} ${data}`, calls: 2, data, seed: seed++ });
+  // Tile edges: channels <, =, > a multiple of 4 (the SIMD group), 10 of 12 (the heads), every P,
+  // odd widths, a leftover column dropped by 'valid' pooling, a padded row stride.
+  const channelPairs = [[1, 4], [3, 4], [4, 4], [5, 8], [8, 8], [10, 12], [12, 12], [13, 16], [16, 16], [30, 32], [32, 32], [33, 36], [36, 36]];
+  for (const P of [1, 2, 4, 8])
+    for (const [channels, channelsPadded] of channelPairs)
+      for (const outWidth of [1, 3, 7]) {
+        const data = (['random', 'ties', 'big', 'saturate'] as const)[seed % 4];
+        const convWidth = outWidth * P + (P > 1 ? 1 : 0);
+        const accRowStride = convWidth * channelsPadded + (seed % 2) * 4;
+        cases.push({ layer: 'tile', label: `P${P} W${outWidth} C${channels}/${channelsPadded} stride${accRowStride} ${data}`, poolSize: P, outWidth, channels, channelsPadded, accRowStride, calls: 2, data, seed: seed++ });
+      }
+  for (const c of cases) {
+    if (!kernel.accepts(c)) throw new Error(`case outside tile constraints: ${c.label}`);
+  }
+  return cases;
+}
+
+// ---- requant (quant.ts) -----------------------------------------------------------------------
+
+function requantValues(): Float32Array {
+  const edge = [
+    0, -0, 0.5, -0.5, 1.5, 2.5, -1.5, -2.5, 0.49999997, 0.50000006, 127.5, 128.5, 254.5, 255.5, 256, -1,
+    511.5, 512.5, -511.5, -512.5, 1e-40, -1e-40, 1e30, -1e30, Infinity, -Infinity, NaN, 2 ** 24 + 2, 3e9, -3e9,
+  ];
+  const rng = new Rng(77);
+  const values = [...edge];
+  for (let i = 0; i < 2000; i++) values.push((rng.float() - 0.3) * 1500);
+  for (let i = 0; i < 200; i++) values.push(rng.int(-600, 600) + 0.5); // exact ties across both ranges
+  while (values.length % 4 !== 0) values.push(0);
+  return Float32Array.from(values);
+}
+
+function runRequantCase(name: KernelName, qmin: number, qmax: number): void {
+  const values = requantValues();
+  const s = new Scratch(mod);
+  const pSrc = s.put('src', values);
+  const bytes = values.length * 4;
+  const pOut = { scalar: s.alloc('out scalar', bytes), simd128: s.alloc('out simd128', bytes) };
+  for (const v of VARIANTS) mod.fn(name, v)(pSrc, values.length, qmin, qmax, pOut[v]);
+  s.checkCanaries(name);
+  const got = new Int32Array(s.bytes(pOut.scalar, bytes).buffer);
+  const simd = new Int32Array(s.bytes(pOut.simd128, bytes).buffer);
+  for (let i = 0; i < values.length; i++) {
+    const want = requantRef(values[i], qmin, qmax);
+    if (got[i] !== want) throw new Error(`${name}[${qmin}, ${qmax}] scalar != reference for ${values[i]}: expected ${want}, got ${got[i]}`);
+    if (simd[i] !== got[i]) throw new Error(`${name}[${qmin}, ${qmax}] simd128 != scalar for ${values[i]}: scalar ${got[i]}, simd128 ${simd[i]}`);
+  }
+}
+
+// ---- the matrix -------------------------------------------------------------------------------
+
+/** How each kernel is tested. Typed over KernelName: a kernel added to the table without a runner does not compile. */
+const RUNNERS: Record<KernelName, () => { label: string; run: () => void }[]> = {
+  qu8_conv_acc: () => convCases(kernelSpec('qu8_conv_acc') as ConvKernel).map((c) => ({ label: c.label, run: () => runConvCase('qu8_conv_acc', c) })),
+  qu8_relu_avgpool_requant_u8: () => epilogueRunner('qu8_relu_avgpool_requant_u8'),
+  qu8_maxpool_tanh_lut_u8: () => epilogueRunner('qu8_maxpool_tanh_lut_u8'),
+  qu8_relu_avgpool_f32: () => epilogueRunner('qu8_relu_avgpool_f32'),
+  qu8_relu_maxpool_f32: () => epilogueRunner('qu8_relu_maxpool_f32'),
+  requant_f32_buffer: () => [
+    { label: 'u8 range [0, 255]', run: () => runRequantCase('requant_f32_buffer', 0, 255) },
+    { label: 'tanh index range [-512, 512]', run: () => runRequantCase('requant_f32_buffer', -512, 512) },
+  ],
+};
+
+function kernelSpec(name: KernelName): KernelSpec {
+  return KERNELS.find((k) => k.name === name)!;
+}
+
+function epilogueRunner(name: KernelName): { label: string; run: () => void }[] {
+  return epilogueCases(kernelSpec(name) as EpilogueKernel).map((c) => ({ label: c.label, run: () => runEpilogueCase(name, c) }));
+}
+
+describe('kernel registry', () => {
+  it('lists every kernel export of the test build, and every listed variant exists', () => {
+    const helpers = new Set(['memory', 'scratchBase', 'benchDotI16x8Peak', 'buildTanhLut', 'TANH_LUT_SIZE', 'TANH_LUT_STEPS_PER_UNIT']);
+    const listed = new Set(KERNELS.flatMap((k) => k.variants.map((v) => `${k.name}__${v}`)));
+    for (const name of Object.keys(mod.exports)) {
+      if (helpers.has(name)) continue;
+      expect(listed.has(name), `export ${name} is not in test/helpers/kernel-registry.ts`).toBe(true);
+    }
+    for (const name of listed) expect(typeof mod.exports[name], `${name} listed but not exported`).toBe('function');
+  });
+
+  it('has a test runner for every kernel', () => {
+    for (const k of KERNELS) expect(RUNNERS[k.name as KernelName], k.name).toBeTypeOf('function');
+  });
+});
+
+describe.each(KERNELS.map((k) => [k.name, k] as const))('%s', (name) => {
+  const cases = RUNNERS[name as KernelName]();
+  it.each(cases.map((c) => [c.label, c] as const))('%s', (_label, c) => {
+    c.run();
+  });
+});
+
+describe('buildTanhLut', () => {
+  it('matches 128 + nearest(127 tanh((i - 512) / 128)), 1..255, monotonic', () => {
+    const size = (mod.exports.TANH_LUT_SIZE as WebAssembly.Global).value as number;
+    const steps = (mod.exports.TANH_LUT_STEPS_PER_UNIT as WebAssembly.Global).value as number;
+    expect(size).toBe(1025);
+    expect(steps).toBe(128);
+    const s = new Scratch(mod);
+    const p = s.alloc('lut', size);
+    (mod.exports.buildTanhLut as (p: number) => void)(p);
+    s.checkCanaries('buildTanhLut');
+    const lut = s.bytes(p, size);
+    const want = tanhLutRef();
+    for (let i = 0; i < size; i++) {
+      if (lut[i] !== want[i]) throw new Error(`lut[${i}] (pre-activation ${(i - 512) / 128}): expected ${want[i]}, got ${lut[i]}`);
+    }
+    expect(lut[0]).toBe(1);
+    expect(lut[512]).toBe(128);
+    expect(lut[1024]).toBe(255);
+    for (let i = 1; i < size; i++) expect(lut[i] >= lut[i - 1]).toBe(true);
+  });
+});

@@ -135,7 +135,8 @@ export class Estimator {
    * ```
    */
   async estimate(input: ImageInput, options: EstimateOptions = {}): Promise<FaceResult[]> {
-    if (!isPlainObject(options)) throw invalidParameter('options', 'an object', options);
+    const opts: unknown = options;
+    if (!isPlainObject(opts)) throw invalidParameter('options', 'an object', opts);
     const margin = options.margin ?? DEFAULT_MARGIN;
     const image = await normalizeInput(input, { maxPixels: options.maxPixels });
     const box = options.box ?? wholeImageBox(image);

@@ -14,13 +14,7 @@ import { type Estimator, type EstimatorOptions, createEstimatorWith } from './es
 import { loadNodeAssets } from './platform/node.js';
 import type { EstimateOptions, FaceResult, ImageInput } from './types.js';
 
-export { Estimator } from './estimator.js';
-export type { EstimatorOptions, WeightsSource } from './estimator.js';
-export { SsrnetError } from './errors.js';
-export type { SsrnetErrorCode } from './errors.js';
-export { AGE_MODELS, DEFAULT_AGE_MODEL, DEFAULT_GENDER_MODEL, GENDER_MODELS } from './models.js';
-export type { AgeModelName, GenderModelName } from './models.js';
-export type { Box, EstimateOptions, FaceResult, ImageDataLike, ImageInput, PixelFormat, RawImage } from './types.js';
+export * from './universal.js';
 
 /**
  * Creates an estimator holding one engine instance; the wasm build and weights default to the

@@ -17,6 +17,18 @@ const DENSE_COUNT = 18;
 const DATA_START = HEADER_BYTES + CONV_COUNT * CONV_RECORD_BYTES + DENSE_COUNT * DENSE_RECORD_BYTES;
 const EPILOGUES: Epilogue[] = ['relu-avgpool-u8', 'maxpool-tanh-u8', 'relu-avgpool-f32', 'relu-maxpool-f32'];
 
+/** SSR-Net(3,3,3) conv records: k, cin, cout, coutPadded, epilogue, pool (as assembly/weights.ts). */
+const CONV_SHAPES = [
+  [3, 3, 32, 32, 0, 2], [3, 32, 32, 32, 0, 2], [3, 32, 32, 32, 0, 2], [3, 32, 32, 32, 0, 1],
+  [3, 3, 16, 16, 1, 2], [3, 16, 16, 16, 1, 2], [3, 16, 16, 16, 1, 2], [3, 16, 16, 16, 1, 1],
+  [1, 16, 10, 12, 3, 1], [1, 32, 10, 12, 2, 1],
+  [1, 16, 10, 12, 3, 4], [1, 32, 10, 12, 2, 4],
+  [1, 16, 10, 12, 3, 8], [1, 32, 10, 12, 2, 8],
+];
+
+/** Dense records per stage (inputs, outputs): mix_s, mix_x, delta, fc, pred, local. */
+const DENSE_SHAPES = [160, 90, 90].flatMap((n) => [[n, 3], [n, 3], [n, 1], [3, 6], [6, 3], [6, 3]]);
+
 /** Facts stored in the header beside the model. */
 export interface SsrqInfo {
   calibrationFaces: number;
@@ -136,16 +148,18 @@ export function readSsrq(file: Uint8Array): QuantModel & { info: SsrqInfo } {
   if (view.getUint32(24, true) !== file.length) fail('length mismatch');
   if (view.getUint32(file.length - 4, true) !== crc32(file.subarray(0, file.length - 4))) fail('checksum mismatch');
   const f32 = (off: number, n: number) => {
-    if (off % 4 || off + 4 * n > file.length - 4) fail('array out of bounds');
+    if (off < DATA_START || off % 4 || off + 4 * n > file.length - 4) fail('array out of bounds');
     return new Float32Array(file.slice(off, off + 4 * n).buffer);
   };
   const convs: QConv[] = [];
   for (let i = 0; i < CONV_COUNT; i++) {
     const r = HEADER_BYTES + i * CONV_RECORD_BYTES;
-    const [k, cin, cout, coutPadded, epi, pool] = [0, 1, 2, 3, 4, 5].map((j) => view.getUint8(r + j));
+    const fields = [0, 1, 2, 3, 4, 5].map((j) => view.getUint8(r + j));
+    if (fields.some((v, j) => v !== CONV_SHAPES[i][j])) fail(`conv record ${i} is not SSR-Net(3,3,3)`);
+    const [k, cin, cout, coutPadded, epi, pool] = fields;
     const wOff = view.getUint32(r + 8, true);
     const wLen = view.getUint32(r + 12, true);
-    if (wOff + wLen > file.length - 4) fail('array out of bounds');
+    if (wOff < DATA_START || wOff % 16 || wOff + wLen > file.length - 4) fail('array out of bounds');
     const packed = new Int8Array(file.slice(wOff, wOff + wLen).buffer);
     const bOff = view.getUint32(r + 16, true);
     convs.push({
@@ -165,6 +179,7 @@ export function readSsrq(file: Uint8Array): QuantModel & { info: SsrqInfo } {
     const r = HEADER_BYTES + CONV_COUNT * CONV_RECORD_BYTES + i * DENSE_RECORD_BYTES;
     const nIn = view.getUint16(r, true);
     const nOut = view.getUint16(r + 2, true);
+    if (nIn !== DENSE_SHAPES[i][0] || nOut !== DENSE_SHAPES[i][1]) fail(`dense record ${i} is not SSR-Net(3,3,3)`);
     dense.push({ nIn, nOut, weights: f32(view.getUint32(r + 4, true), nIn * nOut), bias: f32(view.getUint32(r + 8, true), nOut) });
   }
   const stage = (k: number) => {

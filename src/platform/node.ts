@@ -9,17 +9,17 @@ import type { AssetLoader } from '../estimator.js';
 /** The package root: two levels above src/platform/ or dist/platform/. */
 export const PACKAGE_ROOT = new URL('../../', import.meta.url);
 
-async function readPackageFile(path: string): Promise<Uint8Array> {
+async function readPackageFile(path: string, code: 'BAD_WASM' | 'BAD_WEIGHTS'): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(new URL(path, PACKAGE_ROOT)));
   } catch (cause) {
-    throw new SsrnetError('BAD_WASM', `missing package file ${path} (run \`npm run build\` in a source checkout)`, { cause });
+    throw new SsrnetError(code, `missing package file ${path} (in a source checkout, run \`npm run build\`)`, { cause });
   }
 }
 
 /** Reads the wasm build and the weights files a Node estimator needs. */
 export const loadNodeAssets: AssetLoader = async ({ simd, model, gender }) => ({
-  wasm: await readPackageFile(`build/ssrnet-${simd ? 'simd' : 'scalar'}.wasm`),
-  age: await readPackageFile(`weights/${model}.ssrq`),
-  gender: gender ? await readPackageFile(`weights/${gender}.ssrq`) : undefined,
+  wasm: await readPackageFile(`build/ssrnet-${simd ? 'simd' : 'scalar'}.wasm`, 'BAD_WASM'),
+  age: await readPackageFile(`weights/${model}.ssrq`, 'BAD_WEIGHTS'),
+  gender: gender ? await readPackageFile(`weights/${gender}.ssrq`, 'BAD_WEIGHTS') : undefined,
 });

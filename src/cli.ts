@@ -1,0 +1,245 @@
+#!/usr/bin/env node
+/**
+ * The `ssrnet` command line.
+ *
+ *   ssrnet estimate [--model NAME] [--gender[=NAME]] [--json] [--box X,Y,W,H] [--margin M]
+ *                   [--simd auto|on|off] FILE...
+ *   ssrnet help | --help | --version
+ *
+ * Prints one line per face, `FILE: age 41.3, female (93%)`, or with `--json` one JSON array of
+ * `{ file, faces: [{ box, age, gender? }] }` / `{ file, error: { code, message } }`.
+ * FILE `-` reads the image from stdin. `--gender-model NAME` is the same as `--gender=NAME`.
+ *
+ * Exit status: 0 when every file was processed, 1 when any failed (each failure is reported on
+ * stderr as `ssrnet: FILE: CODE: message` and the other files are still processed), 2 on a usage
+ * error. Error codes are the library's SsrnetErrorCode, plus READ_FAILED (the file cannot be
+ * read) and INTERNAL (anything unexpected).
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import {
+  AGE_MODELS,
+  type AgeModelName,
+  type Box,
+  DEFAULT_AGE_MODEL,
+  DEFAULT_GENDER_MODEL,
+  type FaceResult,
+  GENDER_MODELS,
+  type GenderModelName,
+  SsrnetError,
+  createEstimator,
+} from './index.js';
+
+const USAGE = `Usage: ssrnet estimate [options] FILE...
+       ssrnet help | --help | --version
+
+Estimates the age (and optionally gender) of the face in each image (JPEG, PNG, GIF or BMP).
+FILE "-" reads an image from stdin.
+
+Options:
+  --model NAME          age model (default ${DEFAULT_AGE_MODEL}): ${AGE_MODELS.join(', ')}
+  --gender[=NAME]       also estimate gender, with model NAME (default ${DEFAULT_GENDER_MODEL}):
+                        ${GENDER_MODELS.join(', ')}
+  --gender-model NAME   same as --gender=NAME
+  --box X,Y,W,H         the face box in pixels, for every FILE; no face search is done
+                        (default: the whole image is the face)
+  --margin M            widening of the box on each side, as a fraction of its size, 0 to 2
+                        (default 0.4, as the models were trained)
+  --simd auto|on|off    engine build: detect simd128 support (default), or force it
+  --json                print one JSON array of { file, faces } or { file, error } on stdout
+  -h, --help            print this help
+  --version             print the version
+
+Exit status: 0 all files processed, 1 some file failed (reported on stderr), 2 usage error.
+`;
+
+/** A usage error: reported with a hint, exit status 2. */
+class UsageError extends Error {}
+
+/** What the command line asked for. */
+interface Command {
+  files: string[];
+  model: AgeModelName;
+  gender: GenderModelName | false;
+  json: boolean;
+  box?: Box;
+  margin?: number;
+  simd: 'auto' | boolean;
+}
+
+type FileResult = { file: string; faces: FaceResult[] } | { file: string; error: { code: string; message: string } };
+
+/** Runs the CLI on `argv` (without node and the script) and returns the exit status. */
+async function main(argv: string[]): Promise<number> {
+  let command: Command | 'help' | 'version';
+  try {
+    command = parseCommand(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError) && !(err instanceof TypeError && 'code' in err)) throw err;
+    // parseArgs' messages go on with advice about '--'; the first sentence is the point.
+    process.stderr.write(`ssrnet: ${err.message.split('. ')[0]}\nRun 'ssrnet --help' for usage.\n`);
+    return 2;
+  }
+  if (command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (command === 'version') {
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
+  return estimateFiles(command);
+}
+
+/** Parses and validates the arguments; throws UsageError (or parseArgs' TypeError). */
+function parseCommand(argv: string[]): Command | 'help' | 'version' {
+  // `--gender=NAME` is an alias of `--gender-model NAME`; a plain `--gender` stays a flag, so it
+  // never swallows the following FILE as its value.
+  const args = argv.map((a) => (a.startsWith('--gender=') ? `--gender-model=${a.slice('--gender='.length)}` : a));
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' },
+      gender: { type: 'boolean' },
+      'gender-model': { type: 'string' },
+      json: { type: 'boolean' },
+      box: { type: 'string' },
+      margin: { type: 'string' },
+      simd: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+    },
+  });
+  const [name, ...files] = positionals;
+  if (values.help || name === 'help') return 'help';
+  if (values.version) return 'version';
+  if (name === undefined) throw new UsageError('missing command (ssrnet estimate FILE...)');
+  if (name !== 'estimate') throw new UsageError(`unknown command '${name}' (expected 'estimate')`);
+  if (files.length === 0) throw new UsageError('no FILE given');
+
+  const model = values.model ?? DEFAULT_AGE_MODEL;
+  if (!isOneOf(model, AGE_MODELS)) throw new UsageError(`unknown --model '${model}' (expected one of ${AGE_MODELS.join(', ')})`);
+  const genderName = values['gender-model'];
+  if (genderName !== undefined && !isOneOf(genderName, GENDER_MODELS)) {
+    throw new UsageError(`unknown gender model '${genderName}' (expected one of ${GENDER_MODELS.join(', ')})`);
+  }
+  const simd = { auto: 'auto', on: true, off: false }[values.simd ?? 'auto'] as Command['simd'] | undefined;
+  if (simd === undefined) throw new UsageError(`bad --simd '${values.simd}' (expected auto, on or off)`);
+  return {
+    files,
+    model,
+    gender: genderName ?? (values.gender ? DEFAULT_GENDER_MODEL : false),
+    json: values.json ?? false,
+    box: values.box === undefined ? undefined : parseBox(values.box),
+    margin: values.margin === undefined ? undefined : parseMargin(values.margin),
+    simd,
+  };
+}
+
+function isOneOf<T extends string>(value: string, names: readonly T[]): value is T {
+  return (names as readonly string[]).includes(value);
+}
+
+/** A decimal number, or NaN for anything else (including '' and '0x10'). */
+function toNumber(text: string): number {
+  return /^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(text) ? Number(text) : NaN;
+}
+
+function parseBox(text: string): Box {
+  const parts = text.split(',').map(toNumber);
+  if (parts.length !== 4 || !parts.every(Number.isFinite) || parts[2] <= 0 || parts[3] <= 0) {
+    throw new UsageError(`bad --box '${text}' (expected X,Y,W,H: four numbers, W and H greater than 0)`);
+  }
+  const [x, y, width, height] = parts;
+  return { x, y, width, height };
+}
+
+function parseMargin(text: string): number {
+  const margin = toNumber(text);
+  if (!(margin >= 0 && margin <= 2)) throw new UsageError(`bad --margin '${text}' (expected a number from 0 to 2)`);
+  return margin;
+}
+
+/** Estimates every file with one estimator; 0 when all succeeded, else 1. */
+async function estimateFiles(command: Command): Promise<number> {
+  let estimator;
+  try {
+    estimator = await createEstimator({ model: command.model, gender: command.gender, simd: command.simd });
+  } catch (err) {
+    const { code, message } = describeError(err);
+    process.stderr.write(`ssrnet: ${code}: ${message}\n`);
+    return 1;
+  }
+  const results: FileResult[] = [];
+  let stdin: Promise<Buffer> | undefined;
+  for (const file of command.files) {
+    let result: FileResult;
+    try {
+      const bytes = file === '-' ? await (stdin ??= readStdin()) : await readInput(file);
+      result = { file, faces: await estimator.estimate(bytes, { box: command.box, margin: command.margin }) };
+    } catch (err) {
+      result = { file, error: describeError(err) };
+      process.stderr.write(`ssrnet: ${file}: ${result.error.code}: ${result.error.message}\n`);
+    }
+    results.push(result);
+    if (!command.json && 'faces' in result) {
+      for (const face of result.faces) process.stdout.write(`${file}: ${formatFace(face)}\n`);
+    }
+  }
+  if (command.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  return results.every((r) => 'faces' in r) ? 0 : 1;
+}
+
+/** `age 41.3, female (93%)`. */
+function formatFace(face: FaceResult): string {
+  const age = `age ${face.age.toFixed(1)}`;
+  return face.gender ? `${age}, ${face.gender.label} (${Math.round(face.gender.probability * 100)}%)` : age;
+}
+
+/** A file's bytes; a failed read becomes a READ_FAILED error with the system's reason. */
+async function readInput(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    const reason = err instanceof Error && 'code' in err ? `${String(err.code)}: ` : '';
+    const detail = err instanceof Error ? err.message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '') : String(err);
+    throw new CliError('READ_FAILED', `cannot read the file (${reason}${detail})`);
+  }
+}
+
+function readStdin(): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    process.stdin.on('data', (chunk: Buffer) => chunks.push(chunk));
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks)));
+    process.stdin.on('error', (err) => reject(new CliError('READ_FAILED', `cannot read stdin (${err.message})`)));
+  });
+}
+
+/** An error of the CLI itself, with a code outside SsrnetErrorCode. */
+class CliError extends Error {
+  constructor(
+    readonly code: 'READ_FAILED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Code and message for the user; anything unexpected is INTERNAL (never a stack trace). */
+function describeError(err: unknown): { code: string; message: string } {
+  if (err instanceof SsrnetError || err instanceof CliError) return { code: err.code, message: err.message };
+  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
+
+main(process.argv.slice(2)).then(
+  (status) => {
+    process.exitCode = status;
+  },
+  (err: unknown) => {
+    process.stderr.write(`ssrnet: INTERNAL: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,42 @@
+/**
+ * ssrnet-wasm for runtimes without a file system (Cloudflare Workers, browsers, Deno…): the same
+ * API as the Node entry, but the engine and weights are passed in — on Workers import the .wasm
+ * as a module (run-time compilation from bytes is refused there).
+ *
+ * @example
+ * ```ts
+ * import wasm from 'ssrnet-wasm/build/ssrnet-simd.wasm';
+ * import age from 'ssrnet-wasm/weights/age-wiki.ssrq';
+ * const estimator = await createEstimator({ wasm, simd: true, weights: { age } });
+ * ```
+ */
+import { type Estimator, type EstimatorOptions, createEstimatorWith } from './estimator.js';
+import { SsrnetError } from './errors.js';
+import type { EstimateOptions, FaceResult, ImageInput } from './types.js';
+
+export { Estimator } from './estimator.js';
+export type { EstimatorOptions, WeightsSource } from './estimator.js';
+export type { WasmSource } from './engine.js';
+export { SsrnetError } from './errors.js';
+export type { SsrnetErrorCode } from './errors.js';
+export { AGE_MODELS, DEFAULT_AGE_MODEL, DEFAULT_GENDER_MODEL, GENDER_MODELS } from './models.js';
+export type { AgeModelName, GenderModelName } from './models.js';
+export type { Box, EstimateOptions, FaceResult, ImageDataLike, ImageInput, PixelFormat, RawImage } from './types.js';
+
+/**
+ * Creates an estimator holding one engine instance. Here `options.wasm` and
+ * `options.weights.age` (and `.gender` when `gender` is on) are required.
+ */
+export function createEstimator(options: EstimatorOptions = {}): Promise<Estimator> {
+  return createEstimatorWith(options);
+}
+
+/**
+ * Without a file system there is no default estimator: this rejects with BAD_INPUT. Create one
+ * with {@link createEstimator} and call its `estimate`.
+ */
+export async function estimate(input: ImageInput, options?: EstimateOptions): Promise<FaceResult[]> {
+  void input;
+  void options;
+  throw new SsrnetError('BAD_INPUT', 'expected createEstimator({ wasm, weights }) on this platform: it has no package files for a default estimator');
+}

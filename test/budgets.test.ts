@@ -1,0 +1,136 @@
+/**
+ * Budgets are tests (STYLE.md point 9): wasm byte size per build, linear memory and arena, and the
+ * weights-file size, against the checked-in budgets.json (numbers from tools/size-report.ts).
+ *
+ * - Hard targets (budgets.json `limits`): each wasm <= 32 KiB, each .ssrq <= 64 KiB, linear memory
+ *   <= 256 KiB and fixed (memory section maximum == initial, and memory.grow(1) throws).
+ * - Baselines (budgets.json `baselines`): the current sizes, within +-3% (TFLM's arena threshold
+ *   test checks floor and ceiling on 64-bit hosts): a 3% regression fails while still under the
+ *   hard target, a 3% saving fails until the baseline is lowered, so the baseline stays tight.
+ * - The scalar build contains no SIMD instruction (wasm-dis from binaryen, shipped with
+ *   assemblyscript, disassembles it; the simd build is scanned too, to show the scan can see SIMD).
+ * - Neither build imports anything.
+ *
+ * Builds the wasm first (`npm run asbuild`) when build/ is missing.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, WASM_BUILDS, sizeReport, type SizeReport } from '../tools/size-report.js';
+
+interface Budgets {
+  tolerance: number;
+  limits: { wasmBytes: number; ssrqBytes: number; memoryBytes: number };
+  baselines: {
+    wasm: Record<string, { bytes: number; gzipBytes: number }>;
+    ssrqBytes: number;
+    arenaBytes: number;
+  };
+}
+
+const budgets = JSON.parse(readFileSync(join(ROOT, 'budgets.json'), 'utf8')) as Budgets;
+const TOLERANCE = budgets.tolerance;
+
+/** Any wasm SIMD type or instruction in binaryen's text format. */
+const SIMD_TEXT = /\b(v128|i8x16|i16x8|i32x4|i64x2|f32x4|f64x2)\b/;
+
+let report: SizeReport;
+
+beforeAll(() => {
+  if (WASM_BUILDS.some((b) => !existsSync(join(ROOT, b)))) {
+    const r = spawnSync('npm', ['run', 'asbuild'], { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`npm run asbuild failed:\n${r.stdout}\n${r.stderr}`);
+  }
+  report = sizeReport();
+});
+
+/** Fails when `actual` is more than TOLERANCE away from `baseline`, saying which way and what to do. */
+function expectNearBaseline(what: string, actual: number, baseline: number): void {
+  const change = (actual - baseline) / baseline;
+  const pct = `${(change * 100).toFixed(1)}%`;
+  expect(change, `${what}: ${actual} B vs baseline ${baseline} B (${pct}): a regression over ${TOLERANCE * 100}%`)
+    .toBeLessThanOrEqual(TOLERANCE);
+  expect(change, `${what}: ${actual} B vs baseline ${baseline} B (${pct}): smaller, lower the baseline in budgets.json`)
+    .toBeGreaterThanOrEqual(-TOLERANCE);
+}
+
+/** binaryen's disassembly of a build (wasm-dis from node_modules, a node script). */
+function disassemble(path: string): string {
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', '.bin', 'wasm-dis'), join(ROOT, path)], {
+    encoding: 'utf8', maxBuffer: 64 << 20,
+  });
+  if (r.status !== 0) throw new Error(`wasm-dis ${path} failed:\n${r.stderr}`);
+  return r.stdout;
+}
+
+describe.each(WASM_BUILDS)('%s', (path) => {
+  const wasm = () => report.wasm.find((w) => w.path === path)!;
+
+  it(`is at most ${budgets.limits.wasmBytes} bytes`, () => {
+    expect(wasm().bytes).toBeLessThanOrEqual(budgets.limits.wasmBytes);
+  });
+
+  it(`is within ${TOLERANCE * 100}% of its baseline size, raw and gzip -9`, () => {
+    const baseline = budgets.baselines.wasm[path];
+    expect(baseline, `no baseline for ${path} in budgets.json`).toBeDefined();
+    expectNearBaseline(`${path} raw`, wasm().bytes, baseline.bytes);
+    expectNearBaseline(`${path} gzip`, wasm().gzipBytes, baseline.gzipBytes);
+  });
+
+  it(`has at most ${budgets.limits.memoryBytes} bytes of linear memory, declared with maximum == initial`, () => {
+    expect(wasm().memoryBytes).toBeLessThanOrEqual(budgets.limits.memoryBytes);
+    expect(wasm().memoryPages.maximum).toBe(wasm().memoryPages.initial);
+    expect(wasm().memoryPages.initial * 65536).toBe(wasm().memoryBytes);
+  });
+
+  it('cannot grow its memory', () => {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(join(ROOT, path))), {});
+    const memory = instance.exports.memory as WebAssembly.Memory;
+    const before = memory.buffer.byteLength;
+    expect(() => memory.grow(1)).toThrow(RangeError);
+    expect(memory.buffer.byteLength).toBe(before);
+  });
+
+  it(`has an arena within ${TOLERANCE * 100}% of its baseline, inside the memory`, () => {
+    expectNearBaseline(`${path} arena`, wasm().arenaBytes, budgets.baselines.arenaBytes);
+    expect(wasm().arenaEnd).toBeLessThanOrEqual(wasm().memoryBytes);
+  });
+
+  it('has no imports', () => {
+    expect(WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(join(ROOT, path))))).toEqual([]);
+    expect(wasm().imports).toBe(0);
+  });
+});
+
+describe('SIMD content', () => {
+  it('the scalar build has no SIMD instruction', () => {
+    const text = disassemble('build/ssrnet-scalar.wasm');
+    const hit = text.split('\n').find((line) => SIMD_TEXT.test(line));
+    expect(hit, `SIMD in the scalar build: ${hit?.trim()}`).toBeUndefined();
+  });
+
+  it('the simd build has SIMD instructions (the scan above can see them)', () => {
+    expect(disassemble('build/ssrnet-simd.wasm')).toMatch(SIMD_TEXT);
+  });
+});
+
+describe('weights files', () => {
+  it('there is at least one age model', () => {
+    expect(report.weights.some((w) => w.path.startsWith('weights/age-'))).toBe(true);
+  });
+
+  it(`each .ssrq is at most ${budgets.limits.ssrqBytes} bytes and within ${TOLERANCE * 100}% of the baseline`, () => {
+    for (const w of report.weights) {
+      expect(w.bytes, w.path).toBeLessThanOrEqual(budgets.limits.ssrqBytes);
+      expectNearBaseline(w.path, w.bytes, budgets.baselines.ssrqBytes);
+    }
+  });
+
+  it('wasm + one age model is the sum of its parts', () => {
+    const s = report.wasmPlusAgeModel;
+    const wasm = report.wasm.find((w) => w.path === s.wasm)!;
+    const model = report.weights.find((w) => w.path === s.model)!;
+    expect(s.bytes).toBe(wasm.bytes + model.bytes);
+  });
+});

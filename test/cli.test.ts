@@ -1,0 +1,197 @@
+// The `ssrnet` command line, run as users run it: `node dist/cli.js` in a child process.
+// Covers human and --json output, stdin, per-file failures (exit 1, the other files still
+// printed), usage errors (exit 2), --help / --version, and --gender.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AGE_MODELS, GENDER_MODELS } from '../src/models.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const PHOTO = 'examples/astronaut.png';
+const BOX = '175,70,90,90';
+/**
+ * The astronaut (Eileen Collins) was ~42 in this photo. SSR-Net's MAE is ~6-7 years and the
+ * float32 Keras age-wiki model itself answers 31.0 for this box (see test/api.test.ts, which pins
+ * the engine to that float answer), so the plausibility window is the true age ± 15 years.
+ */
+const AGE_MIN = 27;
+const AGE_MAX = 57;
+const HAS_GENDER = existsSync(new URL('../weights/gender-imdb.ssrq', import.meta.url));
+if (!HAS_GENDER) console.warn('cli.test: weights/gender-imdb.ssrq is absent (run `npm run convert`); the --gender test is SKIPPED');
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI from the package root with `args`, feeding `stdin` if given. */
+function run(args: string[], stdin?: Uint8Array): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+/** The ages in human output lines `FILE: age 41.3...`, by file. */
+function humanAges(stdout: string): Record<string, number> {
+  const ages: Record<string, number> = {};
+  for (const line of stdout.trim().split('\n')) {
+    const m = /^(.*): age (\d+\.\d)\b/.exec(line);
+    if (m) ages[m[1]] = Number(m[2]);
+  }
+  return ages;
+}
+
+beforeAll(() => {
+  if (!existsSync(CLI) || !existsSync(new URL('../build/ssrnet-simd.wasm', import.meta.url))) {
+    const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    if (build.status !== 0) throw new Error('npm run build failed');
+  }
+});
+
+describe('ssrnet estimate', () => {
+  it('prints one human line per face with the age to one decimal', async () => {
+    const r = await run(['estimate', PHOTO, '--box', BOX]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^examples\/astronaut\.png: age \d+\.\d\n$/);
+    const age = humanAges(r.stdout)[PHOTO];
+    expect(age).toBeGreaterThanOrEqual(AGE_MIN);
+    expect(age).toBeLessThanOrEqual(AGE_MAX);
+  });
+
+  it('--json prints one array of { file, faces: [{ box, age }] } with unrounded ages', async () => {
+    const r = await run(['estimate', '--json', '--box', BOX, PHOTO]);
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout) as unknown;
+    expect(doc).toEqual([{ file: PHOTO, faces: [{ box: { x: 175, y: 70, width: 90, height: 90 }, age: expect.any(Number) }] }]);
+    const [{ faces }] = doc as [{ faces: [{ age: number; gender?: unknown }] }];
+    expect(faces[0].age).toBeGreaterThanOrEqual(AGE_MIN);
+    expect(faces[0].age).toBeLessThanOrEqual(AGE_MAX);
+    expect(Number.isInteger(faces[0].age * 10)).toBe(false); // not rounded to one decimal
+    expect(faces[0]).not.toHaveProperty('gender');
+  });
+
+  it('reads `-` from stdin and gives exactly the file path result', async () => {
+    const [file, piped] = await Promise.all([
+      run(['estimate', '--json', '--box', BOX, PHOTO]),
+      run(['estimate', '--json', '--box', BOX, '-'], readFileSync(new URL('../examples/astronaut.png', import.meta.url))),
+    ]);
+    expect(piped.status).toBe(0);
+    const [a] = JSON.parse(file.stdout) as [{ faces: unknown }];
+    const [b] = JSON.parse(piped.stdout) as [{ file: string; faces: unknown }];
+    expect(b.file).toBe('-');
+    expect(b.faces).toEqual(a.faces);
+  });
+
+  it('--margin defaults to 0.4 and changes the crop; without --box the whole image is the face', async () => {
+    const ageWith = async (...args: string[]): Promise<{ age: number; box: unknown }> => {
+      const r = await run(['estimate', '--json', PHOTO, ...args]);
+      expect(r.status).toBe(0);
+      return (JSON.parse(r.stdout) as [{ faces: [{ age: number; box: unknown }] }])[0].faces[0];
+    };
+    const [byDefault, explicit, tighter, whole] = await Promise.all([
+      ageWith('--box', BOX),
+      ageWith('--box', BOX, '--margin', '0.4'),
+      ageWith('--box', BOX, '--margin', '0.2'),
+      ageWith(),
+    ]);
+    expect(explicit.age).toBe(byDefault.age);
+    expect(tighter.age).not.toBe(byDefault.age);
+    expect(whole.box).toEqual({ x: 0, y: 0, width: 512, height: 512 });
+    expect(whole.age).not.toBe(byDefault.age);
+  });
+
+  it('a missing file fails (exit 1, error on stderr) while the good file is still printed', async () => {
+    const r = await run(['estimate', 'no-such-file.png', PHOTO, '--box', BOX]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^ssrnet: no-such-file\.png: READ_FAILED: .*ENOENT.*\n$/);
+    expect(Object.keys(humanAges(r.stdout))).toEqual([PHOTO]);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('a non-image file fails with UNSUPPORTED_FORMAT, in human and --json output', async () => {
+    const human = await run(['estimate', 'package.json']);
+    expect(human.status).toBe(1);
+    expect(human.stdout).toBe('');
+    expect(human.stderr).toMatch(/^ssrnet: package\.json: UNSUPPORTED_FORMAT: /);
+
+    const json = await run(['estimate', '--json', '--box', BOX, 'package.json', PHOTO]);
+    expect(json.status).toBe(1);
+    const doc = JSON.parse(json.stdout) as [{ file: string; error: { code: string; message: string } }, { faces: unknown[] }];
+    expect(doc).toHaveLength(2);
+    expect(doc[0]).toEqual({ file: 'package.json', error: { code: 'UNSUPPORTED_FORMAT', message: expect.any(String) } });
+    expect(doc[1].faces).toHaveLength(1);
+  });
+
+  it('a box outside the image is a per-file BAD_INPUT (exit 1), not a usage error', async () => {
+    const r = await run(['estimate', PHOTO, '--box', '600,0,10,10']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^ssrnet: examples\/astronaut\.png: BAD_INPUT: /);
+  });
+
+  it.skipIf(!HAS_GENDER)('--gender adds the gender (female for this photo), in human and --json output', async () => {
+    const human = await run(['estimate', PHOTO, '--box', BOX, '--gender']);
+    expect(human.status).toBe(0);
+    expect(human.stdout).toMatch(/^examples\/astronaut\.png: age \d+\.\d, (male|female) \(\d+%\)\n$/);
+
+    const json = await run(['estimate', '--json', PHOTO, '--box', BOX, '--gender=gender-imdb']);
+    const [{ faces }] = JSON.parse(json.stdout) as [{ faces: [{ gender: { label: string; probability: number } }] }];
+    expect(faces[0].gender).toEqual({ label: 'female', probability: expect.any(Number) });
+    expect(faces[0].gender.probability).toBeGreaterThanOrEqual(0.5);
+    expect(faces[0].gender.probability).toBeLessThanOrEqual(1);
+    // --gender-model NAME is the same as --gender=NAME
+    const alias = await run(['estimate', '--json', PHOTO, '--box', BOX, '--gender-model', 'gender-imdb']);
+    expect(alias.stdout).toBe(json.stdout);
+  });
+});
+
+describe.concurrent('usage errors exit 2 with a hint on stderr', () => {
+  it.for<[string, string[]]>([
+    ['bad --box (3 numbers)', ['estimate', '--box', '1,2,3', PHOTO]],
+    ['bad --box (not numbers)', ['estimate', '--box', 'a,b,c,d', PHOTO]],
+    ['bad --box (zero width)', ['estimate', '--box', '1,2,0,4', PHOTO]],
+    ['bad --margin', ['estimate', '--margin', '3', PHOTO]],
+    ['non-numeric --margin', ['estimate', '--margin', 'wide', PHOTO]],
+    ['unknown --model', ['estimate', '--model', 'age-nope', PHOTO]],
+    ['unknown gender model', ['estimate', '--gender=gender-nope', PHOTO]],
+    ['bad --simd', ['estimate', '--simd', 'maybe', PHOTO]],
+    ['unknown option', ['estimate', '--frobnicate', PHOTO]],
+    ['no files', ['estimate', '--box', BOX]],
+    ['no command', []],
+    ['unknown command', ['guess', PHOTO]],
+  ])('%s', async ([, args], { expect }) => {
+    const r = await run(args);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^ssrnet: .+\nRun 'ssrnet --help' for usage\.\n$/);
+  });
+});
+
+describe.concurrent('help and version', () => {
+  it.for(['--help', 'help', 'estimate --help', '-h'])('`ssrnet %s` prints the usage with every option and model', async (line, { expect }) => {
+    const r = await run(line.split(' '));
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    for (const option of ['--model', '--gender', '--gender-model', '--json', '--box', '--margin', '--simd', '--help', '--version']) {
+      expect(r.stdout).toContain(option);
+    }
+    for (const name of [...AGE_MODELS, ...GENDER_MODELS]) expect(r.stdout).toContain(name);
+  });
+
+  it('--version prints the package version', async ({ expect }) => {
+    const r = await run(['--version']);
+    expect(r.status).toBe(0);
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(r.stdout).toBe(`${pkg.version}\n`);
+  });
+});

@@ -23,6 +23,7 @@ export const ERR_SHAPE: i32 = 5;
 export const ERR_BOUNDS: i32 = 6;
 export const ERR_SLOT: i32 = 7;
 export const ERR_NOT_LOADED: i32 = 8;
+export const ERR_NOT_FINITE: i32 = 9;
 
 // Expected conv records: k, cin, cout, coutPadded, epilogue, pool — SSR-Net(3,3,3) on 64x64x3.
 const CONV_SHAPES: usize = memory.data<u8>([
@@ -74,6 +75,14 @@ function inData(offset: u32, bytes: u32, length: u32, alignment: u32): bool {
   return offset >= DATA_START && (offset & (alignment - 1)) == 0 && <u64>offset + <u64>bytes <= <u64>(length - 4);
 }
 
+/** True when all `count` f32 values at `ptr` are finite (a relu would silently turn NaN into 0). */
+function allFinite(ptr: usize, count: u32): bool {
+  for (let i: u32 = 0; i < count; i++) {
+    if (!isFinite<f32>(load<f32>(ptr + (<usize>i << 2)))) return false;
+  }
+  return true;
+}
+
 /** Checks the blob of `length` bytes at `blob`; returns OK or the first failing check's code. */
 export function verifyWeights(blob: usize, length: i32): i32 {
   if (length < <i32>DATA_START + 4 || length > WEIGHTS_CAPACITY) return ERR_LENGTH;
@@ -97,6 +106,7 @@ export function verifyWeights(blob: usize, length: i32): i32 {
     if (!inData(load<u32>(r, 8), weightBytes, len, 16)) return ERR_BOUNDS;
     if (!inData(load<u32>(r, 16), cp * 4, len, 4)) return ERR_BOUNDS;
     if (!inData(load<u32>(r, 20), cp * 4, len, 4)) return ERR_BOUNDS;
+    if (!allFinite(blob + <usize>load<u32>(r, 20), cp)) return ERR_NOT_FINITE;
   }
   for (let i = 0; i < DENSE_COUNT; i++) {
     const r = denseRecord(blob, i);
@@ -106,6 +116,13 @@ export function verifyWeights(blob: usize, length: i32): i32 {
     if (nIn != <u32>load<u16>(expected) || nOut != <u32>load<u16>(expected, 2)) return ERR_SHAPE;
     if (!inData(load<u32>(r, 4), nIn * nOut * 4, len, 4)) return ERR_BOUNDS;
     if (!inData(load<u32>(r, 8), nOut * 4, len, 4)) return ERR_BOUNDS;
+    if (!allFinite(blob + <usize>load<u32>(r, 4), nIn * nOut) || !allFinite(blob + <usize>load<u32>(r, 8), nOut)) {
+      return ERR_NOT_FINITE;
+    }
   }
+  for (let i = 16; i < 24; i += 4) {
+    if (!isFinite<f32>(load<f32>(blob + <usize>i))) return ERR_NOT_FINITE;
+  }
+  if (!isFinite<f32>(load<f32>(blob, 8))) return ERR_NOT_FINITE;
   return OK;
 }

@@ -86,20 +86,43 @@ function timeOne(f: () => void): number {
 
 interface FreshStart { compile: number; instantiate: number; loadWeights: number; firstRun: number; total: number }
 
-/** Child mode: one cold start of `build`, printed as one JSON line. */
-async function freshStartChild(build: string): Promise<void> {
-  const wasm = readFileSync(join(ROOT, 'build', `ssrnet-${build}.wasm`));
+/** Raw engine exports (assembly/index.ts), for the `raw` fresh start. */
+interface RawExports {
+  memory: WebAssembly.Memory;
+  inputPtr(): number;
+  weightsPtr(slot: number): number;
+  loadWeights(slot: number, length: number): number;
+  run(slot: number): number;
+}
+
+/**
+ * Child mode: one cold start, printed as one JSON line. `simd` / `scalar`: through the library's
+ * Engine class (src/engine.ts, what a user pays); `simd-raw`: the same steps with the bare
+ * WebAssembly API and the engine's exports, to separate the engine's cost from the host wrapper's.
+ */
+async function freshStartChild(mode: string): Promise<void> {
+  const raw = mode.endsWith('-raw');
+  const wasm = readFileSync(join(ROOT, 'build', `ssrnet-${mode.replace('-raw', '')}.wasm`));
   const weights = new Uint8Array(readFileSync(join(ROOT, 'weights', `${MODEL}.ssrq`)));
   const rng = new Rng(7);
   const crop = Uint8Array.from({ length: 64 * 64 * 3 }, () => rng.int(0, 255));
+  let engine: Engine | undefined;
+  let e: RawExports | undefined;
   const t0 = performance.now();
   const module = await WebAssembly.compile(wasm);
   const t1 = performance.now();
-  const engine = await Engine.create(module);
+  if (raw) e = (await WebAssembly.instantiate(module, {})).exports as unknown as RawExports;
+  else engine = await Engine.create(module);
   const t2 = performance.now();
-  engine.loadWeights(0, weights, 'age');
+  if (e) {
+    new Uint8Array(e.memory.buffer, e.weightsPtr(0), weights.length).set(weights);
+    if (e.loadWeights(0, weights.length) !== 0) throw new Error('weights rejected');
+  } else engine!.loadWeights(0, weights, 'age');
   const t3 = performance.now();
-  engine.run(0, crop);
+  if (e) {
+    new Uint8Array(e.memory.buffer, e.inputPtr(), crop.length).set(crop);
+    if (e.run(0) !== 0) throw new Error('run failed');
+  } else engine!.run(0, crop);
   const t4 = performance.now();
   const r: FreshStart = { compile: t1 - t0, instantiate: t2 - t1, loadWeights: t3 - t2, firstRun: t4 - t3, total: t4 - t0 };
   console.log(JSON.stringify(r));
@@ -289,7 +312,7 @@ async function main(): Promise<void> {
 
   // Interleaved rounds.
   for (let round = 0; round < ROUNDS; round++) {
-    process.stdout.write(`\r# round ${round + 1}/${ROUNDS}`);
+    process.stdout.write(round === 0 ? `# rounds: 1` : ` ${round + 1}`);
     for (const c of contenders) {
       if (c.backend) {
         await tf.setBackend(c.backend);
@@ -313,9 +336,10 @@ async function main(): Promise<void> {
   const wasmMemAfter = simd.memoryBytes.memory;
 
   // First inference, cold, in child processes.
-  process.stdout.write(`# ${FRESH_STARTS} fresh starts per build in child processes...\n`);
+  console.log(`# ${FRESH_STARTS} fresh starts per build in child processes...`);
   const firstSimd = freshStarts('simd');
   const firstScalar = freshStarts('scalar');
+  const firstSimdRaw = freshStarts('simd-raw');
 
   const sizes = sizeReport();
 
@@ -343,13 +367,14 @@ async function main(): Promise<void> {
   }
 
   console.log(`\n# first inference: median (p90) ms of ${FRESH_STARTS} cold starts, each in a new child process; file reads not counted`);
-  console.log(`${'build'.padEnd(8)} ${'compile'.padStart(14)} ${'instantiate'.padStart(14)} ${'loadWeights'.padStart(14)} ${'first run'.padStart(14)} ${'total'.padStart(14)} ${'no compile*'.padStart(12)}`);
-  for (const [name, f] of [['simd', firstSimd], ['scalar', firstScalar]] as const) {
+  console.log(`${'build'.padEnd(9)} ${'compile'.padStart(14)} ${'instantiate'.padStart(14)} ${'loadWeights'.padStart(14)} ${'first run'.padStart(14)} ${'total'.padStart(14)} ${'no compile*'.padStart(12)}`);
+  for (const [name, f] of [['simd', firstSimd], ['scalar', firstScalar], ['simd-raw', firstSimdRaw]] as const) {
     const cell = (s: Stats) => `${ms(s.median)} (${ms(s.p90)})`.padStart(14);
     const noCompile = f.instantiate.median + f.loadWeights.median + f.firstRun.median;
-    console.log(`${name.padEnd(8)} ${cell(f.compile)} ${cell(f.instantiate)} ${cell(f.loadWeights)} ${cell(f.firstRun)} ${cell(f.total)} ${ms(noCompile).padStart(12)}`);
+    console.log(`${name.padEnd(9)} ${cell(f.compile)} ${cell(f.instantiate)} ${cell(f.loadWeights)} ${cell(f.firstRun)} ${cell(f.total)} ${ms(noCompile).padStart(12)}`);
   }
   console.log('* sum of the medians without compile: what a host pays with a precompiled WebAssembly.Module (Workers)');
+  console.log('simd/scalar: through src/engine.ts (Engine.create, @assemblyscript/loader); simd-raw: bare WebAssembly.instantiate + the exports');
 
   const rssGrowth = rssAfter - rssBefore;
   console.log(`\n# memory over ${RSS_RUNS} simd runs: RSS ${(rssBefore / 2 ** 20).toFixed(1)} -> ${(rssAfter / 2 ** 20).toFixed(1)} MiB ` +
@@ -387,7 +412,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(), machine, inputs, model: MODEL, peer: peer.name, tfjs: tfjsWasmNote,
     config: { faces: FACES, batch: BATCH, rounds: ROUNDS, oraclePerRound: ORACLE_PER_ROUND, engineWarmupRuns: ENGINE_WARMUP_RUNS, freshStarts: FRESH_STARTS, rssRuns: RSS_RUNS },
     latencyMs: results,
-    firstInferenceMs: { method: 'child process per start', simd: firstSimd, scalar: firstScalar },
+    firstInferenceMs: { method: 'child process per start', simd: firstSimd, scalar: firstScalar, simdRaw: firstSimdRaw },
     memory: { rssBefore, rssAfter, rssGrowth, wasmMemBefore, wasmMemAfter, arenaBytes: simd.memoryBytes.arena },
     sizes,
     floor: { kerasMacs: KERAS_MACS, engineMacs: ENGINE_MACS, peakMacsPerSecond: peak * 1000, floorMs, engineFloorMs, simdMedianOverFloor: floorRatio },

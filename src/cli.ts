@@ -234,6 +234,12 @@ function describeError(err: unknown): { code: string; message: string } {
   return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
 }
 
+// `ssrnet estimate ... | head -1`: a closed stdout ends the run quietly, not with a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
+
 main(process.argv.slice(2)).then(
   (status) => {
     process.exitCode = status;

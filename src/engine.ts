@@ -37,6 +37,7 @@ const ENGINE_CODES: Record<number, string> = {
   6: 'it points outside itself (corrupted tables)',
   7: 'the weights slot does not exist',
   8: 'no weights are loaded in this slot',
+  9: 'it contains a non-finite number (NaN or infinity)',
 };
 
 /** A wasm engine source: compiled module (Cloudflare Workers) or the .wasm bytes. */
@@ -86,7 +87,7 @@ export class Engine {
     }
     const kind: SlotKind = e.slotKind(slot) === 0 ? 'age' : 'gender';
     if (kind !== expectedKind) {
-      throw new SsrnetError('BAD_WEIGHTS', `expected ${expectedKind} model weights, got a ${kind} model`);
+      throw new SsrnetError('BAD_WEIGHTS', `expected ${expectedKind} model weights, got ${kind === 'age' ? 'an' : 'a'} ${kind} model`);
     }
   }
 

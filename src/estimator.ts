@@ -73,6 +73,15 @@ export interface EstimatorAssets {
 /** Loads the package's default assets on platforms that have them (Node). */
 export type AssetLoader = (request: { simd: boolean; model: AgeModelName; gender?: GenderModelName }) => Promise<EstimatorAssets>;
 
+const ESTIMATOR_OPTION_KEYS = ['model', 'gender', 'simd', 'wasm', 'weights'];
+const ESTIMATE_OPTION_KEYS = ['box', 'margin', 'maxPixels'];
+
+/** Rejects option keys we do not know: a typo must not silently fall back to a default. */
+function rejectUnknownKeys(options: Record<string, unknown>, known: string[], name: string): void {
+  const unknown = Object.keys(options).find((k) => !known.includes(k));
+  if (unknown !== undefined) throw invalidParameter(`${name}.${unknown}`, `no such option (known: ${known.join(', ')})`, options[unknown]);
+}
+
 /** Output of a gender model above 0.5 means this label (stored per model in the weights file). */
 function genderAbove05(weights: Uint8Array): 'male' | 'female' {
   return weights[32] === 1 ? 'female' : 'male';
@@ -137,6 +146,7 @@ export class Estimator {
   async estimate(input: ImageInput, options: EstimateOptions = {}): Promise<FaceResult[]> {
     const opts: unknown = options;
     if (!isPlainObject(opts)) throw invalidParameter('options', 'an object', opts);
+    rejectUnknownKeys(opts, ESTIMATE_OPTION_KEYS, 'options');
     const margin = options.margin ?? DEFAULT_MARGIN;
     const image = await normalizeInput(input, { maxPixels: options.maxPixels });
     const box = options.box ?? wholeImageBox(image);
@@ -168,6 +178,7 @@ export interface ResolvedOptions {
 /** Validates estimator options and applies defaults (BAD_INPUT on anything unexpected). */
 export function resolveOptions(options: unknown): ResolvedOptions {
   if (!isPlainObject(options)) throw invalidParameter('options', 'an object', options);
+  rejectUnknownKeys(options, ESTIMATOR_OPTION_KEYS, 'options');
   const { model = DEFAULT_AGE_MODEL, gender = false, simd = 'auto' } = options as EstimatorOptions;
   if (!isAgeModel(model)) throw invalidParameter('options.model', `one of ${AGE_MODELS.join(', ')}`, model);
   if (gender !== true && gender !== false && !isGenderModel(gender)) {

@@ -2,7 +2,8 @@
 // Covers human and --json output, stdin, per-file failures (exit 1, the other files still
 // printed), usage errors (exit 2), --help / --version, and --gender.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AGE_MODELS, GENDER_MODELS } from '../src/models.js';
@@ -51,10 +52,22 @@ function humanAges(stdout: string): Record<string, number> {
   return ages;
 }
 
+/** True when dist/cli.js is missing or older than some file under src/ (a stale build). */
+function distIsStale(): boolean {
+  if (!existsSync(CLI)) return true;
+  const built = statSync(CLI).mtimeMs;
+  const src = fileURLToPath(new URL('../src/', import.meta.url));
+  return readdirSync(src, { recursive: true, encoding: 'utf8' }).some((f) => f.endsWith('.ts') && statSync(join(src, f)).mtimeMs > built);
+}
+
 beforeAll(() => {
-  if (!existsSync(CLI) || !existsSync(new URL('../build/ssrnet-simd.wasm', import.meta.url))) {
+  // `npm test` builds first (pretest); a direct `npx vitest run` may find no or a stale build.
+  if (!existsSync(new URL('../build/ssrnet-simd.wasm', import.meta.url))) {
     const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
     if (build.status !== 0) throw new Error('npm run build failed');
+  } else if (distIsStale()) {
+    const tsc = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+    if (tsc.status !== 0) throw new Error('tsc -p tsconfig.json failed');
   }
 });
 

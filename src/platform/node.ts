@@ -13,7 +13,8 @@ async function readPackageFile(path: string, code: 'BAD_WASM' | 'BAD_WEIGHTS'): 
   try {
     return new Uint8Array(await readFile(new URL(path, PACKAGE_ROOT)));
   } catch (cause) {
-    throw new SsrnetError(code, `missing package file ${path} (in a source checkout, run \`npm run build\`)`, { cause });
+    const fix = code === 'BAD_WEIGHTS' ? 'npm run convert' : 'npm run build';
+    throw new SsrnetError(code, `missing package file ${path} (in a source checkout, run \`${fix}\`)`, { cause });
   }
 }
 

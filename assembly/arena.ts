@@ -6,7 +6,8 @@
 //
 //   region            bytes    contents
 //   INPUT             12288    64x64x3 u8, BGR, raw 0..255 — written by the host
-//   WEIGHTS[0..1]     2x64Ki   .ssrq blobs written by the host, verified by loadWeights
+//   WEIGHTS[0..2]     3x52Ki   .ssrq blobs written by the host, verified by loadWeights
+//                              (two age models for 'auto' + one gender model; a file is 51556 bytes)
 //   X1 / S1           30752 / 15376   31x31x32 u8 (relu, zp 0) / 31x31x16 u8 (tanh, zp 128)
 //   X2 / S2           6272 / 3136     14x14
 //   X3 / S3           1152 / 576      6x6
@@ -16,6 +17,7 @@
 //   TANH_LUT          1040     u8 tanh table (1025 used)
 //   CRC_TABLE         1024     u32 CRC-32 table
 //   HEAD_SCRATCH      768      f32 vectors of the float head (head.ts)
+//   SLOT_KINDS        16       i32 per weights slot: -1 empty, 0 age, 1 gender
 
 import { TANH_LUT_SIZE } from './kernels/tanh-lut';
 
@@ -29,8 +31,8 @@ import { TANH_LUT_SIZE } from './kernels/tanh-lut';
 }
 
 export const INPUT_BYTES: i32 = 64 * 64 * 3;
-export const WEIGHTS_CAPACITY: i32 = 64 * 1024;
-export const WEIGHT_SLOTS: i32 = 2;
+export const WEIGHTS_CAPACITY: i32 = 52 * 1024;
+export const WEIGHT_SLOTS: i32 = 3;
 
 export const X1_BYTES: i32 = 31 * 31 * 32;
 export const S1_BYTES: i32 = 31 * 31 * 16;
@@ -62,9 +64,10 @@ export const TANH_LUT: usize = align16(FEATURES + <usize>(FEATURES_FLOATS * 4));
 export const CRC_TABLE: usize = align16(TANH_LUT + <usize>TANH_LUT_SIZE);
 export const HEAD_SCRATCH: usize = align16(CRC_TABLE + <usize>CRC_TABLE_BYTES);
 export const HEAD_SCRATCH_BYTES: i32 = 768;
-export const ARENA_END: usize = HEAD_SCRATCH + <usize>HEAD_SCRATCH_BYTES;
+export const SLOT_KINDS: usize = HEAD_SCRATCH + <usize>HEAD_SCRATCH_BYTES;
+export const ARENA_END: usize = SLOT_KINDS + 16;
 
-/** Start of weights slot `slot` (0 or 1). */
+/** Start of weights slot `slot` (0 ≤ slot < WEIGHT_SLOTS). */
 export function weightsSlot(slot: i32): usize {
   return WEIGHTS + <usize>(slot * WEIGHTS_CAPACITY);
 }

@@ -3,7 +3,7 @@
 // Lifetime and ownership (TFLM MicroInterpreter style):
 // - Instantiation builds the tanh and CRC tables; nothing else is ever initialised or allocated.
 //   Memory is 4 fixed pages (256 KiB); the arena layout is in arena.ts and never changes.
-// - The host owns the contents of INPUT (`inputPtr()`, 64x64x3 u8, BGR, raw 0..255) and of the two
+// - The host owns the contents of INPUT (`inputPtr()`, 64x64x3 u8, BGR, raw 0..255) and of the three
 //   weights slots (`weightsPtr(slot)`, up to `weightsCapacity()` bytes each). Writing anywhere else
 //   is undefined behaviour; nothing the host writes into those regions can make the engine read or
 //   write outside the arena (loadWeights verifies every offset).
@@ -15,7 +15,7 @@
 // - Every export that can fail returns a code: 0 OK, else the ERR_* codes of weights.ts.
 
 import {
-  ARENA_BASE, ARENA_END, FEATURES, INPUT, INPUT_BYTES, S1, S2, S3, S4, TANH_LUT,
+  ARENA_BASE, ARENA_END, FEATURES, INPUT, INPUT_BYTES, S1, S2, S3, S4, SLOT_KINDS, TANH_LUT,
   WEIGHT_SLOTS, WEIGHTS_CAPACITY, X1, X2, X3, X4, weightsSlot,
 } from './arena';
 import { buildTanhLut } from './kernels/tanh-lut';
@@ -25,13 +25,11 @@ import { ERR_NOT_LOADED, ERR_SLOT, OK, initCrcTable, verifyWeights } from './wei
 /** ABI version: bumped whenever an export's meaning changes. */
 const ABI_VERSION: i32 = 1;
 
-/** Model kind loaded in each slot: -1 none, 0 age, 1 gender. */
-let slotKind0: i32 = -1;
-let slotKind1: i32 = -1;
 let lastResult: f64 = 0;
 
 buildTanhLut(TANH_LUT);
 initCrcTable();
+for (let slot = 0; slot < WEIGHT_SLOTS; slot++) setSlotKind(slot, -1);
 
 /** ABI version of this engine. */
 export function version(): i32 {
@@ -53,7 +51,12 @@ export function inputSize(): i32 {
   return INPUT_BYTES;
 }
 
-/** Where the host writes the weights blob of `slot` (0 or 1); 0 for an invalid slot. */
+/** Number of weights slots (3: two age models and a gender model can be loaded at once). */
+export function weightSlots(): i32 {
+  return WEIGHT_SLOTS;
+}
+
+/** Where the host writes the weights blob of `slot` (0 ≤ slot < weightSlots()); 0 for an invalid slot. */
 export function weightsPtr(slot: i32): usize {
   return slot >= 0 && slot < WEIGHT_SLOTS ? weightsSlot(slot) : 0;
 }
@@ -64,15 +67,12 @@ export function weightsCapacity(): i32 {
 }
 
 function setSlotKind(slot: i32, kind: i32): void {
-  if (slot == 0) slotKind0 = kind;
-  else slotKind1 = kind;
+  store<i32>(SLOT_KINDS + (<usize>slot << 2), kind);
 }
 
 /** Model kind loaded in `slot`: -1 none (or invalid slot), 0 age, 1 gender. */
 export function slotKind(slot: i32): i32 {
-  if (slot == 0) return slotKind0;
-  if (slot == 1) return slotKind1;
-  return -1;
+  return slot >= 0 && slot < WEIGHT_SLOTS ? load<i32>(SLOT_KINDS + (<usize>slot << 2)) : -1;
 }
 
 /** Verifies the `length`-byte blob the host wrote at weightsPtr(slot); returns a code. */

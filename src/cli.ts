@@ -19,7 +19,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
   AGE_MODELS,
-  type AgeModelName,
+  type AgeModelChoice,
   type Box,
   DEFAULT_AGE_MODEL,
   DEFAULT_GENDER_MODEL,
@@ -37,7 +37,8 @@ Estimates the age (and optionally gender) of the face in each image (JPEG, PNG, 
 FILE "-" reads an image from stdin.
 
 Options:
-  --model NAME          age model (default ${DEFAULT_AGE_MODEL}): ${AGE_MODELS.join(', ')}
+  --model NAME          age model (default ${DEFAULT_AGE_MODEL}): auto, ${AGE_MODELS.join(', ')}
+                        (auto combines age-wiki and age-megaage-asian: 2 runs per face)
   --gender[=NAME]       also estimate gender, with model NAME (default ${DEFAULT_GENDER_MODEL}):
                         ${GENDER_MODELS.join(', ')}
   --gender-model NAME   same as --gender=NAME
@@ -59,7 +60,7 @@ class UsageError extends Error {}
 /** What the command line asked for. */
 interface Command {
   files: string[];
-  model: AgeModelName;
+  model: AgeModelChoice;
   gender: GenderModelName | false;
   json: boolean;
   box?: Box;
@@ -120,7 +121,9 @@ function parseCommand(argv: string[]): Command | 'help' | 'version' {
   if (files.length === 0) throw new UsageError('no FILE given');
 
   const model = values.model ?? DEFAULT_AGE_MODEL;
-  if (!isOneOf(model, AGE_MODELS)) throw new UsageError(`unknown --model '${model}' (expected one of ${AGE_MODELS.join(', ')})`);
+  if (!isOneOf(model, ['auto', ...AGE_MODELS] as const)) {
+    throw new UsageError(`unknown --model '${model}' (expected auto or one of ${AGE_MODELS.join(', ')})`);
+  }
   const genderName = values['gender-model'];
   if (genderName !== undefined && !isOneOf(genderName, GENDER_MODELS)) {
     throw new UsageError(`unknown gender model '${genderName}' (expected one of ${GENDER_MODELS.join(', ')})`);

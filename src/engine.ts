@@ -1,13 +1,17 @@
 /**
- * The WASM engine seen from TypeScript: instantiation (through @assemblyscript/loader), weights
- * loading into the engine's two slots, and one inference on a 64x64x3 BGR crop. Engine result
- * codes become SsrnetErrors here. The ABI is documented in assembly/index.ts and docs/embedding.md.
+ * The WASM engine seen from TypeScript: instantiation, weights loading into the engine's slots,
+ * and one inference on a 64x64x3 BGR crop. Engine result codes become SsrnetErrors here. The ABI
+ * is documented in assembly/index.ts and docs/embedding.md.
+ *
+ * Instantiation calls WebAssembly.instantiate directly rather than @assemblyscript/loader: the
+ * ABI is integers and pointers only, so the loader's string/array helpers have nothing to do,
+ * and its `instantiate` reads the global `Response` on every call, which on Node 20 lazily loads
+ * undici — measured at ~22 ms of a cold start whose whole budget is 5 ms (bench/e2e.bench.ts).
  */
-import { instantiate } from '@assemblyscript/loader';
 import { SsrnetError } from './errors.js';
 
 /** The engine's exports (assembly/index.ts). */
-interface EngineExports extends Record<string, unknown> {
+interface EngineExports {
   memory: WebAssembly.Memory;
   version(): number;
   simd(): number;
@@ -43,9 +47,9 @@ const ENGINE_CODES: Record<number, string> = {
 /** A wasm engine source: compiled module (Cloudflare Workers) or the .wasm bytes. */
 export type WasmSource = WebAssembly.Module | Uint8Array | ArrayBuffer;
 
-/** Weights slot of an engine: the age model runs from slot 0, the gender model from slot 1. */
-export const AGE_SLOT = 0;
-export const GENDER_SLOT = 1;
+/** Weights slots of an engine: up to two age models (slots 0, 1) and a gender model (slot 2). */
+export const AGE_SLOTS = [0, 1];
+export const GENDER_SLOT = 2;
 
 /** Model kind byte of the .ssrq header. */
 export type SlotKind = 'age' | 'gender';
@@ -58,8 +62,10 @@ export class Engine {
   static async create(source: WasmSource): Promise<Engine> {
     let exports: EngineExports;
     try {
-      const bytesOrModule = source instanceof WebAssembly.Module ? source : toBytes(source);
-      exports = (await instantiate<EngineExports>(bytesOrModule, {})).exports;
+      const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(toBytes(source) as Uint8Array<ArrayBuffer>);
+      // The engine imports nothing (asconfig: runtime stub, abort disabled).
+      const instance = await WebAssembly.instantiate(module, {});
+      exports = instance.exports as unknown as EngineExports;
     } catch (cause) {
       throw new SsrnetError('BAD_WASM', `the engine .wasm could not be instantiated: ${(cause as Error).message}`, { cause });
     }

@@ -3,22 +3,25 @@
  * turning images into face results. Platform-neutral: the wasm and weights arrive as bytes or a
  * compiled module; src/node.ts fills them in from the package on Node.
  */
-import { AGE_SLOT, Engine, GENDER_SLOT, type WasmSource } from './engine.js';
+import { AUTO_MODEL } from './auto-model.js';
+import { AGE_SLOTS, Engine, GENDER_SLOT, type WasmSource } from './engine.js';
+import { combineAges } from './ensemble.js';
 import { SsrnetError, invalidParameter } from './errors.js';
 import { normalizeInput } from './input.js';
 import {
   AGE_MODELS,
+  type AgeModelChoice,
   type AgeModelName,
   DEFAULT_AGE_MODEL,
   DEFAULT_GENDER_MODEL,
   GENDER_MODELS,
   type GenderModelName,
-  isAgeModel,
+  isAgeModelChoice,
   isGenderModel,
 } from './models.js';
 import { CROP_SIZE, DEFAULT_MARGIN, cropFace, wholeImageBox } from './preprocess.js';
 import { simdSupported } from './simd.js';
-import type { EstimateOptions, FaceResult, ImageInput } from './types.js';
+import type { EstimateOptions, FaceResult, ImageDecoder, ImageInput } from './types.js';
 import { isPlainObject } from './validate.js';
 
 /** Bytes or a buffer holding a `.ssrq` weights file. */
@@ -29,15 +32,17 @@ export type WeightsSource = Uint8Array | ArrayBuffer;
  *
  * @example
  * ```ts
- * const estimator = await createEstimator({ model: 'age-wiki', gender: true });
+ * const estimator = await createEstimator({ model: 'auto', gender: true });
  * ```
  */
 export interface EstimatorOptions {
   /**
-   * Age model, named after its training set.
-   * @default 'age-wiki' (lowest error on the dev faces, in float and int8)
+   * Age model: `'auto'` combines age-wiki and age-megaage-asian (2 network runs per face; the
+   * lowest cross-validated error, and far better on children), or one model named after its
+   * training set.
+   * @default 'auto'
    */
-  model?: AgeModelName;
+  model?: AgeModelChoice;
   /**
    * Also estimate gender: `true` for the default gender model, or a gender model's name.
    * Costs one more network run per face.
@@ -57,27 +62,44 @@ export interface EstimatorOptions {
    */
   wasm?: WasmSource;
   /**
-   * The `.ssrq` weights of `model` (`age`) and of the gender model (`gender`). On Node they
-   * default to the package's weights/ folder.
+   * `.ssrq` weights by model name, e.g. `{ 'age-wiki': bytes }`; `'auto'` needs age-wiki and
+   * age-megaage-asian. On Node, missing ones are read from the package's weights/ folder.
    */
-  weights?: { age?: WeightsSource; gender?: WeightsSource };
+  weights?: Partial<Record<AgeModelName | GenderModelName, WeightsSource>>;
+  /**
+   * Decoder for encoded image bytes, called after the format and the pixel limit are checked.
+   * It must resolve to RGBA `{ data, width, height }`; a rejection becomes DECODE_FAILED.
+   * @default jimp on Node (JPEG, PNG, GIF, BMP); the plain-JS JPEG/PNG decoder of
+   *   src/decode-portable.ts in the universal entry (Workers, browsers) — both give the same pixels
+   * @example
+   * ```ts
+   * const estimator = await createEstimator({ decode: async (bytes) => myDecoder(bytes) });
+   * ```
+   */
+  decode?: ImageDecoder;
 }
 
-/** Resolved assets for one estimator. */
-export interface EstimatorAssets {
-  wasm: WasmSource;
-  age: Uint8Array;
-  gender?: Uint8Array;
+/** What a platform's asset loader is asked for and returns. */
+export interface AssetRequest {
+  simd: boolean;
+  /** Whether the engine .wasm is needed. */
+  wasm: boolean;
+  /** Weights files needed, by model name. */
+  weights: string[];
+}
+export interface Assets {
+  wasm?: WasmSource;
+  weights: Record<string, Uint8Array>;
 }
 
 /** Loads the package's default assets on platforms that have them (Node). */
-export type AssetLoader = (request: { simd: boolean; model: AgeModelName; gender?: GenderModelName }) => Promise<EstimatorAssets>;
+export type AssetLoader = (request: AssetRequest) => Promise<Assets>;
 
-const ESTIMATOR_OPTION_KEYS = ['model', 'gender', 'simd', 'wasm', 'weights'];
+const ESTIMATOR_OPTION_KEYS = ['model', 'gender', 'simd', 'wasm', 'weights', 'decode'];
 const ESTIMATE_OPTION_KEYS = ['box', 'margin', 'maxPixels'];
 
 /** Rejects option keys we do not know: a typo must not silently fall back to a default. */
-function rejectUnknownKeys(options: Record<string, unknown>, known: string[], name: string): void {
+function rejectUnknownKeys(options: Record<string, unknown>, known: readonly string[], name: string): void {
   const unknown = Object.keys(options).find((k) => !known.includes(k));
   if (unknown !== undefined) throw invalidParameter(`${name}.${unknown}`, `no such option (known: ${known.join(', ')})`, options[unknown]);
 }
@@ -87,35 +109,41 @@ function genderAbove05(weights: Uint8Array): 'male' | 'female' {
   return weights[32] === 1 ? 'female' : 'male';
 }
 
+/** The age models a model choice runs, in slot order. */
+function ageModelsOf(model: AgeModelChoice): AgeModelName[] {
+  return model === 'auto' ? AUTO_MODEL.models : [model];
+}
+
 /**
  * An age (and gender) estimator. Create it with `createEstimator`; reuse it for every image —
- * it holds one fixed-size engine instance. Calls may overlap: each inference runs synchronously
- * once its image is decoded, so concurrent calls give the same results as serial ones.
+ * it holds one fixed-size engine instance (256 KiB) with up to three models loaded. Calls may
+ * overlap: each inference runs synchronously once its image is decoded, so concurrent calls give
+ * the same results as serial ones.
  */
 export class Estimator {
   private constructor(
     private readonly engine: Engine,
     /** The age model in use. */
-    readonly model: AgeModelName,
+    readonly model: AgeModelChoice,
     /** The gender model in use, if any. */
     readonly genderModel: GenderModelName | undefined,
     private readonly genderPositive: 'male' | 'female',
+    private readonly decode: ImageDecoder | undefined,
   ) {}
 
-  /** @internal Builds an estimator from resolved options and assets. */
-  static async create(options: ResolvedOptions, assets: EstimatorAssets): Promise<Estimator> {
-    const engine = await Engine.create(assets.wasm);
+  /** @internal Builds an estimator from resolved options and the wasm + weights by model name. */
+  static async create(options: ResolvedOptions, wasm: WasmSource, weights: Record<string, Uint8Array>): Promise<Estimator> {
+    const engine = await Engine.create(wasm);
     if (engine.simd !== options.simd) {
       throw new SsrnetError('BAD_WASM', `expected the ${options.simd ? 'simd' : 'scalar'} engine build, got the ${engine.simd ? 'simd' : 'scalar'} one`);
     }
-    engine.loadWeights(AGE_SLOT, assets.age, 'age');
+    ageModelsOf(options.model).forEach((name, i) => engine.loadWeights(AGE_SLOTS[i], weights[name], 'age'));
     let positive: 'male' | 'female' = 'male';
     if (options.gender) {
-      if (!assets.gender) throw invalidParameter('options.weights.gender', 'the gender model weights', undefined);
-      engine.loadWeights(GENDER_SLOT, assets.gender, 'gender');
-      positive = genderAbove05(assets.gender);
+      engine.loadWeights(GENDER_SLOT, weights[options.gender], 'gender');
+      positive = genderAbove05(weights[options.gender]);
     }
-    return new Estimator(engine, options.model, options.gender, positive);
+    return new Estimator(engine, options.model, options.gender, positive, options.decode);
   }
 
   /** True when this estimator runs the simd128 engine build. */
@@ -148,7 +176,7 @@ export class Estimator {
     if (!isPlainObject(opts)) throw invalidParameter('options', 'an object', opts);
     rejectUnknownKeys(opts, ESTIMATE_OPTION_KEYS, 'options');
     const margin = options.margin ?? DEFAULT_MARGIN;
-    const image = await normalizeInput(input, { maxPixels: options.maxPixels });
+    const image = await normalizeInput(input, { maxPixels: options.maxPixels, decode: this.decode });
     const box = options.box ?? wholeImageBox(image);
     const crop = new Uint8Array(CROP_SIZE * CROP_SIZE * 3);
     cropFace(image, box, margin, crop);
@@ -157,7 +185,9 @@ export class Estimator {
 
   /** Runs the models on a prepared 64x64x3 BGR crop (synchronous: no other call can interleave). */
   private estimateCrop(crop: Uint8Array, box: FaceResult['box']): FaceResult {
-    const result: FaceResult = { box, age: this.engine.run(AGE_SLOT, crop) };
+    const outputs = ageModelsOf(this.model).map((_, i) => this.engine.run(AGE_SLOTS[i], crop));
+    const age = this.model === 'auto' ? combineAges(AUTO_MODEL, outputs) : outputs[0];
+    const result: FaceResult = { box, age };
     if (this.genderModel) {
       const score = Math.min(1, Math.max(0, this.engine.run(GENDER_SLOT, crop)));
       const positive = score > 0.5;
@@ -170,33 +200,43 @@ export class Estimator {
 
 /** Options after validation and defaults. */
 export interface ResolvedOptions {
-  model: AgeModelName;
+  model: AgeModelChoice;
   gender: GenderModelName | undefined;
   simd: boolean;
+  decode: ImageDecoder | undefined;
 }
 
 /** Validates estimator options and applies defaults (BAD_INPUT on anything unexpected). */
 export function resolveOptions(options: unknown): ResolvedOptions {
   if (!isPlainObject(options)) throw invalidParameter('options', 'an object', options);
   rejectUnknownKeys(options, ESTIMATOR_OPTION_KEYS, 'options');
-  const { model = DEFAULT_AGE_MODEL, gender = false, simd = 'auto' } = options as EstimatorOptions;
-  if (!isAgeModel(model)) throw invalidParameter('options.model', `one of ${AGE_MODELS.join(', ')}`, model);
+  const { model = DEFAULT_AGE_MODEL, gender = false, simd = 'auto', decode } = options as EstimatorOptions;
+  if (!isAgeModelChoice(model)) throw invalidParameter('options.model', `'auto' or one of ${AGE_MODELS.join(', ')}`, model);
   if (gender !== true && gender !== false && !isGenderModel(gender)) {
     throw invalidParameter('options.gender', `true, false or one of ${GENDER_MODELS.join(', ')}`, gender);
   }
   if (simd !== 'auto' && simd !== true && simd !== false) throw invalidParameter('options.simd', "'auto', true or false", simd);
+  if (decode !== undefined && typeof decode !== 'function') throw invalidParameter('options.decode', 'a function (bytes) => Promise<{ data, width, height }>', decode);
   return {
     model,
     gender: gender === true ? DEFAULT_GENDER_MODEL : gender === false ? undefined : gender,
     simd: simd === 'auto' ? simdSupported() : simd,
+    decode,
   };
 }
 
-function toUint8(source: WeightsSource | undefined, name: string): Uint8Array | undefined {
-  if (source === undefined) return undefined;
-  if (source instanceof Uint8Array) return source;
-  if (source instanceof ArrayBuffer) return new Uint8Array(source);
-  throw invalidParameter(name, 'a Uint8Array or ArrayBuffer', source);
+/** The `weights` option as bytes by model name (BAD_INPUT for unknown names or non-bytes). */
+function givenWeights(weights: unknown): Record<string, Uint8Array> {
+  if (weights === undefined) return {};
+  if (!isPlainObject(weights)) throw invalidParameter('options.weights', 'an object of weights by model name', weights);
+  rejectUnknownKeys(weights, [...AGE_MODELS, ...GENDER_MODELS], 'options.weights');
+  const out: Record<string, Uint8Array> = {};
+  for (const [name, source] of Object.entries(weights)) {
+    if (source instanceof Uint8Array) out[name] = source;
+    else if (source instanceof ArrayBuffer) out[name] = new Uint8Array(source);
+    else throw invalidParameter(`options.weights.${name}`, 'a Uint8Array or ArrayBuffer', source);
+  }
+  return out;
 }
 
 /**
@@ -205,22 +245,18 @@ function toUint8(source: WeightsSource | undefined, name: string): Uint8Array | 
  */
 export async function createEstimatorWith(options: EstimatorOptions, loadDefaults?: AssetLoader): Promise<Estimator> {
   const resolved = resolveOptions(options);
-  const given = {
-    wasm: options.wasm,
-    age: toUint8(options.weights?.age, 'options.weights.age'),
-    gender: toUint8(options.weights?.gender, 'options.weights.gender'),
-  };
-  const needGender = resolved.gender !== undefined && !given.gender;
-  let defaults: EstimatorAssets | undefined;
-  if (!given.wasm || !given.age || needGender) {
+  const weights = givenWeights(options.weights);
+  const needed = [...ageModelsOf(resolved.model), ...(resolved.gender ? [resolved.gender] : [])];
+  const missing = needed.filter((name) => !weights[name]);
+  let wasm = options.wasm;
+  if (!wasm || missing.length) {
     if (!loadDefaults) {
-      throw invalidParameter('options', 'wasm and weights (this platform has no package files to load them from)', options);
+      const what = [...(wasm ? [] : ['options.wasm']), ...missing.map((m) => `options.weights['${m}']`)].join(', ');
+      throw invalidParameter('options', `${what} (this platform has no package files to load them from)`, options);
     }
-    defaults = await loadDefaults({ simd: resolved.simd, model: resolved.model, gender: resolved.gender });
+    const defaults = await loadDefaults({ simd: resolved.simd, wasm: !wasm, weights: missing });
+    wasm ??= defaults.wasm;
+    Object.assign(weights, defaults.weights);
   }
-  return Estimator.create(resolved, {
-    wasm: given.wasm ?? (defaults as EstimatorAssets).wasm,
-    age: given.age ?? (defaults as EstimatorAssets).age,
-    gender: given.gender ?? defaults?.gender,
-  });
+  return Estimator.create(resolved, wasm as WasmSource, weights);
 }

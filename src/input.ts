@@ -8,7 +8,7 @@
  */
 import { decodeImage } from './decode.js';
 import { SsrnetError, invalidParameter } from './errors.js';
-import type { ImageInput, PixelFormat, Rgba } from './types.js';
+import type { ImageDecoder, ImageInput, PixelFormat, Rgba } from './types.js';
 import {
   isArrayBuffer,
   isDataView,
@@ -28,6 +28,8 @@ export const DEFAULT_MAX_PIXELS = 50_000_000;
 export interface NormalizeOptions {
   /** Largest accepted width x height; a positive integer. Default {@link DEFAULT_MAX_PIXELS}. */
   maxPixels?: number;
+  /** Decoder for encoded bytes. Default: jimp ({@link decodeImage}). */
+  decode?: ImageDecoder;
 }
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -96,7 +98,7 @@ export async function normalizeInput(input: ImageInput, opts: NormalizeOptions =
   const maxPixels = resolveMaxPixels(opts);
   const value: unknown = input; // callers from plain JS can pass anything
   const bytes = asBytes(value);
-  if (bytes !== null) return decodeBytes(bytes, maxPixels);
+  if (bytes !== null) return decodeBytes(bytes, maxPixels, opts.decode);
   if (isObject(value) && !Array.isArray(value) && 'data' in value) return rawToRgba(value, maxPixels);
   throw invalidParameter(
     'input',
@@ -127,7 +129,7 @@ function asBytes(value: unknown): Uint8Array | null {
   return bytes;
 }
 
-async function decodeBytes(bytes: Uint8Array, maxPixels: number): Promise<Rgba> {
+async function decodeBytes(bytes: Uint8Array, maxPixels: number, decode: ImageDecoder | undefined): Promise<Rgba> {
   const format = sniffFormat(bytes);
   if (format === null) {
     const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
@@ -135,7 +137,24 @@ async function decodeBytes(bytes: Uint8Array, maxPixels: number): Promise<Rgba> 
   }
   const { width, height } = readImageSize(bytes, format);
   checkPixelLimit(width, height, maxPixels);
-  return decodeImage(bytes);
+  return decode ? decodeWith(decode, bytes) : decodeImage(bytes);
+}
+
+/** Runs a caller's decoder: whatever it throws (other than an SsrnetError) or returns malformed is DECODE_FAILED. */
+async function decodeWith(decode: ImageDecoder, bytes: Uint8Array): Promise<Rgba> {
+  let image: unknown;
+  try {
+    image = await decode(bytes);
+  } catch (err) {
+    if (err instanceof SsrnetError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new SsrnetError('DECODE_FAILED', `expected options.decode to decode the input, but it threw (${message}); the file may be corrupt`, { cause: err });
+  }
+  const { data, width, height } = isObject(image) ? image : ({} as Record<string, unknown>);
+  if (!isPositiveInteger(width) || !isPositiveInteger(height) || !isUint8ArrayLike(data) || data.length !== width * height * 4) {
+    throw new SsrnetError('DECODE_FAILED', 'expected options.decode to return RGBA { data, width, height } with data.length === width * height * 4');
+  }
+  return { data: data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
 }
 
 function checkPixelLimit(width: number, height: number, maxPixels: number): void {

@@ -140,6 +140,23 @@ export interface EstimateOptions {
 }
 
 /**
+ * Decodes encoded image bytes (JPEG, PNG…) to RGBA pixels, `data.length === width * height * 4`;
+ * it rejects on bytes it cannot decode. See `EstimatorOptions.decode`.
+ *
+ * @example
+ * ```ts
+ * const decode: ImageDecoder = async (bytes) => {
+ *   const bitmap = await createImageBitmap(new Blob([bytes]));
+ *   const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+ *   const ctx = canvas.getContext('2d')!;
+ *   ctx.drawImage(bitmap, 0, 0);
+ *   return ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+ * };
+ * ```
+ */
+export type ImageDecoder = (bytes: Uint8Array) => Promise<ImageDataLike>;
+
+/**
  * A decoded image in RGBA, 4 bytes per pixel, rows top to bottom: what every input is normalized
  * to before cropping.
  */

@@ -7,12 +7,13 @@
  * ```ts
  * import wasm from 'ssrnet-wasm/build/ssrnet-simd.wasm';
  * import age from 'ssrnet-wasm/weights/age-wiki.ssrq';
- * const estimator = await createEstimator({ wasm, simd: true, weights: { age } });
+ * const estimator = await createEstimator({ wasm, simd: true, model: 'age-wiki', weights: { 'age-wiki': age } });
  * ```
  */
 import { type Estimator, type EstimatorOptions, createEstimatorWith } from './estimator.js';
 import { SsrnetError } from './errors.js';
-import type { EstimateOptions, FaceResult, ImageInput } from './types.js';
+import type { EstimateOptions, FaceResult, ImageDecoder, ImageInput } from './types.js';
+import { isPlainObject } from './validate.js';
 
 export { Estimator } from './estimator.js';
 export type { EstimatorOptions, WeightsSource } from './estimator.js';
@@ -20,15 +21,22 @@ export type { WasmSource } from './engine.js';
 export { SsrnetError } from './errors.js';
 export type { SsrnetErrorCode } from './errors.js';
 export { AGE_MODELS, DEFAULT_AGE_MODEL, DEFAULT_GENDER_MODEL, GENDER_MODELS } from './models.js';
-export type { AgeModelName, GenderModelName } from './models.js';
-export type { Box, EstimateOptions, FaceResult, ImageDataLike, ImageInput, PixelFormat, RawImage } from './types.js';
+export type { AgeModelChoice, AgeModelName, GenderModelName } from './models.js';
+export type { Box, EstimateOptions, FaceResult, ImageDataLike, ImageDecoder, ImageInput, PixelFormat, RawImage } from './types.js';
+export { simdSupported } from './simd.js';
+
+/** The plain-JS JPEG/PNG decoder (same pixels as jimp on Node), loaded on first use. */
+const decodePortable: ImageDecoder = async (bytes) => (await import('./decode-portable.js')).decodePortable(bytes);
 
 /**
- * Creates an estimator holding one engine instance. Here `options.wasm` and
- * `options.weights.age` (and `.gender` when `gender` is on) are required.
+ * Creates an estimator holding one engine instance. Here `options.wasm` and the weights of every
+ * model used (by name: `'auto'` uses age-wiki and age-megaage-asian) are required. Encoded JPEG
+ * and PNG bytes are decoded in plain JavaScript (src/decode-portable.ts) unless `options.decode`
+ * is given; use `simdSupported()` to pick the .wasm build to load.
  */
 export function createEstimator(options: EstimatorOptions = {}): Promise<Estimator> {
-  return createEstimatorWith(options);
+  const withDecoder = isPlainObject(options) && options.decode === undefined ? { ...options, decode: decodePortable } : options;
+  return createEstimatorWith(withDecoder);
 }
 
 /**

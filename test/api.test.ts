@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { Jimp } from 'jimp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { AUTO_MODEL } from '../src/auto-model.js';
 import { crc32 } from '../src/crc32.js';
+import { combineAges } from '../src/ensemble.js';
 import { normalizeInput } from '../src/input.js';
 import { predictF32 } from '../src/oracle/ssrnet-f32.js';
 import { CROP_SIZE, cropFace } from '../src/preprocess.js';
@@ -51,7 +53,7 @@ let referenceAge: number;
 let rgba: { data: Uint8Array; width: number; height: number };
 
 beforeAll(async () => {
-  estimator = await createEstimator();
+  estimator = await createEstimator({ model: 'age-wiki' });
   referenceAge = (await estimator.estimate(PNG, { box: BOX }))[0].age;
   const image = await Jimp.read(Buffer.from(PNG));
   rgba = { data: new Uint8Array(image.bitmap.data), width: image.bitmap.width, height: image.bitmap.height };
@@ -146,7 +148,7 @@ describe('the example photo', () => {
   });
 
   it.skipIf(!HAS_GENDER)('with a gender model is female, and the age is unchanged', async () => {
-    const withGender = await createEstimator({ gender: true });
+    const withGender = await createEstimator({ model: 'age-wiki', gender: true });
     const [face] = await withGender.estimate(PNG, { box: BOX });
     expect(face.age).toBe(referenceAge);
     expect(face.gender?.label).toBe('female');
@@ -258,8 +260,10 @@ describe('errors: every code, and the estimator keeps working', () => {
       { gender: 1 },
       { simd: 'yes' },
       { simd: 1 },
-      { weights: { age: 'age-wiki.ssrq' } },
-      { weights: { age: [1, 2, 3] } },
+      { model: 'age-wiki', weights: { 'age-wiki': 'age-wiki.ssrq' } },
+      { model: 'age-wiki', weights: { 'age-wiki': [1, 2, 3] } },
+      { weights: { age: new Uint8Array(8) } },
+      { weights: 'age-wiki.ssrq' },
       new Options(),
       new Map([['model', 'age-wiki']]),
       { modle: 'age-imdb' },
@@ -311,14 +315,14 @@ describe('errors: every code, and the estimator keeps working', () => {
     const kindFlipped = editWeights(age, (v) => v.setUint8(6, 1)); // valid checksum, says "gender"
     const version2 = editWeights(age, (v) => v.setUint16(4, 2, true));
     const cases: [string, EstimatorOptions, RegExp][] = [
-      ['corrupted byte', { weights: { age: corrupted } }, /checksum/],
-      ['truncated', { weights: { age: age.subarray(0, age.length - 100) } }, /length/],
-      ['header only', { weights: { age: age.subarray(0, 40) } }, /length/],
-      ['not .ssrq', { weights: { age: PNG.subarray(0, 1000) } }, /magic/],
-      ['version 2', { weights: { age: version2 } }, /version/],
-      ['gender kind given as age', { weights: { age: kindFlipped } }, /expected age model weights, got a gender model/],
-      ['age model given as gender', { gender: true, weights: { gender: age } }, /expected gender model weights, got an? age model/],
-      ['too large', { weights: { age: new Uint8Array(10 << 20) } }, /at most/],
+      ['corrupted byte', { model: 'age-wiki', weights: { 'age-wiki': corrupted } }, /checksum/],
+      ['truncated', { model: 'age-wiki', weights: { 'age-wiki': age.subarray(0, age.length - 100) } }, /length/],
+      ['header only', { model: 'age-wiki', weights: { 'age-wiki': age.subarray(0, 40) } }, /length/],
+      ['not .ssrq', { model: 'age-wiki', weights: { 'age-wiki': PNG.subarray(0, 1000) } }, /magic/],
+      ['version 2', { model: 'age-wiki', weights: { 'age-wiki': version2 } }, /version/],
+      ['gender kind given as age', { model: 'age-wiki', weights: { 'age-wiki': kindFlipped } }, /expected age model weights, got a gender model/],
+      ['age model given as gender', { model: 'age-wiki', gender: true, weights: { 'gender-imdb': age } }, /expected gender model weights, got an? age model/],
+      ['too large', { model: 'age-wiki', weights: { 'age-wiki': new Uint8Array(10 << 20) } }, /at most/],
     ];
     for (const [name, options, message] of cases) {
       const err = await expectCode(createEstimator(options), 'BAD_WEIGHTS');
@@ -328,7 +332,7 @@ describe('errors: every code, and the estimator keeps working', () => {
   });
 
   it.skipIf(!HAS_GENDER)('BAD_WEIGHTS: the real gender-imdb.ssrq given as the age model', async () => {
-    const err = await expectCode(createEstimator({ weights: { age: new Uint8Array(readFileSync(GENDER_SSRQ)) } }), 'BAD_WEIGHTS');
+    const err = await expectCode(createEstimator({ model: 'age-wiki', weights: { 'age-wiki': new Uint8Array(readFileSync(GENDER_SSRQ)) } }), 'BAD_WEIGHTS');
     expect(err.message).toMatch(/expected age model weights, got a gender model/);
   });
 
@@ -338,7 +342,7 @@ describe('errors: every code, and the estimator keeps working', () => {
     await expectCode(createEstimator({ wasm: new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]) }), 'BAD_WASM');
     const scalar = read('../build/ssrnet-scalar.wasm');
     await expectCode(createEstimator({ simd: true, wasm: scalar }), 'BAD_WASM');
-    const ok = await createEstimator({ simd: false, wasm: scalar });
+    const ok = await createEstimator({ model: 'age-wiki', simd: false, wasm: scalar });
     expect((await ok.estimate(PNG, { box: BOX }))[0].age).toBe(referenceAge);
     await expectHealthy();
   });
@@ -353,7 +357,7 @@ describe('errors: every code, and the estimator keeps working', () => {
       const offset = v.getUint32(record + 4, true);
       for (let i = 0; i < count; i++) v.setFloat32(offset + 4 * i, NaN, true);
     });
-    const err = await expectCode(createEstimator({ weights: { age: nanWeights } }), 'BAD_WEIGHTS');
+    const err = await expectCode(createEstimator({ model: 'age-wiki', weights: { 'age-wiki': nanWeights } }), 'BAD_WEIGHTS');
     expect(err.message).toMatch(/non-finite/);
     await expectHealthy();
   });
@@ -366,7 +370,7 @@ describe('errors: every code, and the estimator keeps working', () => {
       const record = 512 + 2 * 16;
       v.setFloat32(v.getUint32(record + 8, true), -1e30, true);
     });
-    const broken = await createEstimator({ weights: { age: degenerate } });
+    const broken = await createEstimator({ model: 'age-wiki', weights: { 'age-wiki': degenerate } });
     const err = await expectCode(broken.estimate(PNG, { box: BOX }), 'ENGINE_FAILED');
     expect(err.message).toMatch(/Infinity|NaN/);
     // It fails the same way every time, still validates input first, and nothing leaks into
@@ -416,9 +420,19 @@ describe('concurrency and engine builds', () => {
     }
   });
 
-  it('module-level estimate() uses the default estimator (age-wiki)', async () => {
-    expect(await estimate(PNG, { box: BOX })).toEqual([{ box: BOX, age: referenceAge }]);
+  it("module-level estimate() uses the default estimator ('auto')", async () => {
+    const auto = (await (await createEstimator({ model: 'auto' })).estimate(PNG, { box: BOX }))[0].age;
+    expect(await estimate(PNG, { box: BOX })).toEqual([{ box: BOX, age: auto }]);
     await expectCode(estimate(PNG, { margin: -1 }), 'BAD_INPUT');
-    expect((await estimate(Buffer.from(PNG), { box: BOX }))[0].age).toBe(referenceAge);
+    expect((await estimate(Buffer.from(PNG), { box: BOX }))[0].age).toBe(auto);
+  });
+
+  it("'auto' combines the engine outputs of its models as src/auto-model.ts says", async () => {
+    const single = await Promise.all(AUTO_MODEL.models.map((model) => createEstimator({ model })));
+    const outputs = await Promise.all(single.map(async (e) => (await e.estimate(PNG, { box: BOX }))[0].age));
+    const [auto] = await (await createEstimator({ model: 'auto' })).estimate(PNG, { box: BOX });
+    expect(auto.age).toBe(combineAges(AUTO_MODEL, outputs));
+    expect(auto.age).toBeGreaterThanOrEqual(AGE_MIN);
+    expect(auto.age).toBeLessThanOrEqual(AGE_MAX);
   });
 });

@@ -90,10 +90,10 @@ describe('damaged weights are rejected with BAD_WEIGHTS', () => {
     expect((error as SsrnetError).code).toBe('BAD_WEIGHTS');
     expect((error as SsrnetError).message).toMatch(message);
     // The TypeScript reader rejects it too (it implements the same FORMAT.md rules).
-    if (bad.length <= 65536) expect(() => readSsrq(bad)).toThrow();
+    if (bad.length <= 52 * 1024) expect(() => readSsrq(bad)).toThrow();
     // A file the engine saw leaves the slot unusable until reloaded (the oversized one is refused
     // by the host before it touches the slot); reloading restores the same results.
-    if (bad.length <= 65536) expect(() => engine.run(0, new Uint8Array(12288))).toThrow(/no weights/);
+    if (bad.length <= 52 * 1024) expect(() => engine.run(0, new Uint8Array(12288))).toThrow(/no weights/);
     engine.loadWeights(0, good, 'age');
     expect(engine.run(0, (await exampleCrops(1))[0])).toBe(before);
   });

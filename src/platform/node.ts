@@ -18,9 +18,10 @@ async function readPackageFile(path: string, code: 'BAD_WASM' | 'BAD_WEIGHTS'): 
   }
 }
 
-/** Reads the wasm build and the weights files a Node estimator needs. */
-export const loadNodeAssets: AssetLoader = async ({ simd, model, gender }) => ({
-  wasm: await readPackageFile(`build/ssrnet-${simd ? 'simd' : 'scalar'}.wasm`, 'BAD_WASM'),
-  age: await readPackageFile(`weights/${model}.ssrq`, 'BAD_WEIGHTS'),
-  gender: gender ? await readPackageFile(`weights/${gender}.ssrq`, 'BAD_WEIGHTS') : undefined,
-});
+/** Reads the wasm build and the weights files a Node estimator asks for. */
+export const loadNodeAssets: AssetLoader = async (request) => {
+  const weights: Record<string, Uint8Array> = {};
+  for (const name of request.weights) weights[name] = await readPackageFile(`weights/${name}.ssrq`, 'BAD_WEIGHTS');
+  const wasm = request.wasm ? await readPackageFile(`build/ssrnet-${request.simd ? 'simd' : 'scalar'}.wasm`, 'BAD_WASM') : undefined;
+  return { wasm, weights };
+};

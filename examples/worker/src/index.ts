@@ -1,0 +1,112 @@
+/**
+ * SSR-Net age estimation as a Cloudflare Worker.
+ *
+ *   POST /?box=x,y,w,h&margin=0.4   body: a JPEG or PNG   → 200 { "faces": [...] } (the library's result)
+ *   GET  /                                                → usage text
+ *
+ * Errors are JSON `{ "error": { "code", "message" } }` with the library's stable code: 413 for a
+ * body over 5 MB (IMAGE_TOO_LARGE), 415 for bytes that are not JPEG/PNG (UNSUPPORTED_FORMAT), 400
+ * for everything the caller got wrong (BAD_INPUT, DECODE_FAILED), 500 otherwise.
+ *
+ * The engine is imported as a compiled WebAssembly.Module (Workers refuse to compile wasm from
+ * bytes at run time) and the weights as ArrayBuffers (wrangler.toml: `rules` type "Data").
+ */
+import { type Box, type Estimator, SsrnetError, createEstimator } from 'ssrnet-wasm';
+import wasm from 'ssrnet-wasm/build/ssrnet-simd.wasm';
+import ageMegaageAsian from 'ssrnet-wasm/weights/age-megaage-asian.ssrq';
+import ageWiki from 'ssrnet-wasm/weights/age-wiki.ssrq';
+
+/** Largest accepted request body. */
+const MAX_BODY_BYTES = 5 * 1024 * 1024;
+
+const USAGE = `ssrnet-wasm age estimation
+POST / with a JPEG or PNG body (at most 5 MB) -> {"faces":[{"box":{...},"age":...}]}
+Query: box=x,y,width,height (default: the whole image is the face), margin=0.4
+Example: curl --data-binary @face.jpg 'https://<worker>/?box=175,70,90,90'
+`;
+
+/** HTTP status of each library error code. */
+const STATUS: Record<string, number> = {
+  BAD_INPUT: 400,
+  DECODE_FAILED: 400,
+  UNSUPPORTED_FORMAT: 415,
+  IMAGE_TOO_LARGE: 413,
+};
+
+/** One estimator per isolate, created on first use (the wasm instance is 256 KiB). */
+let estimator: Promise<Estimator> | undefined;
+
+function getEstimator(): Promise<Estimator> {
+  estimator ??= createEstimator({
+    wasm,
+    simd: true,
+    weights: { 'age-wiki': ageWiki, 'age-megaage-asian': ageMegaageAsian },
+  }).catch((err: unknown) => {
+    estimator = undefined; // a failed creation must not poison later requests
+    throw err;
+  });
+  return estimator;
+}
+
+function json(body: unknown, status: number): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+}
+
+function errorResponse(code: string, message: string): Response {
+  return json({ error: { code, message } }, STATUS[code] ?? 500);
+}
+
+/** The request body, or null once it is longer than `limit` bytes (read no further). */
+async function readBody(request: Request, limit: number): Promise<Uint8Array | null> {
+  const declared = Number(request.headers.get('content-length') ?? 0);
+  if (declared > limit) return null;
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  if (request.body) {
+    for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+      length += chunk.length;
+      if (length > limit) return null;
+      chunks.push(chunk);
+    }
+  }
+  const body = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return body;
+}
+
+/** `box=x,y,w,h` → a Box (the library validates the numbers); undefined when absent. */
+function parseBox(value: string | null): Box | undefined {
+  if (value === null) return undefined;
+  const parts = value.split(',').map(Number);
+  if (parts.length !== 4) throw new SsrnetError('BAD_INPUT', `expected box=x,y,width,height, got box=${value}`);
+  const [x, y, width, height] = parts;
+  return { x, y, width, height };
+}
+
+async function estimateRequest(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const box = parseBox(url.searchParams.get('box'));
+  const margin = url.searchParams.has('margin') ? Number(url.searchParams.get('margin')) : undefined;
+  const body = await readBody(request, MAX_BODY_BYTES);
+  if (body === null) return errorResponse('IMAGE_TOO_LARGE', `expected a body of at most ${MAX_BODY_BYTES} bytes`);
+  const faces = await (await getEstimator()).estimate(body, { box, margin });
+  return json({ faces }, 200);
+}
+
+export default {
+  /** Routes GET (usage) and POST (estimate); every library error becomes a JSON error. */
+  async fetch(request: Request): Promise<Response> {
+    if (request.method === 'GET') return new Response(USAGE, { headers: { 'content-type': 'text/plain; charset=utf-8' } });
+    if (request.method !== 'POST') return new Response('method not allowed\n', { status: 405, headers: { allow: 'GET, POST' } });
+    try {
+      return await estimateRequest(request);
+    } catch (err) {
+      if (err instanceof SsrnetError) return errorResponse(err.code, err.message);
+      return errorResponse('INTERNAL', err instanceof Error ? err.message : String(err));
+    }
+  },
+};

@@ -3,7 +3,8 @@
  * The `ssrnet` command line.
  *
  *   ssrnet estimate [--model NAME] [--gender[=NAME]] [--json] [--box X,Y,W,H] [--margin M]
- *                   [--simd auto|on|off] FILE...
+ *                   [--simd auto|on|off] [--jobs N] FILE...
+ *   ssrnet eval DIR_OR_CSV [--model NAME|all] [--gender[=NAME|all]] [--json]   (src/eval-command.ts)
  *   ssrnet help | --help | --version
  *
  * Prints one line per face, `FILE: age 41.3, female (93%)`, or with `--json` one JSON array of
@@ -29,8 +30,11 @@ import {
   SsrnetError,
   createEstimator,
 } from './index.js';
+import { EVAL_USAGE, evalCommand } from './eval-command.js';
+import { EstimatorPool, mapInOrder } from './parallel.js';
 
 const USAGE = `Usage: ssrnet estimate [options] FILE...
+       ssrnet eval DIR_OR_CSV [options]   (see below)
        ssrnet help | --help | --version
 
 Estimates the age (and optionally gender) of the face in each image (JPEG, PNG, GIF or BMP).
@@ -48,11 +52,14 @@ Options:
                         (default 0.4, as the models were trained)
   --simd auto|on|off    engine build: detect simd128 support (default), or force it
   --json                print one JSON array of { file, faces } or { file, error } on stdout
+  --jobs N              estimate on N worker threads, one engine each (default 1); the output is
+                        the same, in the same order
   -h, --help            print this help
   --version             print the version
 
 Exit status: 0 all files processed, 1 some file failed (reported on stderr), 2 usage error.
-`;
+
+${EVAL_USAGE}`;
 
 /** A usage error: reported with a hint, exit status 2. */
 class UsageError extends Error {}
@@ -66,12 +73,14 @@ interface Command {
   box?: Box;
   margin?: number;
   simd: 'auto' | boolean;
+  jobs: number;
 }
 
 type FileResult = { file: string; faces: FaceResult[] } | { file: string; error: { code: string; message: string } };
 
 /** Runs the CLI on `argv` (without node and the script) and returns the exit status. */
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'eval') return evalCommand(argv.slice(1));
   let command: Command | 'help' | 'version';
   try {
     command = parseCommand(argv);
@@ -109,6 +118,7 @@ function parseCommand(argv: string[]): Command | 'help' | 'version' {
       box: { type: 'string' },
       margin: { type: 'string' },
       simd: { type: 'string' },
+      jobs: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },
@@ -117,7 +127,7 @@ function parseCommand(argv: string[]): Command | 'help' | 'version' {
   if (values.help || name === 'help') return 'help';
   if (values.version) return 'version';
   if (name === undefined) throw new UsageError('missing command (ssrnet estimate FILE...)');
-  if (name !== 'estimate') throw new UsageError(`unknown command '${name}' (expected 'estimate')`);
+  if (name !== 'estimate') throw new UsageError(`unknown command '${name}' (expected 'estimate' or 'eval')`);
   if (files.length === 0) throw new UsageError('no FILE given');
 
   const model = values.model ?? DEFAULT_AGE_MODEL;
@@ -130,6 +140,8 @@ function parseCommand(argv: string[]): Command | 'help' | 'version' {
   }
   const simd = { auto: 'auto', on: true, off: false }[values.simd ?? 'auto'] as Command['simd'] | undefined;
   if (simd === undefined) throw new UsageError(`bad --simd '${values.simd}' (expected auto, on or off)`);
+  const jobs = values.jobs === undefined ? 1 : toNumber(values.jobs);
+  if (!(Number.isInteger(jobs) && jobs >= 1 && jobs <= 64)) throw new UsageError(`bad --jobs '${values.jobs}' (expected a whole number from 1 to 64)`);
   return {
     files,
     model,
@@ -138,6 +150,7 @@ function parseCommand(argv: string[]): Command | 'help' | 'version' {
     box: values.box === undefined ? undefined : parseBox(values.box),
     margin: values.margin === undefined ? undefined : parseMargin(values.margin),
     simd,
+    jobs,
   };
 }
 
@@ -165,11 +178,13 @@ function parseMargin(text: string): number {
   return margin;
 }
 
-/** Estimates every file with one estimator; 0 when all succeeded, else 1. */
+/** Estimates every file with one estimator (or a pool of `jobs` of them); 0 when all succeeded, else 1. */
 async function estimateFiles(command: Command): Promise<number> {
-  let estimator;
+  const options = { model: command.model, gender: command.gender, simd: command.simd };
+  let estimator: { estimate: EstimatorPool['estimate'] };
+  let pool: EstimatorPool | undefined;
   try {
-    estimator = await createEstimator({ model: command.model, gender: command.gender, simd: command.simd });
+    estimator = command.jobs > 1 ? (pool = await EstimatorPool.create(options, command.jobs)) : await createEstimator(options);
   } catch (err) {
     const { code, message } = describeError(err);
     process.stderr.write(`ssrnet: ${code}: ${message}\n`);
@@ -177,20 +192,21 @@ async function estimateFiles(command: Command): Promise<number> {
   }
   const results: FileResult[] = [];
   let stdin: Promise<Buffer> | undefined;
-  for (const file of command.files) {
-    let result: FileResult;
+  const estimateFile = async (file: string): Promise<FileResult> => {
     try {
       const bytes = file === '-' ? await (stdin ??= readStdin()) : await readInput(file);
-      result = { file, faces: await estimator.estimate(bytes, { box: command.box, margin: command.margin }) };
+      return { file, faces: await estimator.estimate(bytes, { box: command.box, margin: command.margin }) };
     } catch (err) {
-      result = { file, error: describeError(err) };
-      process.stderr.write(`ssrnet: ${file}: ${result.error.code}: ${result.error.message}\n`);
+      return { file, error: describeError(err) };
     }
+  };
+  // A pool gets two files per worker in flight; results are reported in input order either way.
+  await mapInOrder(command.files, pool ? 2 * command.jobs : 1, estimateFile, (result) => {
     results.push(result);
-    if (!command.json && 'faces' in result) {
-      for (const face of result.faces) process.stdout.write(`${file}: ${formatFace(face)}\n`);
-    }
-  }
+    if ('error' in result) process.stderr.write(`ssrnet: ${result.file}: ${result.error.code}: ${result.error.message}\n`);
+    else if (!command.json) for (const face of result.faces) process.stdout.write(`${result.file}: ${formatFace(face)}\n`);
+  });
+  await pool?.close();
   if (command.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   return results.every((r) => 'faces' in r) ? 0 : 1;
 }

@@ -6,12 +6,11 @@
  *
  * Runtime support, measured with jimp 1.6.1:
  * - jimp's Node build (`@jimp/core`, pngjs, bmp-ts, jimp's gif/jpeg wrappers) calls the global
- *   `Buffer` at module load and on every decode; importing it where there is no `Buffer` throws
- *   `ReferenceError: Buffer is not defined`. It works on Node and on runtimes with a Node-style
- *   global `Buffer` (Bun, Deno, Cloudflare Workers with `nodejs_compat`).
+ *   `Buffer` at module load and on every decode (pngjs also needs `zlib`); importing it where
+ *   there is no `Buffer` throws `ReferenceError: Buffer is not defined`. It works on Node.
  * - jimp 1.6.1's `browser` export condition is an empty stub (jimp-dev/jimp#1402), and bundlers
  *   for browsers and Workers (wrangler resolves `workerd`, `worker`, `browser`) pick it, so `Jimp`
- *   is undefined there.
+ *   is undefined there even where a `Buffer` global exists (Workers with `nodejs_compat`).
  * In both cases decodeImage fails with UNSUPPORTED_FORMAT and a message telling the caller to pass
  * decoded pixels (e.g. a canvas ImageData) instead. jimp is imported lazily, so callers that only
  * pass pixels never load it.
@@ -44,6 +43,8 @@ export async function decodeImage(bytes: Uint8Array): Promise<Rgba> {
   if (NodeBuffer === undefined) {
     throw decoderUnavailable('this runtime has no global Buffer, which jimp 1.x needs');
   }
+  // Before loading jimp, so a hostile GIF fails fast.
+  if (bytes[0] === 0x47 && bytes[1] === 0x49 && bytes[2] === 0x46) checkGifFirstFrame(bytes);
   let jimp: Partial<typeof import('jimp')>;
   try {
     jimp = await import('jimp');
@@ -54,8 +55,6 @@ export async function decodeImage(bytes: Uint8Array): Promise<Rgba> {
   if (typeof Jimp?.fromBuffer !== 'function') {
     throw decoderUnavailable('the jimp build resolved here exports no Jimp (jimp 1.6.1 ships an empty browser build)');
   }
-
-  if (bytes[0] === 0x47 && bytes[1] === 0x49 && bytes[2] === 0x46) checkGifFirstFrame(bytes);
 
   let bitmap: { data: Uint8Array; width: number; height: number };
   try {
@@ -107,7 +106,8 @@ function messageOf(err: unknown): string {
  * only frame jimp decodes), under strict block rules for which both walks land on the same bytes,
  * and replays the code stream with omggif's bit reading and code-size rules, without output.
  *
- * @throws SsrnetError DECODE_FAILED for a malformed block structure or an invalid code
+ * @throws SsrnetError DECODE_FAILED for a malformed block structure, a first frame outside the
+ *   logical screen, or an invalid code
  */
 function checkGifFirstFrame(b: Uint8Array): void {
   const fail = (why: string): SsrnetError =>
@@ -137,6 +137,13 @@ function checkGifFirstFrame(b: Uint8Array): void {
     p = skipSubBlocks(p);
   }
   if (p + 10 > b.length) throw fail('the image descriptor is truncated');
+  // omggif allocates the frame's own width x height, which the header's pixel limit did not see:
+  // the frame must lie inside the logical screen (as the GIF spec requires).
+  const u16 = (o: number): number => b[o] | (b[o + 1] << 8);
+  const [x, y, w, h] = [u16(p), u16(p + 2), u16(p + 4), u16(p + 6)];
+  if (x + w > u16(6) || y + h > u16(8)) {
+    throw fail(`its first frame (${w}x${h} at ${x},${y}) does not fit the ${u16(6)}x${u16(8)} screen`);
+  }
   const flags = b[p + 8];
   p += 9;
   if (flags & 0x80) p += 3 << ((flags & 7) + 1); // local colour table

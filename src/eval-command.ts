@@ -1,0 +1,162 @@
+/**
+ * `ssrnet eval DIR_OR_CSV [--model NAME|all] [--gender[=NAME|all]] [--json] [--simd auto|on|off]`:
+ * the accuracy of the int8 engine's models on labelled face crops (src/eval.ts). The float
+ * oracle's rows need the Keras files and h5wasm of a source checkout: tools/accuracy-table.ts.
+ */
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { type AgeContender, type EvalReport, type GenderContender, LabelError, evaluate, formatReport, loadLabels } from './eval.js';
+import { type Estimator, SsrnetError, createEstimator } from './index.js';
+import { AGE_MODELS, type AgeModelChoice, DEFAULT_AGE_MODEL, DEFAULT_GENDER_MODEL, GENDER_MODELS, type GenderModelName } from './models.js';
+import { DEFAULT_MARGIN, wholeImageBox } from './preprocess.js';
+import type { Rgba } from './types.js';
+
+/** The age models of `--model all`: the four single models, then 'auto'. */
+const ALL_AGE_MODELS: AgeModelChoice[] = [...AGE_MODELS, 'auto'];
+
+/** The eval part of `ssrnet --help`. */
+export const EVAL_USAGE = `Usage: ssrnet eval DIR_OR_CSV [options]
+
+Measures age (and gender) accuracy on labelled face crops: the whole image is the face box
+(margin 0.4). Labels come from UTKFace file names in DIR (AGE_GENDER_RACE_*.jpg, gender 0 male,
+1 female) or from a CSV of file,age[,gender] (paths relative to the CSV; header row optional).
+Prints MAE, CA(3) and CA(5) (share of faces with |error| < 3 or 5 years) and the MAE per decade
+of age.
+
+Options:
+  --model NAME|all      age model (default ${DEFAULT_AGE_MODEL}): auto, ${AGE_MODELS.join(', ')};
+                        all: the four models and auto in one table (int8 engine; float rows:
+                        npx tsx tools/accuracy-table.ts in a source checkout)
+  --gender[=NAME|all]   also measure gender accuracy, with model NAME (default ${DEFAULT_GENDER_MODEL})
+                        or all three
+  --simd auto|on|off    engine build, as for estimate
+  --json                print the results as one JSON object
+`;
+
+/** A usage error: exit status 2. */
+class UsageError extends Error {}
+
+interface EvalOptions {
+  source: string;
+  models: AgeModelChoice[];
+  genders: GenderModelName[];
+  json: boolean;
+  simd: 'auto' | boolean;
+}
+
+/**
+ * Runs `ssrnet eval` with the arguments after `eval`; resolves to the exit status: 0 all faces
+ * scored, 1 some face failed or the labels cannot be read, 2 usage error.
+ */
+export async function evalCommand(argv: string[]): Promise<number> {
+  let options: EvalOptions | 'help';
+  try {
+    options = parseEvalArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError) && !(err instanceof TypeError && 'code' in err)) throw err;
+    process.stderr.write(`ssrnet: ${err.message.split('. ')[0]}\nRun 'ssrnet eval --help' for usage.\n`);
+    return 2;
+  }
+  if (options === 'help') {
+    process.stdout.write(EVAL_USAGE);
+    return 0;
+  }
+  let report: EvalReport;
+  try {
+    const faces = await loadLabels(options.source);
+    const contenders = await createContenders(options);
+    const progress = progressBar(faces.length);
+    report = await evaluate(faces, contenders, progress.update);
+    progress.stop();
+  } catch (err) {
+    if (!(err instanceof LabelError) && !(err instanceof SsrnetError)) throw err;
+    process.stderr.write(`ssrnet: ${err instanceof SsrnetError ? `${err.code}: ` : ''}${err.message}\n`);
+    return 1;
+  }
+  for (const { file, error } of report.failed) process.stderr.write(`ssrnet: ${file}: ${error.code}: ${error.message}\n`);
+  if (report.faces === 0) {
+    process.stderr.write('ssrnet: no face could be evaluated\n');
+    return 1;
+  }
+  if (options.json) {
+    const caDefinition = 'CA(n): share of faces with |estimated - true age| < n years (SSR-Net paper)';
+    process.stdout.write(`${JSON.stringify({ source: options.source, margin: DEFAULT_MARGIN, caDefinition, ...report }, null, 2)}\n`);
+  } else {
+    process.stdout.write(`${report.faces} faces from ${options.source}; each whole image is the face box, margin ${DEFAULT_MARGIN}\n\n`);
+    process.stdout.write(formatReport(report));
+    process.stdout.write('\nMAE in years, overall and per decade of the true age. CA(n): share of faces with |error| < n years.\n');
+    if (options.models.length > 1) process.stdout.write('Float oracle rows (the Keras models in float32): npx tsx tools/accuracy-table.ts, in a source checkout.\n');
+  }
+  return report.failed.length === 0 ? 0 : 1;
+}
+
+function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
+  // As for estimate: `--gender=NAME` is `--gender-model NAME`, a plain `--gender` stays a flag.
+  const args = argv.map((a) => (a.startsWith('--gender=') ? `--gender-model=${a.slice('--gender='.length)}` : a));
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' },
+      gender: { type: 'boolean' },
+      'gender-model': { type: 'string' },
+      json: { type: 'boolean' },
+      simd: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  if (positionals.length !== 1) throw new UsageError(`expected one DIR_OR_CSV, got ${positionals.length}`);
+  const model = values.model ?? DEFAULT_AGE_MODEL;
+  const models = model === 'all' ? ALL_AGE_MODELS : ALL_AGE_MODELS.filter((m) => m === model);
+  if (models.length === 0) throw new UsageError(`unknown --model '${model}' (expected all, auto or one of ${AGE_MODELS.join(', ')})`);
+  const gender = values['gender-model'] ?? (values.gender ? DEFAULT_GENDER_MODEL : undefined);
+  const genders = gender === undefined ? [] : gender === 'all' ? [...GENDER_MODELS] : GENDER_MODELS.filter((g) => g === gender);
+  if (gender !== undefined && genders.length === 0) {
+    throw new UsageError(`unknown gender model '${gender}' (expected all or one of ${GENDER_MODELS.join(', ')})`);
+  }
+  const simd = { auto: 'auto', on: true, off: false }[values.simd ?? 'auto'] as EvalOptions['simd'] | undefined;
+  if (simd === undefined) throw new UsageError(`bad --simd '${values.simd}' (expected auto, on or off)`);
+  return { source: positionals[0], models, genders, json: values.json ?? false, simd };
+}
+
+/**
+ * The int8 engine's contenders: one library estimator per model, each seeing the whole image as
+ * the face box with the training margin.
+ */
+export async function createContenders(
+  options: Pick<EvalOptions, 'models' | 'genders' | 'simd'>,
+): Promise<{ age: AgeContender[]; gender: GenderContender[] }> {
+  const age: AgeContender[] = [];
+  for (const model of options.models) {
+    const estimator = await createEstimator({ model, simd: options.simd });
+    age.push({ model, engine: 'int8', age: async (image) => (await estimateWhole(estimator, image)).age });
+  }
+  const gender: GenderContender[] = [];
+  for (const model of options.genders) {
+    // The cheapest single age model rides along: an estimator always has one.
+    const estimator = await createEstimator({ model: 'age-wiki', gender: model, simd: options.simd });
+    gender.push({ model, engine: 'int8', gender: async (image) => (await estimateWhole(estimator, image)).gender!.label });
+  }
+  return { age, gender };
+}
+
+/** The estimate for a face crop: the whole image is the face box, with the training margin. */
+async function estimateWhole(estimator: Estimator, image: Rgba) {
+  const [face] = await estimator.estimate({ ...image, format: 'rgba' }, { box: wholeImageBox(image), margin: DEFAULT_MARGIN });
+  return face;
+}
+
+/**
+ * A progress bar of `total` faces on stderr (cli-progress); it does nothing when stderr is not a
+ * terminal, so logs and pipes get no control characters.
+ */
+export function progressBar(total: number): { update: (done: number) => void; stop: () => void } {
+  if (!process.stderr.isTTY) return { update: () => {}, stop: () => {} };
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: 'eval [{bar}] {value}/{total} faces, {eta_formatted} left', clearOnComplete: true, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0);
+  return { update: (done) => bar.update(done), stop: () => bar.stop() };
+}

@@ -1,0 +1,187 @@
+// `ssrnet eval`: labels from UTKFace names and CSVs (with their errors), the metrics on a tiny
+// hand-computed set, and the command end to end — on crops of the example photo, and on the
+// UTKFace dev faces when ../shared is present.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LabelError, ageMetrics, cumulativeAccuracy, formatReport, genderAccuracy, labelsFromFileNames, parseLabelsCsv, parseUtkfaceName } from '../src/eval.js';
+import { DEV_FACES_DIR, haveDevFaces } from '../tools/dev-faces.js';
+import { ensureCliBuilt, runCli, writeAstronautFaces } from './helpers/cli-run.js';
+
+describe('labels from UTKFace file names', () => {
+  it('reads AGE_GENDER_ (gender 0 male, 1 female), also without the race field', () => {
+    expect(parseUtkfaceName('42_1_0_20170104165810521.jpg.chip.jpg')).toEqual({ age: 42, gender: 'female' });
+    expect(parseUtkfaceName('1_0_2_20161219195643627.jpg.chip.jpg')).toEqual({ age: 1, gender: 'male' });
+    expect(parseUtkfaceName('39_1_20170116174525125.jpg.chip.jpg')).toEqual({ age: 39, gender: 'female' });
+    for (const name of ['face.jpg', '42_2_0_x.jpg', '42.jpg', 'x_42_1_0.jpg', '1000_0_0_x.jpg']) expect(parseUtkfaceName(name)).toBeNull();
+  });
+
+  it('takes the image files of a folder, sorted, and ignores the other files', () => {
+    const faces = labelsFromFileNames('d', ['labels.csv', '9_0_1_b.jpg', 'README.md', '30_1_2_a.PNG']);
+    expect(faces).toEqual([
+      { file: join('d', '30_1_2_a.PNG'), age: 30, gender: 'female' },
+      { file: join('d', '9_0_1_b.jpg'), age: 9, gender: 'male' },
+    ]);
+  });
+
+  it('names the image files without labels, and rejects a folder without images', () => {
+    expect(() => labelsFromFileNames('d', ['9_0_1_b.jpg', 'holiday.jpg'])).toThrow(LabelError);
+    expect(() => labelsFromFileNames('d', ['9_0_1_b.jpg', 'holiday.jpg'])).toThrow(/holiday\.jpg.*AGE_GENDER_RACE/);
+    expect(() => labelsFromFileNames('d', ['notes.txt'])).toThrow(/no image files/);
+  });
+});
+
+describe('labels from a CSV file,age[,gender]', () => {
+  it('reads a header row, genders as 0/1 or words, paths relative to the CSV', () => {
+    const csv = 'file,age,gender\na.jpg,42,1\nsub/b.png,7.5,male\n/abs/c.jpg,60,\n';
+    expect(parseLabelsCsv(csv, 'data/labels.csv')).toEqual([
+      { file: join('data', 'a.jpg'), age: 42, gender: 'female' },
+      { file: join('data', 'sub', 'b.png'), age: 7.5, gender: 'male' },
+      { file: '/abs/c.jpg', age: 60 },
+    ]);
+  });
+
+  it('needs no header, no gender column; skips blank lines; accepts CRLF, a BOM and quotes', () => {
+    const csv = '\uFEFF"a.jpg",42\r\n\r\nb.jpg,0\r\n';
+    expect(parseLabelsCsv(csv, 'labels.csv')).toEqual([
+      { file: 'a.jpg', age: 42 },
+      { file: 'b.jpg', age: 0 },
+    ]);
+  });
+
+  it('rejects a bad row with its line number and what is wrong', () => {
+    const bad = (csv: string) => () => parseLabelsCsv(csv, 'labels.csv');
+    expect(bad('file,age\na.jpg,42\nb.jpg,old\n')).toThrow(/^labels\.csv:3: bad age 'old'/);
+    expect(bad('a.jpg,-3\n')).toThrow(/labels\.csv:1: bad age '-3'/);
+    expect(bad('a.jpg,42,2\n')).toThrow(/labels\.csv:1: bad gender '2'/);
+    expect(bad('a.jpg\n')).toThrow(/labels\.csv:1: expected 2 or 3 columns .* got 1/);
+    expect(bad('a.jpg,42,1,white\n')).toThrow(/got 4/);
+    expect(bad(',42\n')).toThrow(/empty file name/);
+    expect(bad('file,age,gender\n\n')).toThrow(/labels\.csv: no rows/);
+    expect(bad('a.jpg,old\n')).toThrow(LabelError);
+  });
+});
+
+describe('metrics', () => {
+  // errors: 2, 4, 5, 3, 0.5, 3, 4, 2 (two of exactly 3 and one of exactly 5: CA counts |error| < n)
+  const ages = [5, 12, 20, 30, 35, 50, 91, 100];
+  const predicted = [7, 8, 25, 33, 35.5, 47, 95, 98];
+
+  it('MAE, CA(3), CA(5) (strictly below n years) and the MAE per decade, by hand', () => {
+    const m = ageMetrics(predicted, ages);
+    expect(m.faces).toBe(8);
+    expect(m.mae).toBeCloseTo(23.5 / 8, 12);
+    expect(m.ca3).toBe(3 / 8); // 2, 0.5, 2
+    expect(m.ca5).toBe(7 / 8); // all but the 5
+    expect(m.decades.map((d) => [d.decade, d.faces, d.mae])).toEqual([
+      ['0-9', 1, 2],
+      ['10-19', 1, 4],
+      ['20-29', 1, 5],
+      ['30-39', 2, 1.75],
+      ['40-49', 0, null],
+      ['50-59', 1, 3],
+      ['60-69', 0, null],
+      ['70-79', 0, null],
+      ['80-89', 0, null],
+      ['90+', 2, 3], // 91 and 100
+    ]);
+  });
+
+  it('CA(n) takes signed errors', () => {
+    expect(cumulativeAccuracy([-2.9, 3, -3, 2.9], 3)).toBe(0.5);
+  });
+
+  it('gender accuracy counts only the faces with a gender label', () => {
+    expect(genderAccuracy(['male', 'female', 'female', 'male'], ['male', 'male', undefined, 'male'])).toEqual({ faces: 3, accuracy: 2 / 3 });
+    expect(genderAccuracy(['male'], [undefined])).toEqual({ faces: 0, accuracy: null });
+  });
+
+  it('formats one row per model and the faces per decade, as text or Markdown', () => {
+    const report = {
+      faces: 8,
+      failed: [],
+      age: [{ model: 'age-wiki', engine: 'int8' as const, ...ageMetrics(predicted, ages) }],
+      gender: [{ model: 'gender-imdb', engine: 'int8' as const, faces: 3, accuracy: 2 / 3 }],
+    };
+    const text = formatReport(report);
+    expect(text).toMatch(/^model +engine +faces +MAE +CA\(3\) +CA\(5\) +0-9 +10-19 .* 90\+\n/);
+    expect(text).toMatch(/\nage-wiki +int8 +8 +2\.94 +37\.5% +87\.5% +2\.0 +4\.0 +5\.0 +1\.8 +— +3\.0 +— +— +— +3\.0\n/);
+    expect(text).toMatch(/\nfaces per decade +1 +1 +1 +2 +0 +1 +0 +0 +0 +2\n/);
+    expect(text).toMatch(/\ngender-imdb +int8 +3 +66\.7%\n/);
+    const md = formatReport(report, 'markdown');
+    expect(md).toMatch(/^\| model \| engine \| faces \| MAE \| CA\(3\) \| CA\(5\) \| 0-9 \|/);
+    expect(md).toContain('| age-wiki | int8 | 8 | 2.94 | 37.5% | 87.5% | 2.0 |');
+  });
+});
+
+describe('ssrnet eval (node dist/cli.js)', () => {
+  let dir: string;
+  let files: string[];
+  beforeAll(async () => {
+    ensureCliBuilt();
+    dir = mkdtempSync(join(tmpdir(), 'ssrnet-eval-'));
+    files = await writeAstronautFaces(dir, 3);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('scores a folder of UTKFace-named crops: MAE = mean |estimate - 42|, as `estimate` gives', async () => {
+    const [evalRun, estimateRun] = await Promise.all([
+      runCli(['eval', dir, '--json', '--model', 'age-wiki', '--gender']),
+      runCli(['estimate', '--json', '--model', 'age-wiki', '--gender', ...files]),
+    ]);
+    expect(evalRun.stderr).toBe(''); // no progress bar: stderr is not a terminal
+    expect(evalRun.status).toBe(0);
+    const report = JSON.parse(evalRun.stdout);
+    const estimates = (JSON.parse(estimateRun.stdout) as { faces: { age: number; gender: { label: string } }[] }[]).map((r) => r.faces[0]);
+    expect(report).toMatchObject({ source: dir, margin: 0.4, faces: 3, failed: [] });
+    expect(report.age).toHaveLength(1);
+    expect(report.age[0]).toMatchObject({ model: 'age-wiki', engine: 'int8', faces: 3 });
+    expect(report.age[0].mae).toBeCloseTo(estimates.reduce((s, f) => s + Math.abs(f.age - 42), 0) / 3, 10);
+    expect(report.age[0].decades.find((d: { decade: string }) => d.decade === '40-49')).toEqual({ decade: '40-49', faces: 3, mae: report.age[0].mae });
+    expect(report.gender).toEqual([
+      { model: 'gender-imdb', engine: 'int8', faces: 3, accuracy: estimates.filter((f) => f.gender.label === 'female').length / 3 },
+    ]);
+  });
+
+  it('prints a table; a CSV gives the same figures as the file names', async () => {
+    writeFileSync(join(dir, 'labels.csv'), `file,age,gender\n${files.map((f) => `${basename(f)},42,1`).join('\n')}\n`);
+    const [fromDir, fromCsv] = await Promise.all([runCli(['eval', dir]), runCli(['eval', join(dir, 'labels.csv')])]);
+    expect(fromDir.status).toBe(0);
+    expect(fromDir.stdout).toMatch(/\nauto +int8 +3 +\d+\.\d\d +\d+\.\d%/);
+    expect(fromDir.stdout).toContain('CA(n): share of faces with |error| < n years');
+    expect(fromCsv.stdout.split('\n').slice(1)).toEqual(fromDir.stdout.split('\n').slice(1)); // the first line names the source
+  });
+
+  it('--model all: the four models and auto in one table', async () => {
+    const r = await runCli(['eval', dir, '--model', 'all', '--json']);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).age.map((a: { model: string }) => a.model)).toEqual(['age-wiki', 'age-imdb', 'age-morph2', 'age-megaage-asian', 'auto']);
+  });
+
+  it('a face that fails is reported and left out (exit 1); bad labels and usage are clear errors', async () => {
+    const csv = join(dir, 'with-missing.csv');
+    writeFileSync(csv, `${basename(files[0])},42\nmissing.jpg,30\n`);
+    const partial = await runCli(['eval', csv, '--json']);
+    expect(partial.status).toBe(1);
+    expect(partial.stderr).toMatch(/^ssrnet: .*missing\.jpg: READ_FAILED: cannot read the file \(ENOENT\)\n$/);
+    expect(JSON.parse(partial.stdout)).toMatchObject({ faces: 1, failed: [{ error: { code: 'READ_FAILED' } }] });
+
+    const badCsv = join(dir, 'bad.csv');
+    writeFileSync(badCsv, 'a.jpg,42\nb.jpg,forty\n');
+    const bad = await runCli(['eval', badCsv]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toBe(`ssrnet: ${badCsv}:2: bad age 'forty' (expected a number of years, 0 or more) in 'b.jpg,forty'\n`);
+
+    const usage = await Promise.all([runCli(['eval']), runCli(['eval', dir, '--model', 'age-nope']), runCli(['eval', dir, '--gender=nope'])]);
+    for (const u of usage) expect([u.status, u.stderr]).toEqual([2, expect.stringMatching(/^ssrnet: .*\nRun 'ssrnet eval --help' for usage\.\n$/)]);
+  });
+
+  it.skipIf(!haveDevFaces())('on the UTKFace dev faces, age-wiki has MAE 11.7 ± 0.2', async () => {
+    const r = await runCli(['eval', DEV_FACES_DIR, '--model', 'age-wiki']);
+    expect(r.status).toBe(0);
+    const row = /\nage-wiki +int8 +300 +(\d+\.\d+) /.exec(r.stdout);
+    expect(row).not.toBeNull();
+    expect(Math.abs(Number(row![1]) - 11.7)).toBeLessThanOrEqual(0.2);
+  });
+});

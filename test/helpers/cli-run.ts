@@ -1,0 +1,62 @@
+/**
+ * Running the built CLI (`node dist/cli.js`) from tests, and face images to run it on: crops of
+ * the example photo written as UTKFace-named JPEGs, so they exist on a fresh clone.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Jimp } from 'jimp';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(ROOT, 'dist', 'cli.js');
+
+export interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Builds the engine and dist/ when missing, or recompiles dist/ when some src/ file is newer. */
+export function ensureCliBuilt(): void {
+  if (!existsSync(join(ROOT, 'build', 'ssrnet-simd.wasm'))) {
+    if (spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) throw new Error('npm run build failed');
+    return;
+  }
+  const built = existsSync(CLI) ? statSync(CLI).mtimeMs : 0;
+  const src = join(ROOT, 'src');
+  const stale = readdirSync(src, { recursive: true, encoding: 'utf8' }).some((f) => f.endsWith('.ts') && statSync(join(src, f)).mtimeMs > built);
+  if (stale && spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) {
+    throw new Error('tsc -p tsconfig.json failed');
+  }
+}
+
+/** Runs `node dist/cli.js ...args` from the package root; stdout and stderr are pipes (not TTYs). */
+export function runCli(args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/**
+ * Writes `count` face crops of the example photo (the astronaut, about 42 and female) to `dir`
+ * as JPEGs named like UTKFace chips, `42_1_0_<i>.jpg.chip.jpg`: the face box shifted by a few
+ * pixels per image, so each gives a different estimate. Returns the file paths in name order.
+ */
+export async function writeAstronautFaces(dir: string, count: number): Promise<string[]> {
+  const photo = await Jimp.read(join(ROOT, 'examples', 'astronaut.png'));
+  const files: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const face = photo.clone().crop({ x: 175 - 4 * i, y: 70 + 3 * i, w: 90 + 2 * i, h: 90 + 2 * i });
+    const file = join(dir, `42_1_0_2017010112000000${i}.jpg.chip.jpg`);
+    writeFileSync(file, await face.getBuffer('image/jpeg', { quality: 90 }));
+    files.push(file);
+  }
+  return files;
+}

@@ -24,6 +24,7 @@ import type { Rgba } from './types.js';
  * `normalizeInput`); this function only decodes.
  *
  * @param bytes encoded JPEG or PNG file; it is not modified
+ * @param limits `maxPixels`: jpeg-js refuses any frame header above it (default: jpeg-js's 100 MP)
  * @returns pixels with `data.length === width * height * 4`, upright (EXIF orientation applied)
  * @throws SsrnetError `DECODE_FAILED` when the decoder rejects the bytes; `UNSUPPORTED_FORMAT`
  *   for anything but JPEG and PNG
@@ -32,7 +33,7 @@ import type { Rgba } from './types.js';
  * const { data, width, height } = await decodePortable(new Uint8Array(await res.arrayBuffer()));
  * ```
  */
-export async function decodePortable(bytes: Uint8Array): Promise<Rgba> {
+export async function decodePortable(bytes: Uint8Array, limits?: { maxPixels: number }): Promise<Rgba> {
   const isJpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
   const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
   if (!isJpeg && !isPng) {
@@ -42,7 +43,7 @@ export async function decodePortable(bytes: Uint8Array): Promise<Rgba> {
     );
   }
   try {
-    return isJpeg ? jpegToRgba(bytes) : pngToRgba(bytes);
+    return isJpeg ? jpegToRgba(bytes, limits) : pngToRgba(bytes);
   } catch (err) {
     if (err instanceof SsrnetError) throw err;
     const message = err instanceof Error ? err.message : String(err);
@@ -54,9 +55,11 @@ export async function decodePortable(bytes: Uint8Array): Promise<Rgba> {
   }
 }
 
-function jpegToRgba(bytes: Uint8Array): Rgba {
-  // jimp 1.6 calls jpeg-js with its defaults; useTArray only avoids Node's Buffer.
-  const { data, width, height } = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+function jpegToRgba(bytes: Uint8Array, limits: { maxPixels: number } | undefined): Rgba {
+  // The options src/decode.ts gives jpeg-js through jimp (its defaults and the pixel limit, which
+  // jpeg-js checks at every frame header); useTArray only avoids Node's Buffer.
+  const limit = limits && { maxResolutionInMP: limits.maxPixels / 1e6 };
+  const { data, width, height } = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, ...limit });
   return applyOrientation({ data, width, height }, exifOrientation(bytes));
 }
 

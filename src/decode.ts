@@ -34,11 +34,13 @@ interface BufferFactory {
  * orientation is applied (jimp does it), so the result is upright as browsers display it.
  *
  * @param bytes encoded JPEG, PNG, GIF or BMP file; it is not modified
+ * @param limits `maxPixels`: jpeg-js refuses any JPEG frame header above it, including frames the
+ *   header check cannot see (default: jpeg-js's 100 MP)
  * @returns pixels with `data.length === width * height * 4`
  * @throws SsrnetError `DECODE_FAILED` when the decoder rejects the bytes (corrupt or truncated
  *   file); `UNSUPPORTED_FORMAT` when this runtime cannot run the decoder
  */
-export async function decodeImage(bytes: Uint8Array): Promise<Rgba> {
+export async function decodeImage(bytes: Uint8Array, limits?: { maxPixels: number }): Promise<Rgba> {
   const NodeBuffer = (globalThis as { Buffer?: BufferFactory }).Buffer;
   if (NodeBuffer === undefined) {
     throw decoderUnavailable('this runtime has no global Buffer, which jimp 1.x needs');
@@ -60,7 +62,8 @@ export async function decodeImage(bytes: Uint8Array): Promise<Rgba> {
   try {
     // A Buffer view over the same memory: jimp's decoders call Buffer methods (readUInt32BE...).
     const buffer = NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const image = await Jimp.fromBuffer(buffer as Parameters<typeof Jimp.fromBuffer>[0]);
+    const jpegOptions = limits && { 'image/jpeg': { maxResolutionInMP: limits.maxPixels / 1e6 } };
+    const image = await Jimp.fromBuffer(buffer as Parameters<typeof Jimp.fromBuffer>[0], jpegOptions);
     bitmap = image.bitmap;
   } catch (err) {
     throw new SsrnetError(

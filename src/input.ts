@@ -55,7 +55,8 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
 /**
  * Read the pixel size from the header of an encoded image, without decoding it.
  *
- * - PNG: the IHDR chunk, which must come first.
+ * - PNG: the IHDR chunk, which must come first and be the only one (pngjs and fast-png take the
+ *   size from the last IHDR, so a second one would slip past the pixel limit).
  * - GIF: the logical screen descriptor.
  * - BMP: the info header; 16-bit sizes for the OS/2 core header, signed 32-bit otherwise, where a
  *   negative height means rows are stored top-down.
@@ -137,14 +138,16 @@ async function decodeBytes(bytes: Uint8Array, maxPixels: number, decode: ImageDe
   }
   const { width, height } = readImageSize(bytes, format);
   checkPixelLimit(width, height, maxPixels);
-  return decode ? decodeWith(decode, bytes) : decodeImage(bytes);
+  if (format === 'png') await checkPngDataSize(bytes, width, height);
+  const limits = { maxPixels };
+  return decode ? decodeWith(decode, bytes, limits) : decodeImage(bytes, limits);
 }
 
 /** Runs a caller's decoder: whatever it throws (other than an SsrnetError) or returns malformed is DECODE_FAILED. */
-async function decodeWith(decode: ImageDecoder, bytes: Uint8Array): Promise<Rgba> {
+async function decodeWith(decode: ImageDecoder, bytes: Uint8Array, limits: { maxPixels: number }): Promise<Rgba> {
   let image: unknown;
   try {
-    image = await decode(bytes);
+    image = await decode(bytes, limits);
   } catch (err) {
     if (err instanceof SsrnetError) throw err;
     const message = err instanceof Error ? err.message : String(err);
@@ -224,15 +227,67 @@ const u16le = (b: Uint8Array, o: number): number => b[o] | (b[o + 1] << 8);
 const u32be = (b: Uint8Array, o: number): number => b[o] * 0x1000000 + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
 const i32le = (b: Uint8Array, o: number): number => b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
 
+const PNG_IHDR = 0x49484452;
+const PNG_IDAT = 0x49444154;
+const PNG_IEND = 0x49454e44;
+
+/**
+ * The chunks of a PNG after its signature, as pngjs and fast-png read them: one after another by
+ * their stated lengths, up to IEND or the end of the bytes (the last one may be cut short).
+ */
+function* pngChunks(b: Uint8Array): Generator<{ type: number; at: number; data: Uint8Array }> {
+  for (let p = 8; p + 8 <= b.length; p += 12 + u32be(b, p)) {
+    const type = u32be(b, p + 4);
+    yield { type, at: p, data: b.subarray(p + 8, p + 8 + u32be(b, p)) };
+    if (type === PNG_IEND) return;
+  }
+}
+
 function pngSize(b: Uint8Array): { width: number; height: number } {
   need(b, 24, 'png'); // signature 8 + chunk length 4 + 'IHDR' 4 + width 4 + height 4
-  if (u32be(b, 12) !== 0x49484452) throw corruptHeader('png', 'the first chunk is not IHDR');
+  if (u32be(b, 12) !== PNG_IHDR) throw corruptHeader('png', 'the first chunk is not IHDR');
   const width = u32be(b, 16);
   const height = u32be(b, 20);
   if (width > 0x7fffffff || height > 0x7fffffff) {
     throw corruptHeader('png', `it declares ${width}x${height}, beyond the PNG limit of 2^31-1`);
   }
+  for (const chunk of pngChunks(b)) {
+    if (chunk.type === PNG_IHDR && chunk.at !== 8) throw corruptHeader('png', `it has a second IHDR chunk at byte ${chunk.at}`);
+  }
   return { width, height };
+}
+
+/**
+ * Reject PNG image data that inflates to more than a `width` x `height` image can hold: at most 8
+ * bytes per pixel (16-bit RGBA) plus a filter byte per row in each of the 7 interlace passes.
+ *
+ * A few KB of zlib data can inflate to gigabytes, and pngjs (for interlaced images) and fast-png
+ * inflate all of it before looking at the size. This inflates it once with the platform's
+ * DecompressionStream, counting bytes and keeping none, and stops at the limit. Data the stream
+ * cannot inflate (corrupt, truncated) fails here too, so no decoder inflates past where this
+ * check stopped. Runtimes without DecompressionStream skip the check.
+ *
+ * @throws SsrnetError DECODE_FAILED for data over the limit or not a valid zlib stream
+ */
+async function checkPngDataSize(b: Uint8Array, width: number, height: number): Promise<void> {
+  if (typeof DecompressionStream !== 'function') return;
+  const limit = 8 * width * height + 7 * height;
+  const idat = [...pngChunks(b)].filter((chunk) => chunk.type === PNG_IDAT).map((chunk) => chunk.data);
+  const reader = new Blob(idat).stream().pipeThrough(new DecompressionStream('deflate')).getReader();
+  let total = 0;
+  try {
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      total += read.value.length;
+      if (total > limit) break;
+    }
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw corruptHeader('png', `its image data does not inflate (${message})`);
+  }
+  if (total > limit) {
+    reader.cancel().catch(() => undefined);
+    throw corruptHeader('png', `its image data inflates to more than the ${limit} bytes a ${width}x${height} image can hold`);
+  }
 }
 
 function gifSize(b: Uint8Array): { width: number; height: number } {

@@ -3,8 +3,6 @@
  * estimator and engine instance, for `ssrnet estimate --jobs N`. A worker decodes and estimates
  * a whole image, so decoding — most of the time for photos — runs in parallel too.
  */
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SsrnetError, type SsrnetErrorCode } from './errors.js';
 import type { EstimatorOptions } from './estimator.js';
@@ -18,8 +16,11 @@ export type WorkerReply =
   | { id: number; faces: FaceResult[] }
   | { id: number; error: { code: string; message: string; ssrnet: boolean } };
 
-/** The worker script beside this module: .js in dist/, .ts when run from source with tsx. */
-const WORKER_URL = new URL(`./parallel-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+/**
+ * The compiled worker script beside this module in dist/ (a worker thread cannot load the .ts
+ * source: use the pool from dist/, as the CLI and bench/jobs.bench.ts do).
+ */
+const WORKER_URL = new URL('./parallel-worker.js', import.meta.url);
 
 interface Pending {
   resolve: (faces: FaceResult[]) => void;

@@ -143,6 +143,10 @@ export interface EstimateOptions {
  * Decodes encoded image bytes (JPEG, PNG…) to RGBA pixels, `data.length === width * height * 4`;
  * it rejects on bytes it cannot decode. See `EstimatorOptions.decode`.
  *
+ * `limits.maxPixels` is the caller's pixel limit, already checked against the file's header; a
+ * decoder should refuse to allocate for a larger frame anywhere in the file (a crafted JPEG can
+ * hide a second frame header the first one does not reveal). Decoders that ignore it still work.
+ *
  * @example
  * ```ts
  * const decode: ImageDecoder = async (bytes) => {
@@ -154,7 +158,7 @@ export interface EstimateOptions {
  * };
  * ```
  */
-export type ImageDecoder = (bytes: Uint8Array) => Promise<ImageDataLike>;
+export type ImageDecoder = (bytes: Uint8Array, limits: { maxPixels: number }) => Promise<ImageDataLike>;
 
 /**
  * A decoded image in RGBA, 4 bytes per pixel, rows top to bottom: what every input is normalized

@@ -26,7 +26,7 @@ export type { Box, EstimateOptions, FaceResult, ImageDataLike, ImageDecoder, Ima
 export { simdSupported } from './simd.js';
 
 /** The plain-JS JPEG/PNG decoder (same pixels as jimp on Node), loaded on first use. */
-const decodePortable: ImageDecoder = async (bytes) => (await import('./decode-portable.js')).decodePortable(bytes);
+const decodePortable: ImageDecoder = async (bytes, limits) => (await import('./decode-portable.js')).decodePortable(bytes, limits);
 
 /**
  * Creates an estimator holding one engine instance. Here `options.wasm` and the weights of every

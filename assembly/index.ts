@@ -6,12 +6,15 @@
 // - The host owns the contents of INPUT (`inputPtr()`, 64x64x3 u8, BGR, raw 0..255) and of the three
 //   weights slots (`weightsPtr(slot)`, up to `weightsCapacity()` bytes each). Writing anywhere else
 //   is undefined behaviour; nothing the host writes into those regions can make the engine read or
-//   write outside the arena (loadWeights verifies every offset).
+//   write outside the arena (loadWeights verifies every offset; run re-checks them).
 // - `loadWeights(slot, length)` verifies the .ssrq blob in place and marks the slot usable; any
 //   later write into that slot invalidates it until the next loadWeights.
-// - `run(slot)` reads INPUT and the slot's weights, overwrites the activation buffers and stores
-//   the output, read with `result()`. Calls are not re-entrant (one instance, one inference at a
-//   time); a host wanting parallelism instantiates the module once per thread.
+// - `run(slot)` re-checks the slot's layout (weights.ts checkLayout: shapes and offsets, not the
+//   checksum), so a write into a loaded slot can change the answer or fail the run (the slot is
+//   then unloaded) but never make it read or write outside the arena. It reads INPUT and the
+//   slot's weights, overwrites the activation buffers and stores the output, read with
+//   `result()`. Calls are not re-entrant (one instance, one inference at a time); a host wanting
+//   parallelism instantiates the module once per thread.
 // - Every export that can fail returns a code: 0 OK, else the ERR_* codes of weights.ts.
 
 import {
@@ -20,7 +23,7 @@ import {
 } from './arena';
 import { buildTanhLut } from './kernels/tanh-lut';
 import { forward } from './ssrnet';
-import { ERR_NOT_LOADED, ERR_SLOT, OK, initCrcTable, verifyWeights } from './weights';
+import { ERR_NOT_LOADED, ERR_SLOT, OK, checkLayout, initCrcTable, verifyWeights } from './weights';
 
 /** ABI version: bumped whenever an export's meaning changes. */
 const ABI_VERSION: i32 = 1;
@@ -88,6 +91,11 @@ export function loadWeights(slot: i32, length: i32): i32 {
 export function run(slot: i32): i32 {
   if (slot < 0 || slot >= WEIGHT_SLOTS) return ERR_SLOT;
   if (slotKind(slot) < 0) return ERR_NOT_LOADED;
+  const layout = checkLayout(weightsSlot(slot), false);
+  if (layout != OK) {
+    setSlotKind(slot, -1);
+    return layout;
+  }
   lastResult = forward(weightsSlot(slot));
   return OK;
 }

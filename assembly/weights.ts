@@ -83,14 +83,17 @@ function allFinite(ptr: usize, count: u32): bool {
   return true;
 }
 
-/** Checks the blob of `length` bytes at `blob`; returns OK or the first failing check's code. */
-export function verifyWeights(blob: usize, length: i32): i32 {
-  if (length < <i32>DATA_START + 4 || length > WEIGHTS_CAPACITY) return ERR_LENGTH;
-  if (load<u32>(blob) != 0x51525353) return ERR_MAGIC; // "SSRQ"
-  if (<i32>load<u16>(blob, 4) != FORMAT_VERSION) return ERR_VERSION;
-  const len = <u32>length;
-  if (load<u32>(blob, 24) != len) return ERR_LENGTH;
-  if (crc32(blob, len - 4) != load<u32>(blob + len - 4)) return ERR_CHECKSUM;
+/**
+ * Checks everything the graph computes addresses from: the stated length (at most a slot), the
+ * record counts, every record's shape against SSR-Net(3,3,3), and every array inside the first
+ * `length - 4` bytes, aligned; with `finite`, also that the records' f32 arrays are finite.
+ * verifyWeights runs it at load and run() before every inference (without `finite`), so a host
+ * writing into a loaded slot can change the answer but never make the engine read or write
+ * outside the slot and its own buffers.
+ */
+export function checkLayout(blob: usize, finite: bool): i32 {
+  const len = load<u32>(blob, 24);
+  if (len < DATA_START + 4 || len > <u32>WEIGHTS_CAPACITY) return ERR_LENGTH;
   if (load<u8>(blob, 6) > 1 || <i32>load<u8>(blob, 7) != CONV_COUNT || <i32>load<u8>(blob, 15) != DENSE_COUNT) return ERR_SHAPE;
   if (load<u8>(blob, 12) != 3 || load<u8>(blob, 13) != 3 || load<u8>(blob, 14) != 3) return ERR_SHAPE;
   for (let i = 0; i < CONV_COUNT; i++) {
@@ -106,7 +109,7 @@ export function verifyWeights(blob: usize, length: i32): i32 {
     if (!inData(load<u32>(r, 8), weightBytes, len, 16)) return ERR_BOUNDS;
     if (!inData(load<u32>(r, 16), cp * 4, len, 4)) return ERR_BOUNDS;
     if (!inData(load<u32>(r, 20), cp * 4, len, 4)) return ERR_BOUNDS;
-    if (!allFinite(blob + <usize>load<u32>(r, 20), cp)) return ERR_NOT_FINITE;
+    if (finite && !allFinite(blob + <usize>load<u32>(r, 20), cp)) return ERR_NOT_FINITE;
   }
   for (let i = 0; i < DENSE_COUNT; i++) {
     const r = denseRecord(blob, i);
@@ -116,10 +119,23 @@ export function verifyWeights(blob: usize, length: i32): i32 {
     if (nIn != <u32>load<u16>(expected) || nOut != <u32>load<u16>(expected, 2)) return ERR_SHAPE;
     if (!inData(load<u32>(r, 4), nIn * nOut * 4, len, 4)) return ERR_BOUNDS;
     if (!inData(load<u32>(r, 8), nOut * 4, len, 4)) return ERR_BOUNDS;
-    if (!allFinite(blob + <usize>load<u32>(r, 4), nIn * nOut) || !allFinite(blob + <usize>load<u32>(r, 8), nOut)) {
+    if (finite && (!allFinite(blob + <usize>load<u32>(r, 4), nIn * nOut) || !allFinite(blob + <usize>load<u32>(r, 8), nOut))) {
       return ERR_NOT_FINITE;
     }
   }
+  return OK;
+}
+
+/** Checks the blob of `length` bytes at `blob`; returns OK or the first failing check's code. */
+export function verifyWeights(blob: usize, length: i32): i32 {
+  if (length < <i32>DATA_START + 4 || length > WEIGHTS_CAPACITY) return ERR_LENGTH;
+  if (load<u32>(blob) != 0x51525353) return ERR_MAGIC; // "SSRQ"
+  if (<i32>load<u16>(blob, 4) != FORMAT_VERSION) return ERR_VERSION;
+  const len = <u32>length;
+  if (load<u32>(blob, 24) != len) return ERR_LENGTH;
+  if (crc32(blob, len - 4) != load<u32>(blob + len - 4)) return ERR_CHECKSUM;
+  const layout = checkLayout(blob, true);
+  if (layout != OK) return layout;
   for (let i = 16; i < 24; i += 4) {
     if (!isFinite<f32>(load<f32>(blob + <usize>i))) return ERR_NOT_FINITE;
   }

@@ -3,11 +3,9 @@
  * time goes: decoding (jimp, the Node default; jpeg-js, the universal entry's decoder; and
  * @jsquash/jpeg, mozjpeg in wasm, for comparison), cropping, and the network runs.
  *
- *   npx tsx bench/photo.bench.ts      (needs `npm run asbuild` first; ~1 min)
+ *   npm run bench:photo      (= npx tsx bench/photo.bench.ts; needs `npm run asbuild` first; ~1 min)
  *
- * The photo is made here from examples/astronaut.png: scaled to 480x480 and centred on a
- * 640x480 grey canvas, encoded by jimp as JPEG quality 90 (4:2:0); the face box is the
- * astronaut's, scaled along. Model: the default, 'auto' (two network runs per face), no gender.
+ * The photo is made at run time from examples/astronaut.png (bench/photo.ts). Model: the default, 'auto' (two network runs per face), no gender.
  * Every stage runs in ROUNDS interleaved rounds of RUNS calls after a warm-up (ENGINE_WARMUP more
  * calls for the stages without decoding, so the wasm is tiered up); the table gives
  * the median and p90 per call and each stage's share of the end-to-end median.
@@ -18,19 +16,16 @@ import { arch, cpus, loadavg, platform } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsquashDecode, { init as jsquashInit } from '@jsquash/jpeg/decode.js';
-import { Jimp } from 'jimp';
 import { AUTO_MODEL } from '../src/auto-model.js';
 import { decodePortable } from '../src/decode-portable.js';
 import { decodeImage } from '../src/decode.js';
 import { Engine } from '../src/engine.js';
 import { createEstimator } from '../src/index.js';
 import { CROP_SIZE, DEFAULT_MARGIN, cropFace } from '../src/preprocess.js';
-import type { Box, Rgba } from '../src/types.js';
+import type { Rgba } from '../src/types.js';
+import { PHOTO_HEIGHT, PHOTO_QUALITY, PHOTO_WIDTH, makePhoto } from './photo.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const WIDTH = 640;
-const HEIGHT = 480;
-const QUALITY = 90;
 const WARMUP = 10;
 /** Extra warm-up of the two engine stages, so V8 has tiered the wasm up (as bench/e2e.bench.ts). */
 const ENGINE_WARMUP = 300;
@@ -43,16 +38,6 @@ function stats(samples: number[]): Stats {
   const s = [...samples].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return { runs: s.length, median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, p90: s[Math.ceil(0.9 * s.length) - 1] };
-}
-
-/** The bench photo: the example portrait scaled to 480x480 on a 640x480 grey canvas, as JPEG; and the face box in it. */
-async function makePhoto(): Promise<{ jpeg: Uint8Array; box: Box }> {
-  const scale = HEIGHT / 512;
-  const left = (WIDTH - HEIGHT) / 2;
-  const portrait = (await Jimp.read(join(ROOT, 'examples', 'astronaut.png'))).resize({ w: HEIGHT, h: HEIGHT });
-  const canvas = new Jimp({ width: WIDTH, height: HEIGHT, color: 0x808080ff }).composite(portrait, left, 0);
-  const jpeg = new Uint8Array(await canvas.getBuffer('image/jpeg', { quality: QUALITY }));
-  return { jpeg, box: { x: left + 175 * scale, y: 70 * scale, width: 90 * scale, height: 90 * scale } };
 }
 
 /** mozjpeg (wasm) from @jsquash/jpeg, initialised from the package's .wasm (Node has no fetch of file URLs). */
@@ -69,7 +54,7 @@ async function main(): Promise<void> {
   const machine = { cpu: cpus()[0]?.model ?? 'unknown cpu', cores: cpus().length, loadavg: loadavg().map((l) => Number(l.toFixed(2))), node: process.version, os: `${platform()} ${arch()}` };
   console.log(`# photo bench: ${machine.cpu}, ${machine.cores} cores, load ${machine.loadavg.join(' ')}, Node ${machine.node}`);
   const { jpeg, box } = await makePhoto();
-  console.log(`# input: ${WIDTH}x${HEIGHT} JPEG (jimp, quality ${QUALITY}), ${jpeg.length} bytes; face box ${[box.x, box.y, box.width, box.height].map((v) => v.toFixed(1)).join(',')}; model auto (${AUTO_MODEL.models.join(' + ')})`);
+  console.log(`# input: ${PHOTO_WIDTH}x${PHOTO_HEIGHT} JPEG (jimp, quality ${PHOTO_QUALITY}), ${jpeg.length} bytes; face box ${[box.x, box.y, box.width, box.height].map((v) => v.toFixed(1)).join(',')}; model auto (${AUTO_MODEL.models.join(' + ')})`);
 
   const decodeJsquash = await jsquash();
   const estimator = await createEstimator();
@@ -123,7 +108,7 @@ async function main(): Promise<void> {
     console.log(`${s.name.padEnd(42)} ${r.median.toFixed(2).padStart(8)} ${r.p90.toFixed(2).padStart(8)} ${`${((100 * r.median) / total).toFixed(0)}%`.padStart(7)}`);
   });
 
-  const json = { date: new Date().toISOString(), machine, input: { width: WIDTH, height: HEIGHT, quality: QUALITY, bytes: jpeg.length, box }, model: 'auto', config: { warmup: WARMUP, engineWarmup: ENGINE_WARMUP, rounds: ROUNDS, runs: RUNS }, stages: results };
+  const json = { date: new Date().toISOString(), machine, input: { width: PHOTO_WIDTH, height: PHOTO_HEIGHT, quality: PHOTO_QUALITY, bytes: jpeg.length, box }, model: 'auto', config: { warmup: WARMUP, engineWarmup: ENGINE_WARMUP, rounds: ROUNDS, runs: RUNS }, stages: results };
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'results', 'photo-latest.json'), `${JSON.stringify(json, null, 2)}\n`);
   console.log('\n# wrote bench/results/photo-latest.json');

@@ -80,13 +80,18 @@ export class Engine {
     return this.exports.simd() === 1;
   }
 
-  /** Copies a .ssrq blob into `slot` and has the engine verify it; BAD_WEIGHTS on any failure. */
+  /**
+   * Copies a .ssrq blob into `slot` and has the engine verify it; BAD_WEIGHTS on any failure.
+   * The slot and the length are checked first: nothing is written outside the slot's region.
+   */
   loadWeights(slot: number, weights: Uint8Array, expectedKind: SlotKind): void {
     const e = this.exports;
+    const ptr = e.weightsPtr(slot);
+    if (ptr === 0) throw new SsrnetError('BAD_WEIGHTS', `the weights were not loaded: ${ENGINE_CODES[7]} (${slot})`);
     if (weights.length > e.weightsCapacity()) {
       throw new SsrnetError('BAD_WEIGHTS', `expected at most ${e.weightsCapacity()} bytes of weights, got ${weights.length}`);
     }
-    new Uint8Array(e.memory.buffer, e.weightsPtr(slot), weights.length).set(weights);
+    new Uint8Array(e.memory.buffer, ptr, weights.length).set(weights);
     const code = e.loadWeights(slot, weights.length);
     if (code !== 0) {
       throw new SsrnetError('BAD_WEIGHTS', `the weights file was rejected: ${ENGINE_CODES[code] ?? `engine code ${code}`}`);
@@ -97,9 +102,12 @@ export class Engine {
     }
   }
 
-  /** Runs the model in `slot` on a 64x64x3 BGR crop and returns its output. */
+  /** Runs the model in `slot` on a 64x64x3 BGR crop (BAD_INPUT for any other length) and returns its output. */
   run(slot: number, crop: Uint8Array): number {
     const e = this.exports;
+    if (crop.length !== e.inputSize()) {
+      throw new SsrnetError('BAD_INPUT', `expected a 64x64x3 crop of ${e.inputSize()} bytes for the engine input, got ${crop.length}`);
+    }
     new Uint8Array(e.memory.buffer, e.inputPtr(), e.inputSize()).set(crop);
     let code: number;
     try {

@@ -273,7 +273,7 @@ async function checkPngDataSize(b: Uint8Array, width: number, height: number): P
   if (typeof DecompressionStream !== 'function') return;
   const limit = 8 * width * height + 7 * height;
   const idat = [...pngChunks(b)].filter((chunk) => chunk.type === PNG_IDAT).map((chunk) => chunk.data);
-  const reader = new Blob(idat).stream().pipeThrough(new DecompressionStream('deflate')).getReader();
+  const reader = new Blob(idat as Uint8Array<ArrayBuffer>[]).stream().pipeThrough(new DecompressionStream('deflate')).getReader();
   let total = 0;
   try {
     for (let read = await reader.read(); !read.done; read = await reader.read()) {
@@ -282,11 +282,14 @@ async function checkPngDataSize(b: Uint8Array, width: number, height: number): P
     }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    throw corruptHeader('png', `its image data does not inflate (${message})`);
+    throw new SsrnetError('DECODE_FAILED', `expected PNG image data that inflates for input, but it does not (${message}); the file may be corrupt or truncated`);
   }
   if (total > limit) {
     reader.cancel().catch(() => undefined);
-    throw corruptHeader('png', `its image data inflates to more than the ${limit} bytes a ${width}x${height} image can hold`);
+    throw new SsrnetError(
+      'DECODE_FAILED',
+      `expected PNG image data of at most ${limit} bytes (what ${width}x${height} pixels can hold) for input, but it inflates to more; the file is corrupt or a decompression bomb`,
+    );
   }
 }
 

@@ -7,6 +7,7 @@
  * metrics are those of `ssrnet eval` (src/eval.ts). Prints a Markdown table, or JSON.
  */
 import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { createContenders, progressBar } from '../src/eval-command.js';
 import { type AgeContender, type GenderContender, evaluate, formatReport, loadLabels } from '../src/eval.js';
 import { AGE_MODELS, GENDER_MODELS } from '../src/models.js';
@@ -42,7 +43,7 @@ async function floatContenders(): Promise<{ age: AgeContender[]; gender: GenderC
 }
 
 async function main(): Promise<void> {
-  const source = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? DEV_FACES_DIR;
+  const source = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? relative(process.cwd(), DEV_FACES_DIR);
   const faces = await loadLabels(source);
   const int8 = await createContenders({ models: [...AGE_MODELS, 'auto'], genders: [...GENDER_MODELS], simd: 'auto' });
   const float = await floatContenders();

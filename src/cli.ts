@@ -2,21 +2,24 @@
 /**
  * The `ssrnet` command line.
  *
- *   ssrnet estimate [--model NAME] [--gender[=NAME]] [--json] [--box X,Y,W,H] [--margin M]
- *                   [--simd auto|on|off] [--jobs N] FILE...
+ *   ssrnet estimate [--model NAME] [--gender[=NAME]] [--json] [--box X,Y,W,H | --no-detect]
+ *                   [--min-face PX] [--margin M] [--annotate OUT.png] [--simd auto|on|off] [--jobs N] FILE...
  *   ssrnet eval DIR_OR_CSV [--model NAME|all] [--gender[=NAME|all]] [--json]   (src/eval-command.ts)
  *   ssrnet help | --help | --version
  *
- * Prints one line per face, `FILE: age 41.3, female (93%)`, or with `--json` one JSON array of
- * `{ file, faces: [{ box, age, gender? }] }` / `{ file, error: { code, message } }`.
+ * Without --box the faces are detected. Prints one line per face, `FILE: age 41.3, female (93%)`
+ * (detected faces add `at X,Y WxH, score S`; `FILE: no face found` when there is none), or with
+ * `--json` one JSON array of `{ file, faces: [{ box, score?, age, gender? }] }` /
+ * `{ file, error: { code, message } }`. `--annotate OUT.png` (one FILE) also writes the photo with
+ * a box and an "age, gender" label per face.
  * FILE `-` reads the image from stdin. `--gender-model NAME` is the same as `--gender=NAME`.
  *
  * Exit status: 0 when every file was processed, 1 when any failed (each failure is reported on
  * stderr as `ssrnet: FILE: CODE: message` and the other files are still processed), 2 on a usage
  * error. Error codes are the library's SsrnetErrorCode, plus READ_FAILED (the file cannot be
- * read) and INTERNAL (anything unexpected).
+ * read), WRITE_FAILED (the --annotate file cannot be written) and INTERNAL (anything unexpected).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
   AGE_MODELS,
@@ -30,15 +33,17 @@ import {
   SsrnetError,
   createEstimator,
 } from './index.js';
+import { annotate } from './annotate.js';
 import { EVAL_USAGE, evalCommand } from './eval-command.js';
+import { normalizeInput } from './input.js';
 import { EstimatorPool, mapInOrder } from './parallel.js';
 
 const USAGE = `Usage: ssrnet estimate [options] FILE...
        ssrnet eval DIR_OR_CSV [options]   (see below)
        ssrnet help | --help | --version
 
-Estimates the age (and optionally gender) of the face in each image (JPEG, PNG, GIF or BMP).
-FILE "-" reads an image from stdin.
+Finds the faces in each image (JPEG, PNG, GIF or BMP) and estimates their age (and optionally
+gender). FILE "-" reads an image from stdin.
 
 Options:
   --model NAME          age model (default ${DEFAULT_AGE_MODEL}): auto, ${AGE_MODELS.join(', ')}
@@ -47,7 +52,11 @@ Options:
                         ${GENDER_MODELS.join(', ')}
   --gender-model NAME   same as --gender=NAME
   --box X,Y,W,H         the face box in pixels, for every FILE; no face search is done
-                        (default: the whole image is the face)
+                        (default: the faces are detected)
+  --no-detect           the whole image is the face (for images that are face crops)
+  --min-face PX         also search for faces down to PX pixels wide (default: one pass, faces
+                        from about 20% of the longer side; smaller PX costs more time)
+  --annotate OUT.png    write the photo with a box and an "age, gender" label per face (one FILE)
   --margin M            widening of the box on each side, as a fraction of its size, 0 to 2
                         (default 0.4, as the models were trained)
   --simd auto|on|off    engine build: detect simd128 support (default), or force it
@@ -71,6 +80,9 @@ interface Command {
   gender: GenderModelName | false;
   json: boolean;
   box?: Box;
+  detect: boolean;
+  minFaceSize?: number;
+  annotate?: string;
   margin?: number;
   simd: 'auto' | boolean;
   jobs: number;
@@ -116,6 +128,9 @@ function parseCommand(argv: string[]): Command | 'help' | 'version' {
       'gender-model': { type: 'string' },
       json: { type: 'boolean' },
       box: { type: 'string' },
+      'no-detect': { type: 'boolean' },
+      'min-face': { type: 'string' },
+      annotate: { type: 'string' },
       margin: { type: 'string' },
       simd: { type: 'string' },
       jobs: { type: 'string' },
@@ -142,12 +157,18 @@ function parseCommand(argv: string[]): Command | 'help' | 'version' {
   if (simd === undefined) throw new UsageError(`bad --simd '${values.simd}' (expected auto, on or off)`);
   const jobs = values.jobs === undefined ? 1 : toNumber(values.jobs);
   if (!(Number.isInteger(jobs) && jobs >= 1 && jobs <= 64)) throw new UsageError(`bad --jobs '${values.jobs}' (expected a whole number from 1 to 64)`);
+  const minFaceSize = values['min-face'] === undefined ? undefined : toNumber(values['min-face']);
+  if (minFaceSize !== undefined && !(minFaceSize >= 1)) throw new UsageError(`bad --min-face '${values['min-face']}' (expected a number of pixels, at least 1)`);
+  if (values.annotate !== undefined && files.length !== 1) throw new UsageError(`--annotate takes exactly one FILE, got ${files.length}`);
   return {
     files,
     model,
     gender: genderName ?? (values.gender ? DEFAULT_GENDER_MODEL : false),
     json: values.json ?? false,
     box: values.box === undefined ? undefined : parseBox(values.box),
+    detect: !values['no-detect'],
+    minFaceSize,
+    annotate: values.annotate,
     margin: values.margin === undefined ? undefined : parseMargin(values.margin),
     simd,
     jobs,
@@ -195,7 +216,8 @@ async function estimateFiles(command: Command): Promise<number> {
   const estimateFile = async (file: string): Promise<FileResult> => {
     try {
       const bytes = file === '-' ? await (stdin ??= readStdin()) : await readInput(file);
-      return { file, faces: await estimator.estimate(bytes, { box: command.box, margin: command.margin }) };
+      const options = { box: command.box, margin: command.margin, detect: command.detect, minFaceSize: command.minFaceSize };
+      return { file, faces: await estimator.estimate(bytes, options) };
     } catch (err) {
       return { file, error: describeError(err) };
     }
@@ -204,17 +226,43 @@ async function estimateFiles(command: Command): Promise<number> {
   await mapInOrder(command.files, pool ? 2 * command.jobs : 1, estimateFile, (result) => {
     results.push(result);
     if ('error' in result) process.stderr.write(`ssrnet: ${result.file}: ${result.error.code}: ${result.error.message}\n`);
+    else if (!command.json && result.faces.length === 0) process.stdout.write(`${result.file}: no face found\n`);
     else if (!command.json) for (const face of result.faces) process.stdout.write(`${result.file}: ${formatFace(face)}\n`);
   });
   await pool?.close();
+  const [first] = results;
+  if (command.annotate !== undefined && 'faces' in first) {
+    try {
+      const bytes = first.file === '-' ? await (stdin as Promise<Buffer>) : await readInput(first.file);
+      await writePng(annotate(await normalizeInput(bytes), first.faces), command.annotate);
+    } catch (err) {
+      const { code, message } = describeError(err);
+      process.stderr.write(`ssrnet: ${command.annotate}: ${code}: ${message}\n`);
+      return 1;
+    }
+  }
   if (command.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   return results.every((r) => 'faces' in r) ? 0 : 1;
 }
 
-/** `age 41.3, female (93%)`. */
+/** `age 41.3, female (93%)`, plus `, at 178,81 94x94, score 0.92` for a detected face. */
 function formatFace(face: FaceResult): string {
   const age = `age ${face.age.toFixed(1)}`;
-  return face.gender ? `${age}, ${face.gender.label} (${Math.round(face.gender.probability * 100)}%)` : age;
+  const text = face.gender ? `${age}, ${face.gender.label} (${Math.round(face.gender.probability * 100)}%)` : age;
+  if (face.score === undefined) return text;
+  const { x, y, width, height } = face.box;
+  return `${text}, at ${Math.round(x)},${Math.round(y)} ${Math.round(width)}x${Math.round(height)}, score ${face.score.toFixed(2)}`;
+}
+
+/** Encodes RGBA pixels as PNG (jimp) into `path`; WRITE_FAILED when the file cannot be written. */
+async function writePng(image: { data: Uint8Array; width: number; height: number }, path: string): Promise<void> {
+  const { Jimp } = await import('jimp');
+  const png = await new Jimp({ data: Buffer.from(image.data), width: image.width, height: image.height }).getBuffer('image/png');
+  try {
+    await writeFile(path, png);
+  } catch (err) {
+    throw new CliError('WRITE_FAILED', `cannot write the file (${err instanceof Error ? err.message : String(err)})`);
+  }
 }
 
 /** A file's bytes; a failed read becomes a READ_FAILED error with the system's reason. */
@@ -240,7 +288,7 @@ function readStdin(): Promise<Buffer> {
 /** An error of the CLI itself, with a code outside SsrnetErrorCode. */
 class CliError extends Error {
   constructor(
-    readonly code: 'READ_FAILED',
+    readonly code: 'READ_FAILED' | 'WRITE_FAILED',
     message: string,
   ) {
     super(message);

@@ -126,7 +126,8 @@ function applyOrientation(img: Rgba, orientation: number): Rgba {
 }
 
 function pngToRgba(bytes: Uint8Array): Rgba {
-  const png = decodePng(bytes);
+  // pngjs (jimp) rejects a chunk whose CRC does not match; fast-png only when asked.
+  const png = decodePng(bytes, { checkCrc: true });
   const { width, height, depth, channels, data } = png;
   const n = width * height;
   const out = new Uint8Array(n * 4);

@@ -4,15 +4,19 @@
  *
  * A photo becomes 128x128 network inputs here: the whole image letterboxed (scaled to fit, centred,
  * black bars: MediaPipe's keep_aspect_ratio with BORDER_ZERO), plus, when `minFaceSize` asks for
- * faces smaller than one pass can see, overlapping square tiles at finer scales. The engine runs
- * the network and MediaPipe's decoding and weighted NMS per input; the detections are mapped back
- * to image pixels and merged across passes here.
+ * faces smaller than one pass can see, overlapping square tiles at finer scales. The engine
+ * resamples each region (streamed to it row by row), runs the network and MediaPipe's decoding and
+ * weighted NMS; the detections are mapped back to image pixels and merged across passes here.
  *
- * Why tiles: the short-range model finds faces from about 20% of its input's side (measured on
- * UTKFace chips pasted on a plain background at known sizes: recall 100% from 20%, 17% at 15%, 0
- * below; real faces with hair and shoulders around them hold down to ~13%). One pass on a
- * 640-wide photo therefore sees faces from ~90-130 px. Each finer level halves the tile side, so a
- * pass costs the same whatever the scale and the number of passes grows with (image / minFaceSize)².
+ * Why tiles: the short-range model finds faces from about 20% of its input's side (measured on 30
+ * UTKFace chips pasted on a blurred background at known sizes: recall 100% from 20%, 17% at 15%,
+ * 0 below; the astronaut, with hair and shoulders around her face, still scores 0.87 at 13%). One
+ * pass on a 640-wide photo therefore sees faces from ~90-130 px. Each finer level halves the tile
+ * side, so a pass costs the same whatever the scale and the number of passes grows with
+ * (image / minFaceSize)². The 256x256 model (blazeface.json beside the front one) was the
+ * alternative: it sees faces from 10% of its side, but costs 189 M multiply-adds a pass against
+ * 31 M (6x), scores 0.63 on the coffee cup and 0.80 on the cat, and would still need tiles for
+ * 40 px faces in a 640 px photo (12.8 px at 256, where its recall is below 70%).
  */
 import type { WasmSource } from './engine.js';
 import { SsrnetError, invalidParameter } from './errors.js';
@@ -27,14 +31,16 @@ const RECORD_FLOATS = 17;
 export const KEYPOINT_NAMES = ['rightEye', 'leftEye', 'noseTip', 'mouth', 'rightEarTragion', 'leftEarTragion'] as const;
 
 /**
- * Default `minScore`: MediaPipe's 0.5 lets a cat through (chelsea.png letterboxed scores 0.60),
- * while frontal faces score 0.81-0.97 (UTKFace chips, the astronaut 0.92) and the near-profile
- * camera.png face 0.79; 0.7 sits between them (see test/detector.test.ts and the report in
- * weights/BLAZEFACE-FORMAT.md's companion notes in README).
+ * Default `minScore`. MediaPipe's 0.5 lets the cat of chelsea.png through (0.60 letterboxed) and
+ * tiles of coffee.png reach 0.60 too, while faces score 0.79 (camera.png's near profile) to 0.97:
+ * 0.81 and up for 150 UTKFace chips alone, 0.8 and up for the 36 collage faces, the astronaut
+ * 0.92. 0.7 sits in the gap (test/detector.test.ts).
  */
 export const DEFAULT_MIN_SCORE = 0.7;
 /** Smallest face the network finds reliably, as a fraction of its input side (see the header). */
 export const MIN_FACE_FRACTION = 0.2;
+/** The finest level sees `minFaceSize` at this fraction of its tile, above the 20% limit for margin. */
+export const SMALLEST_FACE_FRACTION = 0.25;
 /** Detections of different passes overlapping by more than this IoU are one face (MediaPipe's NMS threshold). */
 const MERGE_IOU = 0.3;
 
@@ -53,6 +59,12 @@ interface DetectorExports {
   detect(minScore: number): number;
   detectionCount(): number;
   detectionsPtr(): number;
+  letterboxRowPtr(): number;
+  letterboxRowCapacity(): number;
+  letterboxBegin(x: number, y: number, scale: number): number;
+  letterboxColumns(x0: number, count: number): number;
+  letterboxRows(y: number, rows: number): number;
+  letterboxEnd(): number;
   tensorPtr(id: number): number;
   arenaStart(): number;
   arenaEnd(): number;
@@ -71,6 +83,7 @@ const DETECTOR_CODES: Record<number, string> = {
   6: 'it points outside itself (corrupted tables)',
   8: 'no weights are loaded',
   9: 'it contains a non-finite number (NaN or infinity)',
+  10: 'a letterbox argument is out of range',
 };
 
 /** A point in image pixels. */
@@ -109,10 +122,11 @@ export interface DetectOptions {
    */
   maxFaces?: number;
   /**
-   * Smallest face to find, as the box width in pixels; smaller detections are dropped. When it is
-   * below what one pass over the whole image sees (20% of its longer side), overlapping tiles at
-   * finer scales are searched too: each halving of the scale costs about 4x more network passes
-   * (a 640x480 photo: 1 pass down to ~128 px, 7 down to ~64 px, 27 down to ~32 px).
+   * How small a face (box width in pixels) to search for. When it is below what one pass over the
+   * whole image sees (20% of its longer side), overlapping tiles at finer scales are searched
+   * too, the finest seeing `minFaceSize` at 25% of its side; each halving of the scale costs about
+   * 4x more network passes (a 640x480 photo: 1 pass down to ~128 px, 7 down to ~64 px, 37 down to
+   * ~40 px). It does not filter: smaller faces found on the way are returned too.
    * @default none: one pass, faces from about 20% of the image's longer side
    */
   minFaceSize?: number;
@@ -120,7 +134,7 @@ export interface DetectOptions {
 
 /** One network input: a square region of the image and the detections it may contribute. */
 export interface Pass {
-  /** The square region (side `size`) scaled into the 128x128 input; it may extend past the image (black). */
+  /** The square region (width = height) scaled into the 128x128 input; it may extend past the image (black). */
   region: Box;
   /**
    * Detections kept from this pass must lie inside `keep` (the tile, unbounded along image edges)
@@ -159,7 +173,7 @@ export function planPasses(width: number, height: number, minFaceSize?: number):
   let tile = side;
   while (MIN_FACE_FRACTION * tile > minFaceSize) {
     const overlap = MIN_FACE_FRACTION * tile;
-    tile = Math.max(tile / 2, minFaceSize / MIN_FACE_FRACTION);
+    tile = Math.max(tile / 2, minFaceSize / SMALLEST_FACE_FRACTION);
     for (const y of tileStarts(height, tile, overlap)) {
       for (const x of tileStarts(width, tile, overlap)) {
         passes.push({ region: { x, y, width: tile, height: tile }, keep: keepArea(x, y, tile, width, height), maxFace: overlap });
@@ -184,86 +198,6 @@ function keepArea(x: number, y: number, tile: number, width: number, height: num
     right: x + tile >= width ? Infinity : x + tile,
     bottom: y + tile >= height ? Infinity : y + tile,
   };
-}
-
-/**
- * Resamples the square `region` of `image` into a 128x128x3 RGB input (`out`) by area averaging:
- * every output pixel is the mean of the image area it covers, so large photos are low-pass
- * filtered, not aliased (OpenCV's INTER_AREA). Parts of the region outside the image are black.
- * Values are rounded to the nearest integer.
- *
- * Source-driven and separable: each image row in the region is filtered horizontally once, then
- * added into the output rows it overlaps (at most 2 when shrinking), so the cost is one pass over
- * the region's pixels (~1M multiply-adds for a 640x480 photo).
- *
- * @param region a square in image pixels (width = height), any position: input pixel (u, v)
- *   covers image x from region.x + u * region.width / 128 to the next pixel's start, likewise y
- */
-export function letterbox(image: Rgba, region: Box, out: Uint8Array): void {
-  const scale = INPUT_SIDE / region.width;
-  const cols = overlaps(region.x, scale, image.width);
-  const rows = overlaps(region.y, scale, image.height);
-  const { data, width } = image;
-  const line = new Float32Array(INPUT_SIDE * 3); // one image row, filtered horizontally
-  const acc = new Float32Array(INPUT_SIDE * INPUT_SIDE * 3);
-  for (let j = rows.first; j < rows.last; j++) {
-    line.fill(0);
-    let p = (j * width + cols.first) * 4;
-    for (let i = cols.first; i < cols.last; i++, p += 4) {
-      const r = data[p];
-      const g = data[p + 1];
-      const b = data[p + 2];
-      for (let k = cols.start[i - cols.first]; k < cols.start[i - cols.first + 1]; k++) {
-        const u = cols.target[k] * 3;
-        const w = cols.weight[k];
-        line[u] += w * r;
-        line[u + 1] += w * g;
-        line[u + 2] += w * b;
-      }
-    }
-    for (let k = rows.start[j - rows.first]; k < rows.start[j - rows.first + 1]; k++) {
-      const base = rows.target[k] * INPUT_SIDE * 3;
-      const w = rows.weight[k];
-      for (let c = 0; c < INPUT_SIDE * 3; c++) acc[base + c] += w * line[c];
-    }
-  }
-  for (let k = 0; k < acc.length; k++) out[k] = Math.round(acc[k]);
-}
-
-/**
- * Along one axis: the image pixels [first, last) that the 128 output pixels cover, and for each
- * of them (entries start[i - first] .. start[i - first + 1] - 1) the output pixels it overlaps
- * and by how much, in output pixels (so the weights of one output pixel sum to its coverage).
- */
-interface Overlaps {
-  first: number;
-  last: number;
-  start: Int32Array;
-  target: Int32Array;
-  weight: Float32Array;
-}
-
-function overlaps(origin: number, scale: number, limit: number): Overlaps {
-  const first = Math.max(0, Math.floor(origin));
-  const last = Math.max(first, Math.min(limit, Math.ceil(origin + INPUT_SIDE / scale)));
-  const start = new Int32Array(last - first + 1);
-  const target: number[] = [];
-  const weight: number[] = [];
-  for (let i = first; i < last; i++) {
-    start[i - first] = target.length;
-    // The pixel spans [a, b) in output units.
-    const a = (i - origin) * scale;
-    const b = (i + 1 - origin) * scale;
-    for (let u = Math.max(0, Math.floor(a)); u < Math.min(INPUT_SIDE, b); u++) {
-      const cover = Math.min(u + 1, b) - Math.max(u, a);
-      if (cover > 0) {
-        target.push(u);
-        weight.push(cover);
-      }
-    }
-  }
-  start[last - first] = target.length;
-  return { first, last, start, target: Int32Array.from(target), weight: Float32Array.from(weight) };
 }
 
 /** IoU of two boxes; 0 when they do not overlap. */
@@ -369,9 +303,8 @@ export class Detector {
     if (!isPlainObject(options)) throw invalidParameter('options', 'an object', options);
     const { minScore, maxFaces, minFaceSize } = resolveDetectOptions(options);
     const found: Detection[] = [];
-    const input = this.input();
     for (const pass of planPasses(image.width, image.height, minFaceSize)) {
-      letterbox(image, pass.region, input);
+      this.letterbox(image, pass.region);
       for (const d of this.detectInput(minScore)) {
         const face = toImage(d, pass.region);
         if (face.box.width <= pass.maxFace && inside(face.box, pass.keep)) found.push(face);
@@ -382,10 +315,48 @@ export class Detector {
     const faces: Detection[] = [];
     for (const face of found) {
       if (faces.length >= maxFaces) break;
-      if (minFaceSize !== undefined && face.box.width < minFaceSize) continue;
       if (faces.every((kept) => boxIou(kept.box, face.box) <= MERGE_IOU)) faces.push(face);
     }
     return faces;
+  }
+
+  /**
+   * Resamples the square `region` of `image` into the engine's 128x128x3 RGB input, by area
+   * averaging in the engine (every input pixel is the mean of the image area it covers, so large
+   * photos are low-pass filtered, not aliased: OpenCV's INTER_AREA). Parts of the region outside
+   * the image are black (MediaPipe's letterbox padding). The image is streamed into the engine in
+   * blocks of rows (of at most 16384 pixels), so its size does not matter.
+   *
+   * @param region a square (width = height) in image pixels, anywhere: input pixel (u, v) covers
+   *   image x from region.x + u * region.width / 128 to the next pixel's start, likewise y
+   */
+  letterbox(image: Rgba, region: Box): void {
+    const e = this.exports;
+    this.check(e.letterboxBegin(region.x, region.y, INPUT_SIDE / region.width));
+    const x0 = Math.max(0, Math.floor(region.x));
+    const x1 = Math.min(image.width, Math.ceil(region.x + region.width));
+    const y0 = Math.max(0, Math.floor(region.y));
+    const y1 = Math.min(image.height, Math.ceil(region.y + region.height));
+    const capacity = e.letterboxRowCapacity();
+    for (let x = x0; x < x1; x += capacity) {
+      const count = Math.min(capacity, x1 - x);
+      this.check(e.letterboxColumns(x, count));
+      const block = Math.floor(capacity / count);
+      const buffer = new Uint8Array(e.memory.buffer, e.letterboxRowPtr(), block * count * 4);
+      for (let y = y0; y < y1; y += block) {
+        const rows = Math.min(block, y1 - y);
+        if (count === image.width) {
+          buffer.set(image.data.subarray(y * count * 4, (y + rows) * count * 4)); // whole rows: one copy
+        } else {
+          for (let r = 0; r < rows; r++) {
+            const start = ((y + r) * image.width + x) * 4;
+            buffer.set(image.data.subarray(start, start + count * 4), r * count * 4);
+          }
+        }
+        this.check(e.letterboxRows(y, rows));
+      }
+    }
+    this.check(e.letterboxEnd());
   }
 
   /** The engine's 128x128x3 RGB input, a view into its memory (valid until the next call). */

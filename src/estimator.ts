@@ -4,6 +4,7 @@
  * compiled module; src/node.ts fills them in from the package on Node.
  */
 import { AUTO_MODEL } from './auto-model.js';
+import { Detector, resolveDetectOptions } from './detector.js';
 import { AGE_SLOTS, Engine, GENDER_SLOT, type WasmSource } from './engine.js';
 import { combineAges } from './ensemble.js';
 import { SsrnetError, invalidParameter } from './errors.js';
@@ -77,6 +78,13 @@ export interface EstimatorOptions {
    * ```
    */
   decode?: ImageDecoder;
+  /**
+   * The face detector, used by `estimate` when no `box` is given: its .wasm (the build `simd`
+   * asks for: build/blazeface-simd.wasm or build/blazeface-scalar.wasm, as a compiled module or
+   * bytes) and weights/blazeface-front.bf32. Loaded on the first detection, not before. On Node
+   * they default to the package's files.
+   */
+  detector?: { wasm?: WasmSource; weights?: WeightsSource };
 }
 
 /** What a platform's asset loader is asked for and returns. */
@@ -86,17 +94,26 @@ export interface AssetRequest {
   wasm: boolean;
   /** Weights files needed, by model name. */
   weights: string[];
+  /** Whether the face detector's .wasm and weights are needed. */
+  detector?: boolean;
 }
 export interface Assets {
   wasm?: WasmSource;
   weights: Record<string, Uint8Array>;
+  detector?: DetectorAssets;
+}
+
+/** The face detector's module and weights. */
+export interface DetectorAssets {
+  wasm: WasmSource;
+  weights: Uint8Array;
 }
 
 /** Loads the package's default assets on platforms that have them (Node). */
 export type AssetLoader = (request: AssetRequest) => Promise<Assets>;
 
-const ESTIMATOR_OPTION_KEYS = ['model', 'gender', 'simd', 'wasm', 'weights', 'decode'];
-const ESTIMATE_OPTION_KEYS = ['box', 'margin', 'maxPixels'];
+const ESTIMATOR_OPTION_KEYS = ['model', 'gender', 'simd', 'wasm', 'weights', 'decode', 'detector'];
+const ESTIMATE_OPTION_KEYS = ['box', 'margin', 'maxPixels', 'detect', 'maxFaces', 'minScore', 'minFaceSize'];
 
 /** Rejects option keys we do not know: a typo must not silently fall back to a default. */
 function rejectUnknownKeys(options: Record<string, unknown>, known: readonly string[], name: string): void {
@@ -116,11 +133,15 @@ function ageModelsOf(model: AgeModelChoice): AgeModelName[] {
 
 /**
  * An age (and gender) estimator. Create it with `createEstimator`; reuse it for every image —
- * it holds one fixed-size engine instance (256 KiB) with up to three models loaded. Calls may
+ * it holds one fixed-size engine instance (256 KiB) with up to three models loaded, and the face
+ * detector (1600 KiB, instantiated on the first estimate without a box). Calls may
  * overlap: each inference runs synchronously once its image is decoded, so concurrent calls give
  * the same results as serial ones.
  */
 export class Estimator {
+  /** The face detector, instantiated on the first estimate that detects. */
+  private detector: Promise<Detector> | undefined;
+
   private constructor(
     private readonly engine: Engine,
     /** The age model in use. */
@@ -129,10 +150,16 @@ export class Estimator {
     readonly genderModel: GenderModelName | undefined,
     private readonly genderPositive: 'male' | 'female',
     private readonly decode: ImageDecoder | undefined,
+    private readonly detectorAssets: () => Promise<DetectorAssets>,
   ) {}
 
   /** @internal Builds an estimator from resolved options and the wasm + weights by model name. */
-  static async create(options: ResolvedOptions, wasm: WasmSource, weights: Record<string, Uint8Array>): Promise<Estimator> {
+  static async create(
+    options: ResolvedOptions,
+    wasm: WasmSource,
+    weights: Record<string, Uint8Array>,
+    detectorAssets: () => Promise<DetectorAssets>,
+  ): Promise<Estimator> {
     const engine = await Engine.create(wasm);
     if (engine.simd !== options.simd) {
       throw new SsrnetError('BAD_WASM', `expected the ${options.simd ? 'simd' : 'scalar'} engine build, got the ${engine.simd ? 'simd' : 'scalar'} one`);
@@ -143,7 +170,7 @@ export class Estimator {
       engine.loadWeights(GENDER_SLOT, weights[options.gender], 'gender');
       positive = genderAbove05(weights[options.gender]);
     }
-    return new Estimator(engine, options.model, options.gender, positive, options.decode);
+    return new Estimator(engine, options.model, options.gender, positive, options.decode, detectorAssets);
   }
 
   /** True when this estimator runs the simd128 engine build. */
@@ -157,37 +184,63 @@ export class Estimator {
   }
 
   /**
-   * Estimates age (and gender) for the face in `input`.
+   * Estimates age (and gender) for the faces in `input`.
    *
    * @param input encoded JPEG / PNG / GIF / BMP bytes, or raw pixels `{ data, width, height, format }`
    *   (a browser ImageData works as is)
-   * @param options `box`: the face box (default: the whole image is the face); `margin`: widening
-   *   of the box per side (default 0.4, as in training); `maxPixels`: largest accepted image
-   * @returns one result per face (today exactly one: the box's), ages in years as floats
-   * @throws SsrnetError BAD_INPUT, UNSUPPORTED_FORMAT, DECODE_FAILED, IMAGE_TOO_LARGE, ENGINE_FAILED
+   * @param options `box`: the face box (default: the faces the detector finds); `detect: false`:
+   *   the whole image is the face; `maxFaces`, `minScore` (default 0.7), `minFaceSize`: detector
+   *   settings; `margin`: widening of each box per side (default 0.4, as in training);
+   *   `maxPixels`: largest accepted image
+   * @returns one result per face, by descending detector score (none when no face is found), ages
+   *   in years as floats
+   * @throws SsrnetError BAD_INPUT, UNSUPPORTED_FORMAT, DECODE_FAILED, IMAGE_TOO_LARGE, ENGINE_FAILED,
+   *   and BAD_WASM / BAD_WEIGHTS when the detector cannot be loaded
    * @example
    * ```ts
+   * for (const face of await estimator.estimate(jpegBytes)) console.log(face.box, face.age.toFixed(1));
    * const [face] = await estimator.estimate(jpegBytes, { box: { x: 175, y: 70, width: 90, height: 90 } });
-   * console.log(face.age.toFixed(1));
    * ```
    */
   async estimate(input: ImageInput, options: EstimateOptions = {}): Promise<FaceResult[]> {
     const opts: unknown = options;
     if (!isPlainObject(opts)) throw invalidParameter('options', 'an object', opts);
     rejectUnknownKeys(opts, ESTIMATE_OPTION_KEYS, 'options');
-    const margin = options.margin ?? DEFAULT_MARGIN;
+    const { margin = DEFAULT_MARGIN, detect = true } = options;
+    if (detect !== true && detect !== false) throw invalidParameter('options.detect', 'true or false', detect);
+    const detectOptions = resolveDetectOptions(options, 'options');
     const image = await normalizeInput(input, { maxPixels: options.maxPixels, decode: this.decode });
-    const box = options.box ?? wholeImageBox(image);
     const crop = new Uint8Array(CROP_SIZE * CROP_SIZE * 3);
-    cropFace(image, box, margin, crop);
-    return [this.estimateCrop(crop, { x: box.x, y: box.y, width: box.width, height: box.height })];
+    if (options.box !== undefined || !detect) {
+      const box = options.box ?? wholeImageBox(image);
+      cropFace(image, box, margin, crop);
+      return [this.estimateCrop(crop, { x: box.x, y: box.y, width: box.width, height: box.height })];
+    }
+    const detector = await this.loadDetector();
+    // From here on everything is synchronous: concurrent calls cannot interleave.
+    return detector.detect(image, detectOptions).map((face) => {
+      cropFace(image, face.box, margin, crop);
+      return this.estimateCrop(crop, face.box, face.score);
+    });
+  }
+
+  /** The detector, instantiated once; a failed load is retried by the next call. */
+  private loadDetector(): Promise<Detector> {
+    if (!this.detector) {
+      const loading = this.detectorAssets().then((assets) => Detector.create(assets.wasm, assets.weights));
+      this.detector = loading;
+      loading.catch(() => {
+        if (this.detector === loading) this.detector = undefined;
+      });
+    }
+    return this.detector;
   }
 
   /** Runs the models on a prepared 64x64x3 BGR crop (synchronous: no other call can interleave). */
-  private estimateCrop(crop: Uint8Array, box: FaceResult['box']): FaceResult {
+  private estimateCrop(crop: Uint8Array, box: FaceResult['box'], score?: number): FaceResult {
     const outputs = ageModelsOf(this.model).map((_, i) => this.engine.run(AGE_SLOTS[i], crop));
     const age = this.model === 'auto' ? combineAges(AUTO_MODEL, outputs) : outputs[0];
-    const result: FaceResult = { box, age };
+    const result: FaceResult = score === undefined ? { box, age } : { box, score, age };
     if (this.genderModel) {
       const score = Math.min(1, Math.max(0, this.engine.run(GENDER_SLOT, crop)));
       const positive = score > 0.5;
@@ -258,5 +311,32 @@ export async function createEstimatorWith(options: EstimatorOptions, loadDefault
     wasm ??= defaults.wasm;
     Object.assign(weights, defaults.weights);
   }
-  return Estimator.create(resolved, wasm as WasmSource, weights);
+  const detector = givenDetector(options.detector);
+  return Estimator.create(resolved, wasm as WasmSource, weights, () => detectorAssets(detector, resolved.simd, loadDefaults));
+}
+
+/** The `detector` option, checked at creation (BAD_INPUT) though the detector loads on first use. */
+function givenDetector(given: unknown): { wasm?: WasmSource; weights?: Uint8Array } {
+  if (given === undefined) return {};
+  if (!isPlainObject(given)) throw invalidParameter('options.detector', 'an object { wasm, weights }', given);
+  rejectUnknownKeys(given, ['wasm', 'weights'], 'options.detector');
+  const { wasm, weights } = given;
+  if (wasm !== undefined && !(wasm instanceof WebAssembly.Module || wasm instanceof Uint8Array || wasm instanceof ArrayBuffer)) {
+    throw invalidParameter('options.detector.wasm', 'a WebAssembly.Module, Uint8Array or ArrayBuffer', wasm);
+  }
+  if (weights !== undefined && !(weights instanceof Uint8Array || weights instanceof ArrayBuffer)) {
+    throw invalidParameter('options.detector.weights', 'a Uint8Array or ArrayBuffer', weights);
+  }
+  return { wasm, weights: weights instanceof ArrayBuffer ? new Uint8Array(weights) : weights };
+}
+
+/** The detector's assets: those given, completed by the platform's package files. */
+async function detectorAssets(given: { wasm?: WasmSource; weights?: Uint8Array }, simd: boolean, loadDefaults?: AssetLoader): Promise<DetectorAssets> {
+  const { wasm, weights } = given;
+  if (wasm && weights) return { wasm, weights };
+  if (!loadDefaults) {
+    throw invalidParameter('options.detector', '{ wasm, weights } of the face detector to estimate without a box (this platform has no package files to load them from)', given);
+  }
+  const defaults = (await loadDefaults({ simd, wasm: false, weights: [], detector: true })).detector as DetectorAssets;
+  return { wasm: wasm ?? defaults.wasm, weights: weights ?? defaults.weights };
 }

@@ -24,7 +24,8 @@ Prints MAE, CA(3) and CA(5) (share of faces with |error| < 3 or 5 years) and the
 of age.
 
 Options:
-  --model NAME|all      age model (default ${DEFAULT_AGE_MODEL}): auto, ${AGE_MODELS.join(', ')};
+  --model NAME|all      age model (default ${DEFAULT_AGE_MODEL}): auto,
+                        ${AGE_MODELS.join(', ')};
                         all: the four models and auto in one table (int8 engine; float rows:
                         npx tsx tools/accuracy-table.ts in a source checkout)
   --gender[=NAME|all]   also measure gender accuracy, with model NAME (default ${DEFAULT_GENDER_MODEL})

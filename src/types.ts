@@ -96,6 +96,11 @@ export interface Box {
 export interface FaceResult {
   /** The face box the estimate was made for (before `margin` was added). */
   box: Box;
+  /**
+   * The face detector's confidence, 0 to 1; present only for detected faces (not when `box` is
+   * given or `detect` is false).
+   */
+  score?: number;
   /** Estimated age in years. */
   age: number;
   /** Estimated gender; present only when a gender model is loaded. */
@@ -117,10 +122,40 @@ export interface FaceResult {
  */
 export interface EstimateOptions {
   /**
-   * The face box. It must be positive in size and overlap the image.
-   * @default the whole image (for input that is already a face crop)
+   * The face box. It must be positive in size and overlap the image. When given, no face is
+   * searched for and the result is this one face.
+   * @default the faces found by the detector (or the whole image with `detect: false`)
    */
   box?: Box;
+  /**
+   * Without `box`: `true` finds the faces with the BlazeFace detector and estimates each of them;
+   * `false` takes the whole image as the face (for input that is already a face crop).
+   * @default true
+   */
+  detect?: boolean;
+  /**
+   * Most faces estimated (the best scoring first); a positive integer.
+   * @default unlimited
+   */
+  maxFaces?: number;
+  /**
+   * Smallest detector score (0 to 1) for a face to be estimated. 0.7 keeps every frontal face of
+   * the tests (0.79 and up) and drops the cat photo (0.60 at MediaPipe's usual 0.5).
+   * @default 0.7
+   */
+  minScore?: number;
+  /**
+   * How small a face (box width in pixels) the detector searches for. One pass over the whole
+   * image sees faces from about 20% of its longer side; a smaller `minFaceSize` adds overlapping
+   * tiles at finer scales, about 4x the passes per halving (a 640x480 photo: 7 passes down to
+   * 64 px, 37 down to 40 px).
+   * @default none: one pass
+   * @example
+   * ```ts
+   * await estimator.estimate(groupPhoto, { minFaceSize: 40 });
+   * ```
+   */
+  minFaceSize?: number;
   /**
    * How much to widen the box before cropping, as a fraction of its size on each side: 0.4
    * widens it by 40% of its width to the left and to the right and 40% of its height above and

@@ -9,6 +9,7 @@ import { Jimp } from 'jimp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUTO_MODEL } from '../src/auto-model.js';
 import { crc32 } from '../src/crc32.js';
+import { boxIou } from '../src/detector.js';
 import { combineAges } from '../src/ensemble.js';
 import { normalizeInput } from '../src/input.js';
 import { predictF32 } from '../src/oracle/ssrnet-f32.js';
@@ -156,9 +157,14 @@ describe('the example photo', () => {
     expect(face.gender?.probability).toBeLessThanOrEqual(1);
   });
 
-  it('without a box uses the whole image', async () => {
-    const [face] = await estimator.estimate(PNG);
-    expect(face.box).toEqual({ x: 0, y: 0, width: 512, height: 512 });
+  it('without a box detects the one face (with its score); detect: false uses the whole image', async () => {
+    const faces = await estimator.estimate(PNG);
+    expect(faces).toHaveLength(1);
+    expect(boxIou(faces[0].box, BOX)).toBeGreaterThanOrEqual(0.5);
+    expect(faces[0].score).toBeGreaterThanOrEqual(0.7);
+    const [whole] = await estimator.estimate(PNG, { detect: false });
+    expect(whole).toEqual({ box: { x: 0, y: 0, width: 512, height: 512 }, age: expect.any(Number) });
+    expect(whole.age).not.toBe(faces[0].age);
   });
 });
 
@@ -214,6 +220,10 @@ describe('errors: every code, and the estimator keeps working', () => {
       ['maxPixels 0', [PNG, { maxPixels: 0 }]],
       ['maxPixels fractional', [PNG, { maxPixels: 1.5 }]],
       ['misspelt option', [PNG, { margn: 0.2 } as never]],
+      ['detect not a boolean', [PNG, { detect: 'yes' as never }]],
+      ['minScore above 1', [PNG, { minScore: 1.5 }]],
+      ['maxFaces 0', [PNG, { maxFaces: 0 }]],
+      ['minFaceSize negative', [PNG, { minFaceSize: -40 }]],
     ];
     for (const [name, [input, options]] of bad) {
       const err = await expectCode(estimator.estimate(input, options), 'BAD_INPUT');
@@ -410,13 +420,15 @@ describe('concurrency and engine builds', () => {
       [PNG, { box: BOX }],
       [PNG, { box: BOX_B, margin: 0 }],
       [PNG, {}],
+      [PNG, { detect: false }],
       [PNG, { box: { x: -40, y: 400, width: 120, height: 150 }, margin: 2 }],
-      [{ data: noise, width: 97, height: 61, format: 'rgb' }, {}],
+      [{ data: noise, width: 97, height: 61, format: 'rgb' }, { detect: false }],
     ];
     for (const [input, options] of cases) {
-      const [a] = await simd.estimate(input, options);
-      const [b] = await scalar.estimate(input, options);
+      const [a, ...moreA] = await simd.estimate(input, options);
+      const [b, ...moreB] = await scalar.estimate(input, options);
       expect(Object.is(a.age, b.age), `${a.age} vs ${b.age}`).toBe(true);
+      expect([a.box, a.score, moreA]).toEqual([b.box, b.score, moreB]); // the detectors agree too
     }
   });
 

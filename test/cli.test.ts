@@ -2,9 +2,11 @@
 // Covers human and --json output, stdin, per-file failures (exit 1, the other files still
 // printed), usage errors (exit 2), --help / --version, and --gender.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Jimp } from 'jimp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AGE_MODELS, GENDER_MODELS } from '../src/models.js';
 
@@ -106,22 +108,51 @@ describe('ssrnet estimate', () => {
     expect(b.faces).toEqual(a.faces);
   });
 
-  it('--margin defaults to 0.4 and changes the crop; without --box the whole image is the face', async () => {
-    const ageWith = async (...args: string[]): Promise<{ age: number; box: unknown }> => {
+  it('--margin defaults to 0.4 and changes the crop; without --box the face is detected; --no-detect takes the whole image', async () => {
+    const ageWith = async (...args: string[]): Promise<{ age: number; box: { x: number; y: number; width: number; height: number }; score?: number }> => {
       const r = await run(['estimate', '--json', PHOTO, ...args]);
       expect(r.status).toBe(0);
-      return (JSON.parse(r.stdout) as [{ faces: [{ age: number; box: unknown }] }])[0].faces[0];
+      const [{ faces }] = JSON.parse(r.stdout) as [{ faces: [{ age: number; box: { x: number; y: number; width: number; height: number }; score?: number }] }];
+      expect(faces).toHaveLength(1);
+      return faces[0];
     };
-    const [byDefault, explicit, tighter, whole] = await Promise.all([
+    const [byDefault, explicit, tighter, detected, whole] = await Promise.all([
       ageWith('--box', BOX),
       ageWith('--box', BOX, '--margin', '0.4'),
       ageWith('--box', BOX, '--margin', '0.2'),
       ageWith(),
+      ageWith('--no-detect'),
     ]);
     expect(explicit.age).toBe(byDefault.age);
     expect(tighter.age).not.toBe(byDefault.age);
+    expect(byDefault.score).toBeUndefined();
+    // The detected face is the astronaut's (x 175-265, y 70-160), within 15 px per edge.
+    const { x, y, width, height } = detected.box;
+    for (const [got, want] of [[x, 175], [y, 70], [x + width, 265], [y + height, 160]]) expect(Math.abs(got - want)).toBeLessThan(15);
+    expect(detected.score).toBeGreaterThanOrEqual(0.7);
     expect(whole.box).toEqual({ x: 0, y: 0, width: 512, height: 512 });
     expect(whole.age).not.toBe(byDefault.age);
+  });
+
+  it('--annotate writes the photo with the face boxed and labelled; one FILE only; no face is reported as such', async () => {
+    const out = join(tmpdir(), `ssrnet-annotate-${process.pid}.png`);
+    const r = await run(['estimate', PHOTO, '--gender', '--annotate', out]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^examples\/astronaut\.png: age \d+\.\d, female \(\d+%\), at \d+,\d+ \d+x\d+, score 0\.\d\d\n$/);
+    const annotated = await Jimp.read(out);
+    const original = await Jimp.read(join(ROOT, PHOTO));
+    expect([annotated.bitmap.width, annotated.bitmap.height]).toEqual([512, 512]);
+    // The box outline is drawn in green around the face; far from the face the photo is unchanged.
+    const [bx, by] = (/at (\d+),(\d+) /.exec(r.stdout) as RegExpExecArray).slice(1).map(Number);
+    const at = (img: typeof annotated, px: number, py: number): number[] => Array.from(img.bitmap.data.subarray((py * 512 + px) * 4, (py * 512 + px) * 4 + 3));
+    expect(at(annotated, bx + 20, by)).toEqual([0, 230, 64]);
+    expect(at(annotated, 400, 450)).toEqual(at(original, 400, 450));
+    rmSync(out);
+    const two = await run(['estimate', PHOTO, PHOTO, '--annotate', out]);
+    expect(two.status).toBe(2);
+    expect(two.stderr).toMatch(/--annotate takes exactly one FILE/);
+    const none = await run(['estimate', 'test/fixtures/images/coffee.png']);
+    expect([none.status, none.stdout]).toEqual([0, 'test/fixtures/images/coffee.png: no face found\n']);
   });
 
   it('a missing file fails (exit 1, error on stderr) while the good file is still printed', async () => {
@@ -178,6 +209,8 @@ describe.concurrent('usage errors exit 2 with a hint on stderr', () => {
     ['unknown --model', ['estimate', '--model', 'age-nope', PHOTO]],
     ['unknown gender model', ['estimate', '--gender=gender-nope', PHOTO]],
     ['bad --simd', ['estimate', '--simd', 'maybe', PHOTO]],
+    ['bad --min-face', ['estimate', '--min-face', '0', PHOTO]],
+    ['--annotate with two files', ['estimate', '--annotate', 'out.png', PHOTO, PHOTO]],
     ['unknown option', ['estimate', '--frobnicate', PHOTO]],
     ['no files', ['estimate', '--box', BOX]],
     ['no command', []],
@@ -195,7 +228,7 @@ describe.concurrent('help and version', () => {
     const r = await run(line.split(' '));
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
-    for (const option of ['--model', '--gender', '--gender-model', '--json', '--box', '--margin', '--simd', '--help', '--version']) {
+    for (const option of ['--model', '--gender', '--gender-model', '--json', '--box', '--no-detect', '--min-face', '--annotate', '--margin', '--simd', '--help', '--version']) {
       expect(r.stdout).toContain(option);
     }
     for (const name of [...AGE_MODELS, ...GENDER_MODELS]) expect(r.stdout).toContain(name);

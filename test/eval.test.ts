@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabelError, ageMetrics, cumulativeAccuracy, formatReport, genderAccuracy, labelsFromFileNames, parseLabelsCsv, parseUtkfaceName } from '../src/eval.js';
 import { DEV_FACES_DIR, haveDevFaces } from '../tools/dev-faces.js';
-import { ensureCliBuilt, runCli, writeAstronautFaces } from './helpers/cli-run.js';
+import { FACE_SIDE, ensureCliBuilt, runCli, writeAstronautFaces } from './helpers/cli-run.js';
 
 describe('labels from UTKFace file names', () => {
   it('reads AGE_GENDER_ (gender 0 male, 1 female), also without the race field', () => {
@@ -125,10 +125,10 @@ describe('ssrnet eval (node dist/cli.js)', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('scores a folder of UTKFace-named crops: MAE = mean |estimate - 42|, as `estimate` gives', async () => {
+  it('scores a folder of UTKFace-named crops: MAE = mean |estimate - 42|, as `estimate --box <whole crop>` gives', async () => {
     const [evalRun, estimateRun] = await Promise.all([
       runCli(['eval', dir, '--json', '--model', 'age-wiki', '--gender']),
-      runCli(['estimate', '--json', '--model', 'age-wiki', '--gender', ...files]),
+      runCli(['estimate', '--json', '--model', 'age-wiki', '--gender', '--box', `0,0,${FACE_SIDE},${FACE_SIDE}`, ...files]),
     ]);
     expect(evalRun.stderr).toBe(''); // no progress bar: stderr is not a terminal
     expect(evalRun.status).toBe(0);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapInOrder } from '../src/parallel.js';
-import { ensureCliBuilt, runCli, writeAstronautFaces } from './helpers/cli-run.js';
+import { FACE_SIDE, ensureCliBuilt, runCli, writeAstronautFaces } from './helpers/cli-run.js';
 
 describe('mapInOrder', () => {
   it('emits in input order whatever order the tasks finish in, with at most `concurrency` in flight', async () => {
@@ -46,16 +46,17 @@ describe('ssrnet estimate --jobs', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('--jobs 2 and 3 print what --jobs 1 prints, failures included, in input order', async () => {
-    // Six different faces, a missing file and a non-image between them.
+    // Six different faces, a missing file and a non-image between them; each crop is the face.
     const inputs = [files[0], files[1], 'no-such-file.png', files[2], 'package.json', files[3], files[4], files[5]];
+    const box = ['--box', `0,0,${FACE_SIDE},${FACE_SIDE}`];
     for (const format of [['--json'], []]) {
-      const [one, two, three] = await Promise.all(['1', '2', '3'].map((jobs) => runCli(['estimate', '--gender', ...format, '--jobs', jobs, ...inputs])));
+      const [one, two, three] = await Promise.all(['1', '2', '3'].map((jobs) => runCli(['estimate', '--gender', ...box, ...format, '--jobs', jobs, ...inputs])));
       expect(one.status).toBe(1);
       expect(one.stderr).toMatch(/^ssrnet: no-such-file\.png: READ_FAILED: .*\nssrnet: package\.json: UNSUPPORTED_FORMAT: /);
       expect(two).toEqual(one);
       expect(three).toEqual(one);
     }
-    const ages = (JSON.parse((await runCli(['estimate', '--json', '--jobs', '2', ...files])).stdout) as { faces: { age: number }[] }[]).map((r) => r.faces[0].age);
+    const ages = (JSON.parse((await runCli(['estimate', '--json', ...box, '--jobs', '2', ...files])).stdout) as { faces: { age: number }[] }[]).map((r) => r.faces[0].age);
     expect(new Set(ages).size).toBe(files.length); // distinct faces, so a mixed-up order would show
   });
 

@@ -64,7 +64,7 @@ beforeAll(async () => {
   cropFace(photo, EXAMPLE_BOX, 0, face, 'rgb');
   writeFileSync(join(dir, 'face.ppm'), pnm(64, 64, 3, face));
   const estimator = await createEstimator({ model: 'age-wiki' }); // the model embedded in the command
-  [{ age: nodeAge }] = await estimator.estimate({ data: face, width: 64, height: 64, format: 'rgb' });
+  [{ age: nodeAge }] = await estimator.estimate({ data: face, width: 64, height: 64, format: 'rgb' }, { detect: false });
 });
 
 afterAll(() => {

@@ -2,49 +2,15 @@
 // the way wrangler bundles (workerd/worker/browser conditions, ESM, .wasm → CompiledWasm module,
 // .ssrq → Data module per wrangler.toml), run by miniflare's workerd, and compared with Node.
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
-import * as esbuild from 'esbuild';
-import { Miniflare } from 'miniflare';
+import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEstimator } from '../src/index.js';
+import { bundleWorker, startWorker } from './helpers/worker.js';
 
-const ENTRY = 'examples/worker/src/index.ts';
 const PHOTO = 'examples/astronaut.png';
 const BOX = { x: 175, y: 70, width: 90, height: 90 };
 /** Worker and Node run the same wasm on the same pixels: the ages must be equal. */
 const AGE_TOLERANCE = 1e-6;
-
-type WorkerModule = { type: 'ESModule' | 'CompiledWasm' | 'Data'; path: string; contents: Uint8Array };
-
-/** Bundles the worker; imports of .wasm/.ssrq become separate modules, as wrangler's rules make them. */
-async function bundleWorker(): Promise<WorkerModule[]> {
-  const modules: WorkerModule[] = [];
-  const result = await esbuild.build({
-    entryPoints: [ENTRY],
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser'],
-    write: false,
-    logLevel: 'silent',
-    plugins: [
-      {
-        name: 'module-rules',
-        setup(build) {
-          build.onResolve({ filter: /\.(wasm|ssrq)$/ }, async (args) => {
-            if (args.pluginData === 'resolving') return undefined;
-            const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'resolving' });
-            const name = basename(resolved.path);
-            const type = name.endsWith('.wasm') ? 'CompiledWasm' : 'Data';
-            modules.push({ type, path: `/worker/${name}`, contents: readFileSync(resolved.path) });
-            return { path: `./${name}`, external: true };
-          });
-        },
-      },
-    ],
-  });
-  return [{ type: 'ESModule', path: '/worker/index.js', contents: result.outputFiles[0].contents }, ...modules];
-}
 
 let mf: Miniflare;
 let nodeAge: number;
@@ -53,8 +19,7 @@ let bundleBytes: number;
 beforeAll(async () => {
   const modules = await bundleWorker();
   bundleBytes = modules[0].contents.length;
-  mf = new Miniflare({ modules, modulesRoot: '/worker', compatibilityDate: '2025-07-01' });
-  await mf.ready;
+  mf = await startWorker(modules);
   const estimator = await createEstimator();
   [{ age: nodeAge }] = await estimator.estimate(readFileSync(PHOTO), { box: BOX });
 });

@@ -19,6 +19,13 @@
 //   ORDER         3584      i32 candidate indices, sorted by score
 //   DETECTIONS    60928     the weighted-NMS output, 17 f32 each
 //   CRC_TABLE     1024      u32 CRC-32 table
+//
+// The letterbox (letterbox.ts) runs before the network and borrows the activation buffers, so it
+// costs no memory of its own; run() overwrites them (and so ends any letterbox in progress):
+//   LB_ACC        262144    in ACT_A: 128x128 f32 RGBA area sums
+//   LB_ROW        65536     in ACT_B: one image row segment, up to 16384 RGBA u8 pixels — written by the host
+//   LB_COLUMNS    3072      in ACT_B: per output column, the segment's pixels it covers (resample.ts)
+//   LB_LINE       2048      in ACT_B: 128 f32 RGBA horizontal sums of the current row
 
 // @ts-ignore: decorator
 @inline function align16(n: usize): usize {
@@ -39,6 +46,8 @@ export const COORDS: i32 = 16;
 export const RECORD_FLOATS: i32 = 17;
 export const RECORD_BYTES: i32 = RECORD_FLOATS * 4;
 export const CRC_TABLE_BYTES: i32 = 256 * 4;
+/** Most image pixels per letterbox row segment. */
+export const LB_ROW_CAPACITY: i32 = 16384;
 
 export const ARENA_BASE: usize = align16(__heap_base);
 export const INPUT: usize = ARENA_BASE;
@@ -56,3 +65,11 @@ export const ORDER: usize = CANDIDATES + <usize>(ANCHOR_COUNT * RECORD_BYTES);
 export const DETECTIONS: usize = ORDER + <usize>(ANCHOR_COUNT * 4);
 export const CRC_TABLE: usize = DETECTIONS + <usize>(ANCHOR_COUNT * RECORD_BYTES);
 export const ARENA_END: usize = CRC_TABLE + <usize>CRC_TABLE_BYTES;
+
+export const LB_ACC: usize = ACT_A;
+export const LB_ROW: usize = ACT_B;
+export const LB_COLUMNS: usize = LB_ROW + <usize>(LB_ROW_CAPACITY * 4);
+export const LB_LINE: usize = LB_COLUMNS + <usize>(INPUT_SIDE * 24);
+// The letterbox's borrowed regions fit their hosts (checked at instantiation).
+// @ts-ignore: static assertion
+assert(LB_LINE + 128 * 16 <= ACT_B + <usize>ACT_BYTES && 128 * 128 * 16 <= ACT_BYTES);

@@ -11,24 +11,33 @@
 //   read or write outside the arena (loadWeights verifies every offset).
 // - `loadWeights(length)` verifies the .bf32 blob in place and marks it usable; any later write
 //   into the weights region invalidates it until the next loadWeights.
+// - The host may write INPUT itself or have the engine letterbox its image into it:
+//   `letterboxBegin`, then per column segment `letterboxColumns` and per block of rows
+//   `letterboxRows` (the host writes the rows' RGBA pixels at `letterboxRowPtr()`, up to
+//   `letterboxRowCapacity()` pixels), then `letterboxEnd` (protocol in letterbox.ts). The letterbox borrows the activation buffers;
+//   `run()` ends any letterbox in progress.
 // - `run()` reads INPUT and the weights, overwrites the activation buffers and stores the raw
 //   outputs (`tensorPtr(0)`, `tensorPtr(1)`). `detect(minScore)` decodes the raw outputs of the
 //   last run and suppresses overlaps into the detection records (`detectionsPtr()`,
 //   `detectionCount()` records of 17 f32: score, xmin, ymin, xmax, ymax, 6 keypoints (x, y),
 //   coordinates normalized to the 128x128 input). Calls are not re-entrant (one instance, one
 //   image at a time).
-// - Every export that can fail returns a code: 0 OK, else the ERR_* codes of weights.ts.
+// - Every export that can fail returns a code: 0 OK, else the ERR_* codes of weights.ts, or
+//   ERR_ARGUMENT (10) for letterbox numbers out of range or calls out of order.
 
 import {
-  ANCHORS, ARENA_BASE, ARENA_END, DETECTIONS, INPUT, INPUT_BYTES, INPUT_SIDE, RAW_BOXES, RAW_SCORES, WEIGHTS,
-  WEIGHTS_CAPACITY,
+  ANCHORS, ARENA_BASE, ARENA_END, DETECTIONS, INPUT, INPUT_BYTES, INPUT_SIDE, LB_ROW, LB_ROW_CAPACITY, RAW_BOXES,
+  RAW_SCORES, WEIGHTS, WEIGHTS_CAPACITY,
 } from './arena';
 import { forward } from './blazeface';
+import * as lb from './letterbox';
 import { buildAnchors, postprocess } from './postprocess';
 import { ERR_NOT_LOADED, OK, initCrcTable, verifyWeights } from './weights';
 
 /** ABI version: bumped whenever an export's meaning changes. */
 const ABI_VERSION: i32 = 1;
+/** Letterbox argument out of range, or a letterbox call out of order. */
+const ERR_ARGUMENT: i32 = 10;
 
 let loaded = false;
 let ran = false;
@@ -84,9 +93,43 @@ export function loadWeights(length: i32): i32 {
 /** Runs the network on the input; returns a code. The raw outputs are tensorPtr(0) and (1). */
 export function run(): i32 {
   if (!loaded) return ERR_NOT_LOADED;
+  lb.abandon();
   forward(WEIGHTS);
   ran = true;
   return OK;
+}
+
+/** Where the host writes the RGBA pixels of the rows for letterboxRows. */
+export function letterboxRowPtr(): usize {
+  return LB_ROW;
+}
+
+/** Most pixels per letterboxRows call (16384). */
+export function letterboxRowCapacity(): i32 {
+  return LB_ROW_CAPACITY;
+}
+
+/**
+ * Starts resampling the square image region with top-left corner (x, y) and side 128 / scale
+ * into INPUT; returns a code.
+ */
+export function letterboxBegin(x: f32, y: f32, scale: f32): i32 {
+  return lb.begin(x, y, scale) ? OK : ERR_ARGUMENT;
+}
+
+/** Selects image columns [x0, x0 + count) for the following rows; returns a code. */
+export function letterboxColumns(x0: i32, count: i32): i32 {
+  return lb.columns(x0, count) ? OK : ERR_ARGUMENT;
+}
+
+/** Adds image rows y .. y + rows - 1 of the selected columns, written at letterboxRowPtr(); returns a code. */
+export function letterboxRows(y: i32, rows: i32): i32 {
+  return lb.rows(y, rows) ? OK : ERR_ARGUMENT;
+}
+
+/** Writes the resampled region into INPUT; returns a code. */
+export function letterboxEnd(): i32 {
+  return lb.end() ? OK : ERR_ARGUMENT;
 }
 
 /**

@@ -43,7 +43,8 @@ export interface RawOutputs {
  */
 export function runBlazeface(model: tf.GraphModel, rgb: Uint8Array, size: number): RawOutputs {
   return tf.tidy(() => {
-    const input = tf.tensor4d(Float32Array.from(rgb, (v) => v / 127.5 - 1), [1, size, size, 3]);
+    // The engine's f32 operations exactly: one rounding after the division, one after the subtraction.
+    const input = tf.tensor4d(Float32Array.from(rgb, (v) => Math.fround(Math.fround(v / 127.5) - 1)), [1, size, size, 3]);
     // Identity: scores of the larger map, Identity_1: of the smaller; _2 / _3 their regressors.
     const [s1, s2, b1, b2] = model.execute(input, ['Identity:0', 'Identity_1:0', 'Identity_2:0', 'Identity_3:0']) as tf.Tensor[];
     return {

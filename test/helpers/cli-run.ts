@@ -44,16 +44,20 @@ export function runCli(args: string[]): Promise<Run> {
   });
 }
 
+/** Side of the crops {@link writeAstronautFaces} writes: `--box 0,0,96,96` is the whole crop. */
+export const FACE_SIDE = 96;
+
 /**
  * Writes `count` face crops of the example photo (the astronaut, about 42 and female) to `dir`
- * as JPEGs named like UTKFace chips, `42_1_0_<i>.jpg.chip.jpg`: the face box shifted by a few
- * pixels per image, so each gives a different estimate. Returns the file paths in name order.
+ * as FACE_SIDE x FACE_SIDE JPEGs named like UTKFace chips, `42_1_0_<i>.jpg.chip.jpg`: the crop
+ * shifted by a few pixels per image, so each gives a different estimate. Returns the file paths
+ * in name order.
  */
 export async function writeAstronautFaces(dir: string, count: number): Promise<string[]> {
   const photo = await Jimp.read(join(ROOT, 'examples', 'astronaut.png'));
   const files: string[] = [];
   for (let i = 0; i < count; i++) {
-    const face = photo.clone().crop({ x: 175 - 4 * i, y: 70 + 3 * i, w: 90 + 2 * i, h: 90 + 2 * i });
+    const face = photo.clone().crop({ x: 172 - 3 * i, y: 67 + 2 * i, w: FACE_SIDE, h: FACE_SIDE });
     const file = join(dir, `42_1_0_2017010112000000${i}.jpg.chip.jpg`);
     writeFileSync(file, await face.getBuffer('image/jpeg', { quality: 90 }));
     files.push(file);

@@ -56,19 +56,21 @@ function errorResponse(code: string, message: string): Response {
   return json({ error: { code, message } }, STATUS[code] ?? 500);
 }
 
-/** The request body, or null once it is longer than `limit` bytes (read no further). */
+/**
+ * The request body, or null when it is longer than `limit` bytes. The body is always read to its
+ * end (the excess is discarded unread): answering with part of a request body still unsent makes
+ * workerd reset the connection, and the client sees ECONNRESET instead of the error.
+ */
 async function readBody(request: Request, limit: number): Promise<Uint8Array | null> {
-  const declared = Number(request.headers.get('content-length') ?? 0);
-  if (declared > limit) return null;
   const chunks: Uint8Array[] = [];
   let length = 0;
   if (request.body) {
     for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
       length += chunk.length;
-      if (length > limit) return null;
-      chunks.push(chunk);
+      if (length <= limit) chunks.push(chunk);
     }
   }
+  if (length > limit) return null;
   const body = new Uint8Array(length);
   let offset = 0;
   for (const chunk of chunks) {
@@ -88,11 +90,11 @@ function parseBox(value: string | null): Box | undefined {
 }
 
 async function estimateRequest(request: Request): Promise<Response> {
+  const body = await readBody(request, MAX_BODY_BYTES);
+  if (body === null) return errorResponse('IMAGE_TOO_LARGE', `expected a body of at most ${MAX_BODY_BYTES} bytes`);
   const url = new URL(request.url);
   const box = parseBox(url.searchParams.get('box'));
   const margin = url.searchParams.has('margin') ? Number(url.searchParams.get('margin')) : undefined;
-  const body = await readBody(request, MAX_BODY_BYTES);
-  if (body === null) return errorResponse('IMAGE_TOO_LARGE', `expected a body of at most ${MAX_BODY_BYTES} bytes`);
   const faces = await (await getEstimator()).estimate(body, { box, margin });
   return json({ faces }, 200);
 }
@@ -101,7 +103,10 @@ export default {
   /** Routes GET (usage) and POST (estimate); every library error becomes a JSON error. */
   async fetch(request: Request): Promise<Response> {
     if (request.method === 'GET') return new Response(USAGE, { headers: { 'content-type': 'text/plain; charset=utf-8' } });
-    if (request.method !== 'POST') return new Response('method not allowed\n', { status: 405, headers: { allow: 'GET, POST' } });
+    if (request.method !== 'POST') {
+      await request.body?.pipeTo(new WritableStream()); // read and discarded, as in readBody
+      return new Response('method not allowed\n', { status: 405, headers: { allow: 'GET, POST' } });
+    }
     try {
       return await estimateRequest(request);
     } catch (err) {

@@ -1,0 +1,199 @@
+// Hostile requests to the Cloudflare Worker example (examples/worker) on workerd (issue #6):
+// wrong content types, empty and oversized bodies (at the 5 MB limit and one byte over), bodies
+// that are no image, truncated or damaged images, formats the Worker does not decode, header and
+// zlib bombs, junk queries, and random bodies (fast-check). Each gets the right 4xx JSON error
+// with the library's code — never a 500 — and the good request after it still gets Node's age.
+//
+// FUZZ_SEED / FUZZ_RUNS as in test/fuzz.test.ts.
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { Jimp } from 'jimp';
+import type { Miniflare } from 'miniflare';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEstimator } from '../src/index.js';
+import { EXAMPLE_BOX, ROOT } from './helpers/engine.js';
+import { MAGIC, hiddenFrameBombs, jpegSofOffset, withSize } from './helpers/hostile.js';
+import { bundleWorker, startWorker } from './helpers/worker.js';
+
+const RUN_SCALE = Number(process.env.FUZZ_RUNS ?? 1);
+const SEED = Number(process.env.FUZZ_SEED ?? 0x155e6);
+/** The Worker's body limit (examples/worker/src/index.ts MAX_BODY_BYTES). */
+const MAX_BODY_BYTES = 5 * 1024 * 1024;
+/** Worker and Node run the same wasm on the same pixels. */
+const AGE_TOLERANCE = 1e-6;
+/** The whole 40x40 test image as the face (without a box the Worker would need a face detector). */
+const BOX_QUERY = '?box=0,0,40,40';
+/** HTTP status of each library code (examples/worker/src/index.ts). */
+const STATUS: Record<string, number> = { BAD_INPUT: 400, DECODE_FAILED: 400, UNSUPPORTED_FORMAT: 415, IMAGE_TOO_LARGE: 413 };
+
+let mf: Miniflare;
+/** The example face, cropped and downscaled to 40x40, as PNG and JPEG (the Worker decodes those two). */
+let png: Uint8Array;
+let jpeg: Uint8Array;
+let gif: Uint8Array;
+let bmp: Uint8Array;
+/** Node's age for `png` (BOX_QUERY) with the Worker's model (the default, 'auto'). */
+let nodeAge: number;
+
+beforeAll(async () => {
+  mf = await startWorker(await bundleWorker());
+  const image = await Jimp.fromBuffer(readFileSync(new URL('examples/astronaut.png', ROOT)));
+  const { x, y, width } = EXAMPLE_BOX;
+  image.crop({ x: x - 20, y: y - 20, w: width + 40, h: width + 40 }).resize({ w: 40, h: 40 });
+  [png, jpeg, gif, bmp] = await Promise.all(
+    (['image/png', 'image/jpeg', 'image/gif', 'image/bmp'] as const).map(async (mime) => new Uint8Array(await image.getBuffer(mime))),
+  );
+  [{ age: nodeAge }] = await (await createEstimator()).estimate(png, { box: { x: 0, y: 0, width: 40, height: 40 } });
+});
+
+afterAll(async () => {
+  await mf?.dispose();
+});
+
+interface Reply {
+  status: number;
+  contentType: string | null;
+  json: { faces?: { age: number }[]; error?: { code: string; message: string } };
+}
+
+async function post(body: Uint8Array | string | null, query = BOX_QUERY, headers: Record<string, string> = {}): Promise<Reply> {
+  const res = await mf.dispatchFetch(`http://worker.test/${query}`, { method: 'POST', body, headers });
+  return { status: res.status, contentType: res.headers.get('content-type'), json: (await res.json()) as Reply['json'] };
+}
+
+/** The reply is the JSON error of `code` with its status. */
+function expectError(reply: Reply, code: string, label: string): void {
+  expect(reply.contentType, label).toBe('application/json');
+  expect(reply.json.error?.code, `${label}: ${JSON.stringify(reply.json)}`).toBe(code);
+  expect(reply.status, label).toBe(STATUS[code]);
+  expect(reply.json.error?.message, label).toMatch(/^expected /);
+}
+
+/** A good request right after: the Worker still gives Node's age. */
+async function expectHealthy(label: string): Promise<void> {
+  const reply = await post(png);
+  expect(reply.status, `good request after ${label}`).toBe(200);
+  expect(Math.abs((reply.json.faces?.[0].age ?? NaN) - nodeAge), `good request after ${label}`).toBeLessThanOrEqual(AGE_TOLERANCE);
+}
+
+describe('hostile requests to the Worker', () => {
+  it('the content type is ignored: an image under any content type is estimated, anything else is 415', async () => {
+    const types = ['image/png', 'text/plain', 'application/json', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'image/gif', ''];
+    for (const type of types) {
+      const reply = await post(png, BOX_QUERY, type ? { 'content-type': type } : {});
+      expect(reply.status, type).toBe(200);
+      expect(Math.abs((reply.json.faces?.[0].age ?? NaN) - nodeAge), type).toBeLessThanOrEqual(AGE_TOLERANCE);
+    }
+    // A form upload wraps the image in multipart framing: the bytes are not an image.
+    const form = `--x\r\nContent-Disposition: form-data; name="file"; filename="face.png"\r\nContent-Type: image/png\r\n\r\n${Buffer.from(png).toString('latin1')}\r\n--x--\r\n`;
+    const bodies: [string, Uint8Array | string, string][] = [
+      ['JSON sent as image/png', '{"image":"face.png"}', 'image/png'],
+      ['a multipart form with the image inside', Buffer.from(form, 'latin1'), 'multipart/form-data; boundary=x'],
+      ['base64 of the image', Buffer.from(png).toString('base64'), 'image/png'],
+      ['a data URL', `data:image/png;base64,${Buffer.from(png).toString('base64')}`, 'text/plain'],
+    ];
+    for (const [label, body, type] of bodies) {
+      expectError(await post(body, BOX_QUERY, { 'content-type': type }), 'UNSUPPORTED_FORMAT', label);
+      await expectHealthy(label);
+    }
+  });
+
+  it('empty and oversized bodies: 400 for none, 413 one byte over the limit, the limit itself is read', async () => {
+    expectError(await post(null), 'BAD_INPUT', 'no body');
+    expectError(await post(new Uint8Array(0), BOX_QUERY, { 'content-type': 'image/png' }), 'BAD_INPUT', 'empty body');
+    // Exactly the limit: read, and refused for what it is (zeros are no image).
+    expectError(await post(new Uint8Array(MAX_BODY_BYTES)), 'UNSUPPORTED_FORMAT', 'a body of exactly 5 MB');
+    // One byte over, even if it starts like a real image.
+    const over = new Uint8Array(MAX_BODY_BYTES + 1);
+    over.set(png);
+    expectError(await post(over), 'IMAGE_TOO_LARGE', 'a PNG padded to 5 MB + 1');
+    await expectHealthy('oversized bodies');
+  });
+
+  it('malformed images, formats the Worker cannot decode, and bombs get their 4xx', async () => {
+    const cases: [string, Uint8Array, string][] = [
+      ['PNG cut in its IHDR', png.subarray(0, 20), 'DECODE_FAILED'],
+      ['PNG cut inside its image data', png.subarray(0, png.length >> 1), 'DECODE_FAILED'],
+      ['PNG with a broken IHDR CRC', Uint8Array.from(png, (b, i) => (i === 30 ? b ^ 0xff : b)), 'DECODE_FAILED'],
+      ['JPEG cut in its frame header', jpeg.subarray(0, jpegSofOffset(jpeg) + 6), 'DECODE_FAILED'],
+      ['JPEG cut at a quarter', jpeg.subarray(0, jpeg.length >> 2), 'DECODE_FAILED'],
+      ['the PNG magic alone', new Uint8Array(MAGIC.png), 'DECODE_FAILED'],
+      ['a GIF (decoded on Node only)', gif, 'UNSUPPORTED_FORMAT'],
+      ['a BMP (decoded on Node only)', bmp, 'UNSUPPORTED_FORMAT'],
+      ['PNG header of 100000x100000', withSize('png', png, 100_000, 100_000), 'IMAGE_TOO_LARGE'],
+      ['JPEG header of 65535x65535', withSize('jpeg', jpeg, 65535, 65535), 'IMAGE_TOO_LARGE'],
+      ...hiddenFrameBombs()
+        .filter(([label]) => !label.startsWith('GIF'))
+        .map(([label, bytes]): [string, Uint8Array, string] => [label, bytes, 'DECODE_FAILED']),
+    ];
+    for (const [label, body, code] of cases) {
+      const start = performance.now();
+      expectError(await post(body), code, label);
+      expect(performance.now() - start, label).toBeLessThan(5_000);
+      await expectHealthy(label);
+    }
+  });
+
+  it('errors answered before the body was read do not reset the connection (the next request works)', async () => {
+    // Regression: the Worker used to answer a bad query, or a body over the limit, without reading
+    // the rest of the body; workerd then reset the connection and the client got ECONNRESET —
+    // for this request, or for the next one on the same connection.
+    const photo = new Uint8Array(readFileSync(new URL('examples/astronaut.png', ROOT)));
+    for (const query of ['?box=1,2,3', '?margin=abc', '?box=9000,0,10,10']) {
+      expectError(await post(photo, query), 'BAD_INPUT', `${query} with a ${photo.length}-byte body`);
+      await expectHealthy(query);
+    }
+    for (const megabytes of [6, 12]) {
+      const chunk = new Uint8Array(1 << 20);
+      let sent = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent++ < megabytes) controller.enqueue(chunk);
+          else controller.close();
+        },
+      });
+      const res = await mf.dispatchFetch(`http://worker.test/${BOX_QUERY}`, { method: 'POST', body: stream, duplex: 'half' } as Parameters<Miniflare['dispatchFetch']>[1]);
+      expectError({ status: res.status, contentType: res.headers.get('content-type'), json: (await res.json()) as Reply['json'] }, 'IMAGE_TOO_LARGE', `a streamed ${megabytes} MB body`);
+      await expectHealthy(`a streamed ${megabytes} MB body`);
+    }
+    const put = await mf.dispatchFetch('http://worker.test/', { method: 'PUT', body: photo });
+    expect(put.status).toBe(405);
+    await put.arrayBuffer();
+    await expectHealthy('a PUT with a body');
+  });
+
+  it('junk queries get 400 BAD_INPUT', async () => {
+    const queries = ['?box=abc', '?box=1,2,3,4,5', '?box=,,,', '?box=1e400,0,10,10', '?box=0,0,-5,10', '?box=0,0,0x10,1e999', '?margin=abc', '?margin=-1', '?margin=1e400', '?box=100,100,10,10'];
+    for (const query of queries) {
+      expectError(await post(png, query), 'BAD_INPUT', query);
+      await expectHealthy(query);
+    }
+  });
+
+  it('random bodies (noise, noise behind a magic number, damaged PNG / JPEG) get a result or their 4xx, never a 500', async () => {
+    const damaged = (file: Uint8Array) =>
+      fc.tuple(fc.array(fc.tuple(fc.nat({ max: file.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.nat({ max: file.length })).map(([flips, cut]) => {
+        const out = file.slice(0, Math.max(1, cut));
+        for (const [at, value] of flips) if (at < out.length) out[at] = value;
+        return out;
+      });
+    const body = fc.oneof(
+      fc.uint8Array({ maxLength: 4096 }),
+      fc.tuple(fc.constantFrom(MAGIC.png, MAGIC.jpeg, MAGIC.gif, MAGIC.bmp), fc.uint8Array({ maxLength: 512 })).map(([magic, tail]) => new Uint8Array([...magic, ...tail])),
+      damaged(png),
+      damaged(jpeg),
+    );
+    const outcomes = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(body, async (bytes) => {
+        const reply = await post(bytes);
+        outcomes.set(reply.status, (outcomes.get(reply.status) ?? 0) + 1);
+        if (reply.status === 200) expect(Number.isFinite(reply.json.faces?.[0].age)).toBe(true);
+        else expectError(reply, reply.json.error?.code ?? 'a library code', `${bytes.length} random bytes`);
+      }),
+      { seed: SEED, numRuns: Math.round(120 * RUN_SCALE) },
+    );
+    console.info('worker: statuses of random bodies', Object.fromEntries(outcomes));
+    await expectHealthy('the random bodies');
+  });
+});

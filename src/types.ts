@@ -94,7 +94,11 @@ export interface Box {
 
 /** Result for one face. */
 export interface FaceResult {
-  /** The face box the estimate was made for (before `margin` was added). */
+  /**
+   * The face box the estimate was made for (before `margin` was added). For a detected face:
+   * BlazeFace's box mapped to the face-box convention the age models expect (about 8% larger and
+   * shifted up; see faceBoxFromDetection in src/estimator.ts).
+   */
   box: Box;
   /**
    * The face detector's confidence, 0 to 1; present only for detected faces (not when `box` is

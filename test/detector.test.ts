@@ -12,6 +12,7 @@ import { DEFAULT_MIN_SCORE, type Detection, Detector, INPUT_SIDE, boxIou, planPa
 import { SsrnetError } from '../src/errors.js';
 import { detectionsFromRaw } from '../src/oracle/blazeface.js';
 import { createEstimator as createUniversal } from '../src/universal.js';
+import { createEstimator } from '../src/index.js';
 import type { Box, Rgba } from '../src/types.js';
 import { BLAZEFACE_WEIGHTS, convertCommittedBlazeface } from '../tools/convert-blazeface.js';
 import { BLAZEFACE_FRONT_JSON, loadGraphModelFile, runBlazeface } from './helpers/blazeface-peer.js';
@@ -341,6 +342,16 @@ describe('estimator integration (src/estimator.ts)', () => {
     const [boxed] = await estimator.estimate(png(), { box: faces[0].box });
     expect(faces[0]).toEqual({ ...boxed, score: faces[0].score });
     expect(await estimator.estimate(new Uint8Array(readFileSync(new URL('coffee.png', IMAGES))))).toEqual([]);
+  });
+
+  it("astronaut.png through the default Node estimator ('auto'): one face, IoU ≥ 0.5, age 33–50", async () => {
+    // Issue #4's acceptance check. She was 41-42; the reported box is the detection mapped to the
+    // chip convention (faceBoxFromDetection), calibrated on dev chips, not on this photo.
+    const faces = await (await createEstimator()).estimate(png());
+    expect(faces).toHaveLength(1);
+    expect(boxIou(faces[0].box, ASTRONAUT_FACE)).toBeGreaterThanOrEqual(0.5);
+    expect(faces[0].age).toBeGreaterThanOrEqual(33);
+    expect(faces[0].age).toBeLessThanOrEqual(50);
   });
 
   it('without detector assets the universal entry still estimates boxes and explains what detection needs', async () => {

@@ -18,12 +18,13 @@
 // - Every export that can fail returns a code: 0 OK, else the ERR_* codes of weights.ts.
 
 import {
-  ARENA_BASE, ARENA_END, FEATURES, INPUT, INPUT_BYTES, S1, S2, S3, S4, SLOT_KINDS, TANH_LUT,
+  ARENA_BASE, ARENA_END, CRC_TABLE, FEATURES, INPUT, INPUT_BYTES, S1, S2, S3, S4, SLOT_KINDS, TANH_LUT,
   WEIGHT_SLOTS, WEIGHTS_CAPACITY, X1, X2, X3, X4, weightsSlot,
 } from './arena';
 import { buildTanhLut } from './kernels/tanh-lut';
 import { forward } from './ssrnet';
-import { ERR_NOT_LOADED, ERR_SLOT, OK, checkLayout, initCrcTable, verifyWeights } from './weights';
+import { ERR_NOT_LOADED, ERR_SLOT, OK, checkLayout, verifyWeights } from './weights';
+import { initCrcTable } from './crc32';
 
 /** ABI version: bumped whenever an export's meaning changes. */
 const ABI_VERSION: i32 = 1;
@@ -31,7 +32,7 @@ const ABI_VERSION: i32 = 1;
 let lastResult: f64 = 0;
 
 buildTanhLut(TANH_LUT);
-initCrcTable();
+initCrcTable(CRC_TABLE);
 for (let slot = 0; slot < WEIGHT_SLOTS; slot++) setSlotKind(slot, -1);
 
 /** ABI version of this engine. */

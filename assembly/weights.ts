@@ -4,6 +4,7 @@
 // outside its slot, whatever bytes it writes.
 
 import { CRC_TABLE, WEIGHTS_CAPACITY } from './arena';
+import { crc32 } from './crc32';
 
 export const FORMAT_VERSION: i32 = 1;
 export const HEADER_BYTES: usize = 64;
@@ -40,23 +41,6 @@ const DENSE_SHAPES: usize = memory.data<u16>([
   90, 3, 90, 3, 90, 1, 3, 6, 6, 3, 6, 3,
   90, 3, 90, 3, 90, 1, 3, 6, 6, 3, 6, 3,
 ]);
-
-/** Fills the CRC-32 table (IEEE, reflected). Called once at instantiation. */
-export function initCrcTable(): void {
-  for (let n: u32 = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    store<u32>(CRC_TABLE + (<usize>n << 2), c);
-  }
-}
-
-function crc32(ptr: usize, len: usize): u32 {
-  let c: u32 = 0xffffffff;
-  for (let i: usize = 0; i < len; i++) {
-    c = load<u32>(CRC_TABLE + (<usize>((c ^ load<u8>(ptr + i)) & 0xff) << 2)) ^ (c >>> 8);
-  }
-  return c ^ 0xffffffff;
-}
 
 /** Address of conv record i in a blob. */
 // @ts-ignore: decorator
@@ -133,7 +117,7 @@ export function verifyWeights(blob: usize, length: i32): i32 {
   if (<i32>load<u16>(blob, 4) != FORMAT_VERSION) return ERR_VERSION;
   const len = <u32>length;
   if (load<u32>(blob, 24) != len) return ERR_LENGTH;
-  if (crc32(blob, len - 4) != load<u32>(blob + len - 4)) return ERR_CHECKSUM;
+  if (crc32(CRC_TABLE, blob, len - 4) != load<u32>(blob + len - 4)) return ERR_CHECKSUM;
   const layout = checkLayout(blob, true);
   if (layout != OK) return layout;
   for (let i = 16; i < 24; i += 4) {

@@ -26,13 +26,14 @@
 //   ERR_ARGUMENT (10) for letterbox numbers out of range or calls out of order.
 
 import {
-  ANCHORS, ARENA_BASE, ARENA_END, DETECTIONS, INPUT, INPUT_BYTES, INPUT_SIDE, LB_ROW, LB_ROW_CAPACITY, RAW_BOXES,
+  ANCHORS, ARENA_BASE, ARENA_END, CRC_TABLE, DETECTIONS, INPUT, INPUT_BYTES, INPUT_SIDE, LB_ROW, LB_ROW_CAPACITY, RAW_BOXES,
   RAW_SCORES, WEIGHTS, WEIGHTS_CAPACITY,
 } from './arena';
 import { forward } from './blazeface';
 import * as lb from './letterbox';
 import { buildAnchors, postprocess } from './postprocess';
-import { ERR_NOT_LOADED, OK, initCrcTable, verifyWeights } from './weights';
+import { ERR_NOT_LOADED, OK, verifyWeights } from './weights';
+import { initCrcTable } from '../crc32';
 
 /** ABI version: bumped whenever an export's meaning changes. */
 const ABI_VERSION: i32 = 1;
@@ -44,7 +45,7 @@ let ran = false;
 let detections = 0;
 
 buildAnchors();
-initCrcTable();
+initCrcTable(CRC_TABLE);
 
 /** ABI version of this detector. */
 export function version(): i32 {

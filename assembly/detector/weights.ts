@@ -4,6 +4,7 @@
 // read outside its weights region, whatever bytes it writes.
 
 import { CRC_TABLE, WEIGHTS_CAPACITY } from './arena';
+import { crc32 } from '../crc32';
 
 export const FORMAT_VERSION: i32 = 1;
 export const HEADER_BYTES: usize = 32;
@@ -50,23 +51,6 @@ const LAYER_SHAPES: usize = memory.data<u16>([
   1, 1, 96, 96, 96, 2, 1, 96, 96, 96, //  block 16
   3, 1, 96, 104, 102, //                   head of the 8x8 map: 6 scores + 96 box values
 ]);
-
-/** Fills the CRC-32 table (IEEE, reflected). Called once at instantiation. */
-export function initCrcTable(): void {
-  for (let n: u32 = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    store<u32>(CRC_TABLE + (<usize>n << 2), c);
-  }
-}
-
-function crc32(ptr: usize, len: usize): u32 {
-  let c: u32 = 0xffffffff;
-  for (let i: usize = 0; i < len; i++) {
-    c = load<u32>(CRC_TABLE + (<usize>((c ^ load<u8>(ptr + i)) & 0xff) << 2)) ^ (c >>> 8);
-  }
-  return c ^ 0xffffffff;
-}
 
 /** Address of layer record i in a blob. */
 // @ts-ignore: decorator
@@ -123,7 +107,7 @@ export function verifyWeights(blob: usize, length: i32): i32 {
   if (<i32>load<u16>(blob, 4) != FORMAT_VERSION) return ERR_VERSION;
   const len = <u32>length;
   if (load<u32>(blob, 12) != len) return ERR_LENGTH;
-  if (crc32(blob, len - 4) != load<u32>(blob + len - 4)) return ERR_CHECKSUM;
+  if (crc32(CRC_TABLE, blob, len - 4) != load<u32>(blob + len - 4)) return ERR_CHECKSUM;
   if (load<u8>(blob, 6) != 0 || <i32>load<u8>(blob, 7) != LAYER_COUNT) return ERR_SHAPE;
   if (load<u16>(blob, 8) != 128 || load<u16>(blob, 10) != 896) return ERR_SHAPE;
   for (let i = 0; i < LAYER_COUNT; i++) {

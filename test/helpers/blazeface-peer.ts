@@ -3,32 +3,13 @@
  * (test/fixtures/reference-tfjs/blazeface-front.{json,bin}; Apache-2.0 MediaPipe, converted copy
  * MIT, see NOTICE-blazeface.txt there), run with @tensorflow/tfjs on the cpu backend.
  */
-import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
+import { loadGraphModelFile } from './tfjs-peer.js';
+
+export { loadGraphModelFile };
 
 /** The front model's files in the fixtures folder. */
 export const BLAZEFACE_FRONT_JSON = new URL('../fixtures/reference-tfjs/blazeface-front.json', import.meta.url);
-
-/** Loads any TFJS graph model from `<name>.json` and its weight shards on disk, without fetch. */
-export async function loadGraphModelFile(jsonUrl: URL): Promise<tf.GraphModel> {
-  await tf.setBackend('cpu');
-  const json = JSON.parse(readFileSync(jsonUrl, 'utf8'));
-  const manifest = json.weightsManifest as { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-  const buffers = manifest.flatMap((g) => g.paths.map((p) => readFileSync(new URL(p, jsonUrl))));
-  const weightData = new Uint8Array(Buffer.concat(buffers));
-  return tf.loadGraphModel({
-    load: async () => ({
-      modelTopology: json.modelTopology,
-      format: json.format,
-      generatedBy: json.generatedBy,
-      convertedBy: json.convertedBy,
-      userDefinedMetadata: json.userDefinedMetadata,
-      signature: json.signature ?? json.userDefinedMetadata?.signature,
-      weightSpecs: manifest.flatMap((g) => g.weights),
-      weightData: weightData.buffer,
-    }),
-  });
-}
 
 /** Raw outputs of one run: 896 logits and 896 x 16 regressors, in anchor order. */
 export interface RawOutputs {

@@ -7,18 +7,13 @@ import * as tf from '@tensorflow/tfjs';
 
 const FIXTURES = new URL('../fixtures/reference-tfjs/', import.meta.url);
 
-/** Loads `<name>.json` + its weight shards from the fixtures folder without fetch. */
-export async function loadPeer(name: 'age' | 'gender-ssrnet-imdb'): Promise<tf.GraphModel> {
+/** Loads any TFJS graph model from `<name>.json` and its weight shards on disk, without fetch. */
+export async function loadGraphModelFile(jsonUrl: URL): Promise<tf.GraphModel> {
   await tf.setBackend('cpu');
-  const json = JSON.parse(readFileSync(new URL(`${name}.json`, FIXTURES), 'utf8'));
+  const json = JSON.parse(readFileSync(jsonUrl, 'utf8'));
   const manifest = json.weightsManifest as { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-  const buffers = manifest.flatMap((g) => g.paths.map((p) => readFileSync(new URL(p, FIXTURES))));
-  const weightData = new Uint8Array(buffers.reduce((n, b) => n + b.length, 0));
-  let offset = 0;
-  for (const b of buffers) {
-    weightData.set(b, offset);
-    offset += b.length;
-  }
+  const buffers = manifest.flatMap((g) => g.paths.map((p) => readFileSync(new URL(p, jsonUrl))));
+  const weightData = new Uint8Array(Buffer.concat(buffers));
   return tf.loadGraphModel({
     load: async () => ({
       modelTopology: json.modelTopology,
@@ -31,6 +26,11 @@ export async function loadPeer(name: 'age' | 'gender-ssrnet-imdb'): Promise<tf.G
       weightData: weightData.buffer,
     }),
   });
+}
+
+/** Loads `<name>.json` + its weight shards from the fixtures folder without fetch. */
+export function loadPeer(name: 'age' | 'gender-ssrnet-imdb'): Promise<tf.GraphModel> {
+  return loadGraphModelFile(new URL(`${name}.json`, FIXTURES));
 }
 
 /** Runs the peer on a batch of 64x64x3 HWC float images; returns one output per image. */

@@ -34,8 +34,12 @@ const N = Number(process.argv[2] ?? 100_000);
 const PROGRESS_EVERY = 10_000;
 /** Calls before the RSS baseline is taken: V8 tiers up, jimp loads, heaps reach their working size. */
 const WARMUP_CALLS = Math.min(10_000, Math.max(1000, Math.floor(N / 10_000) * 1000));
-/** Largest accepted growth after the warm-up (the allocator keeps some freed memory: RSS moves more). */
-const RSS_GROWTH_LIMIT = 32 << 20;
+/**
+ * Largest accepted growth after the warm-up. RSS after a full GC still moves in steps of ~15 MB up
+ * and back down (pages the allocator keeps; also with MALLOC_ARENA_MAX=1): measured peaks were +16
+ * to +31 MB over 100k-300k calls, with the JS heap flat within 0.4 MB. The heap is the tight check.
+ */
+const RSS_GROWTH_LIMIT = 48 << 20;
 const HEAP_GROWTH_LIMIT = 4 << 20;
 
 // A full collection before each memory sample, without needing `node --expose-gc`.

@@ -374,7 +374,7 @@ async function main(): Promise<void> {
     console.log(`${name.padEnd(9)} ${cell(f.compile)} ${cell(f.instantiate)} ${cell(f.loadWeights)} ${cell(f.firstRun)} ${cell(f.total)} ${ms(noCompile).padStart(12)}`);
   }
   console.log('* sum of the medians without compile: what a host pays with a precompiled WebAssembly.Module (Workers)');
-  console.log('simd/scalar: through src/engine.ts (Engine.create, @assemblyscript/loader); simd-raw: bare WebAssembly.instantiate + the exports');
+  console.log('simd/scalar: through src/engine.ts (Engine.create); simd-raw: bare WebAssembly.instantiate + the exports');
 
   const rssGrowth = rssAfter - rssBefore;
   console.log(`\n# memory over ${RSS_RUNS} simd runs: RSS ${(rssBefore / 2 ** 20).toFixed(1)} -> ${(rssAfter / 2 ** 20).toFixed(1)} MiB ` +

@@ -1,17 +1,16 @@
 // The `ssrnet` command line, run as users run it: `node dist/cli.js` in a child process.
 // Covers human and --json output, stdin, per-file failures (exit 1, the other files still
 // printed), usage errors (exit 2), --help / --version, and --gender.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Jimp } from 'jimp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AGE_MODELS, GENDER_MODELS } from '../src/models.js';
+import { ensureCliBuilt, runCli } from './helpers/cli-run.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const PHOTO = 'examples/astronaut.png';
 const BOX = '175,70,90,90';
 /**
@@ -24,25 +23,7 @@ const AGE_MAX = 57;
 const HAS_GENDER = existsSync(new URL('../weights/gender-imdb.ssrq', import.meta.url));
 if (!HAS_GENDER) console.warn('cli.test: weights/gender-imdb.ssrq is absent (run `npm run convert`); the --gender test is SKIPPED');
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI from the package root with `args`, feeding `stdin` if given. */
-function run(args: string[], stdin?: Uint8Array): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const run = runCli;
 
 /** The ages in human output lines `FILE: age 41.3...`, by file. */
 function humanAges(stdout: string): Record<string, number> {
@@ -54,23 +35,9 @@ function humanAges(stdout: string): Record<string, number> {
   return ages;
 }
 
-/** True when dist/cli.js is missing or older than some file under src/ (a stale build). */
-function distIsStale(): boolean {
-  if (!existsSync(CLI)) return true;
-  const built = statSync(CLI).mtimeMs;
-  const src = fileURLToPath(new URL('../src/', import.meta.url));
-  return readdirSync(src, { recursive: true, encoding: 'utf8' }).some((f) => f.endsWith('.ts') && statSync(join(src, f)).mtimeMs > built);
-}
-
 beforeAll(() => {
   // `npm test` builds first (pretest); a direct `npx vitest run` may find no or a stale build.
-  if (!existsSync(new URL('../build/ssrnet-simd.wasm', import.meta.url))) {
-    const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-    if (build.status !== 0) throw new Error('npm run build failed');
-  } else if (distIsStale()) {
-    const tsc = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
-    if (tsc.status !== 0) throw new Error('tsc -p tsconfig.json failed');
-  }
+  ensureCliBuilt();
 });
 
 describe('ssrnet estimate', () => {

@@ -31,10 +31,14 @@ export function ensureCliBuilt(): void {
   }
 }
 
-/** Runs `node dist/cli.js ...args` from the package root; stdout and stderr are pipes (not TTYs). */
-export function runCli(args: string[]): Promise<Run> {
+/**
+ * Runs `node dist/cli.js ...args` from the package root, feeding `stdin` if given; stdout and
+ * stderr are pipes (not TTYs).
+ */
+export function runCli(args: string[], stdin?: Uint8Array): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    child.stdin?.end(stdin);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));

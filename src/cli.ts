@@ -34,6 +34,7 @@ import {
   createEstimator,
 } from './index.js';
 import { annotate } from './annotate.js';
+import { UsageError, parseOrReport, parseSimdOption } from './cli-usage.js';
 import { EVAL_USAGE, evalCommand } from './eval-command.js';
 import { normalizeInput } from './input.js';
 import { EstimatorPool, mapInOrder } from './parallel.js';
@@ -70,8 +71,6 @@ Exit status: 0 all files processed, 1 some file failed (reported on stderr), 2 u
 
 ${EVAL_USAGE}`;
 
-/** A usage error: reported with a hint, exit status 2. */
-class UsageError extends Error {}
 
 /** What the command line asked for. */
 interface Command {
@@ -93,15 +92,8 @@ type FileResult = { file: string; faces: FaceResult[] } | { file: string; error:
 /** Runs the CLI on `argv` (without node and the script) and returns the exit status. */
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'eval') return evalCommand(argv.slice(1));
-  let command: Command | 'help' | 'version';
-  try {
-    command = parseCommand(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError) && !(err instanceof TypeError && 'code' in err)) throw err;
-    // parseArgs' messages go on with advice about '--'; the first sentence is the point.
-    process.stderr.write(`ssrnet: ${err.message.split('. ')[0]}\nRun 'ssrnet --help' for usage.\n`);
-    return 2;
-  }
+  const command = parseOrReport(() => parseCommand(argv), 'ssrnet --help');
+  if (command === undefined) return 2;
   if (command === 'help') {
     process.stdout.write(USAGE);
     return 0;
@@ -153,8 +145,7 @@ function parseCommand(argv: string[]): Command | 'help' | 'version' {
   if (genderName !== undefined && !isOneOf(genderName, GENDER_MODELS)) {
     throw new UsageError(`unknown gender model '${genderName}' (expected one of ${GENDER_MODELS.join(', ')})`);
   }
-  const simd = { auto: 'auto', on: true, off: false }[values.simd ?? 'auto'] as Command['simd'] | undefined;
-  if (simd === undefined) throw new UsageError(`bad --simd '${values.simd}' (expected auto, on or off)`);
+  const simd = parseSimdOption(values.simd);
   const jobs = values.jobs === undefined ? 1 : toNumber(values.jobs);
   if (!(Number.isInteger(jobs) && jobs >= 1 && jobs <= 64)) throw new UsageError(`bad --jobs '${values.jobs}' (expected a whole number from 1 to 64)`);
   const minFaceSize = values['min-face'] === undefined ? undefined : toNumber(values['min-face']);

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
+import { UsageError, parseOrReport, parseSimdOption } from './cli-usage.js';
 import { type AgeContender, type EvalReport, type GenderContender, LabelError, evaluate, formatReport, loadLabels } from './eval.js';
 import { type Estimator, SsrnetError, createEstimator } from './index.js';
 import { AGE_MODELS, type AgeModelChoice, DEFAULT_AGE_MODEL, DEFAULT_GENDER_MODEL, GENDER_MODELS, type GenderModelName } from './models.js';
@@ -34,9 +35,6 @@ Options:
   --json                print the results as one JSON object
 `;
 
-/** A usage error: exit status 2. */
-class UsageError extends Error {}
-
 interface EvalOptions {
   source: string;
   models: AgeModelChoice[];
@@ -50,14 +48,8 @@ interface EvalOptions {
  * scored, 1 some face failed or the labels cannot be read, 2 usage error.
  */
 export async function evalCommand(argv: string[]): Promise<number> {
-  let options: EvalOptions | 'help';
-  try {
-    options = parseEvalArgs(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError) && !(err instanceof TypeError && 'code' in err)) throw err;
-    process.stderr.write(`ssrnet: ${err.message.split('. ')[0]}\nRun 'ssrnet eval --help' for usage.\n`);
-    return 2;
-  }
+  const options = parseOrReport(() => parseEvalArgs(argv), 'ssrnet eval --help');
+  if (options === undefined) return 2;
   if (options === 'help') {
     process.stdout.write(EVAL_USAGE);
     return 0;
@@ -116,8 +108,7 @@ function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
   if (gender !== undefined && genders.length === 0) {
     throw new UsageError(`unknown gender model '${gender}' (expected all or one of ${GENDER_MODELS.join(', ')})`);
   }
-  const simd = { auto: 'auto', on: true, off: false }[values.simd ?? 'auto'] as EvalOptions['simd'] | undefined;
-  if (simd === undefined) throw new UsageError(`bad --simd '${values.simd}' (expected auto, on or off)`);
+  const simd = parseSimdOption(values.simd);
   return { source: positionals[0], models, genders, json: values.json ?? false, simd };
 }
 

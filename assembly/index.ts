@@ -15,7 +15,7 @@
 //   slot's weights, overwrites the activation buffers and stores the output, read with
 //   `result()`. Calls are not re-entrant (one instance, one inference at a time); a host wanting
 //   parallelism instantiates the module once per thread.
-// - Every export that can fail returns a code: 0 OK, else the ERR_* codes of weights.ts.
+// - Every export that can fail returns a code: 0 OK, else the ERR_* codes of blob.ts.
 
 import {
   ARENA_BASE, ARENA_END, CRC_TABLE, FEATURES, INPUT, INPUT_BYTES, S1, S2, S3, S4, SLOT_KINDS, TANH_LUT,
@@ -23,8 +23,8 @@ import {
 } from './arena';
 import { buildTanhLut } from './kernels/tanh-lut';
 import { forward } from './ssrnet';
-import { ERR_NOT_LOADED, ERR_SLOT, OK, checkLayout, verifyWeights } from './weights';
-import { initCrcTable } from './crc32';
+import { ERR_NOT_LOADED, ERR_SLOT, OK, initCrcTable } from './blob';
+import { checkLayout, verifyWeights } from './weights';
 
 /** ABI version: bumped whenever an export's meaning changes. */
 const ABI_VERSION: i32 = 1;

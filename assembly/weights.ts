@@ -4,27 +4,17 @@
 // outside its slot, whatever bytes it writes.
 
 import { CRC_TABLE, WEIGHTS_CAPACITY } from './arena';
-import { crc32 } from './crc32';
+import { ERR_BOUNDS, ERR_LENGTH, ERR_NOT_FINITE, ERR_SHAPE, OK, allFinite, checkEnvelope, inData } from './blob';
 
-export const FORMAT_VERSION: i32 = 1;
+export const FORMAT_VERSION: u16 = 1;
+/** "SSRQ" read as a little-endian u32. */
+const MAGIC: u32 = 0x51525353;
 export const HEADER_BYTES: usize = 64;
 export const CONV_RECORD_BYTES: usize = 32;
 export const DENSE_RECORD_BYTES: usize = 16;
 export const CONV_COUNT: i32 = 14;
 export const DENSE_COUNT: i32 = 18;
 const DATA_START: u32 = 64 + 14 * 32 + 18 * 16;
-
-/** Result codes shared with the host (src/errors.ts maps them to messages). */
-export const OK: i32 = 0;
-export const ERR_LENGTH: i32 = 1;
-export const ERR_MAGIC: i32 = 2;
-export const ERR_VERSION: i32 = 3;
-export const ERR_CHECKSUM: i32 = 4;
-export const ERR_SHAPE: i32 = 5;
-export const ERR_BOUNDS: i32 = 6;
-export const ERR_SLOT: i32 = 7;
-export const ERR_NOT_LOADED: i32 = 8;
-export const ERR_NOT_FINITE: i32 = 9;
 
 // Expected conv records: k, cin, cout, coutPadded, epilogue, pool — SSR-Net(3,3,3) on 64x64x3.
 const CONV_SHAPES: usize = memory.data<u8>([
@@ -54,19 +44,6 @@ const DENSE_SHAPES: usize = memory.data<u16>([
   return blob + HEADER_BYTES + <usize>CONV_COUNT * CONV_RECORD_BYTES + <usize>i * DENSE_RECORD_BYTES;
 }
 
-/** True when [offset, offset + bytes) lies in the data area (before the checksum) with the alignment. */
-function inData(offset: u32, bytes: u32, length: u32, alignment: u32): bool {
-  return offset >= DATA_START && (offset & (alignment - 1)) == 0 && <u64>offset + <u64>bytes <= <u64>(length - 4);
-}
-
-/** True when all `count` f32 values at `ptr` are finite (a relu would silently turn NaN into 0). */
-function allFinite(ptr: usize, count: u32): bool {
-  for (let i: u32 = 0; i < count; i++) {
-    if (!isFinite<f32>(load<f32>(ptr + (<usize>i << 2)))) return false;
-  }
-  return true;
-}
-
 /**
  * Checks everything the graph computes addresses from: the stated length (at most a slot), the
  * record counts, every record's shape against SSR-Net(3,3,3), and every array inside the first
@@ -90,9 +67,9 @@ export function checkLayout(blob: usize, finite: bool): i32 {
     const cp = <u32>load<u8>(r, 3);
     const weightBytes = k * k * ((cin + 1) >> 1) * cp * 2;
     if (load<u32>(r, 12) != weightBytes) return ERR_SHAPE;
-    if (!inData(load<u32>(r, 8), weightBytes, len, 16)) return ERR_BOUNDS;
-    if (!inData(load<u32>(r, 16), cp * 4, len, 4)) return ERR_BOUNDS;
-    if (!inData(load<u32>(r, 20), cp * 4, len, 4)) return ERR_BOUNDS;
+    if (!inData(load<u32>(r, 8), weightBytes, len, DATA_START, 16)) return ERR_BOUNDS;
+    if (!inData(load<u32>(r, 16), cp * 4, len, DATA_START, 4)) return ERR_BOUNDS;
+    if (!inData(load<u32>(r, 20), cp * 4, len, DATA_START, 4)) return ERR_BOUNDS;
     if (finite && !allFinite(blob + <usize>load<u32>(r, 20), cp)) return ERR_NOT_FINITE;
   }
   for (let i = 0; i < DENSE_COUNT; i++) {
@@ -101,8 +78,8 @@ export function checkLayout(blob: usize, finite: bool): i32 {
     const nOut = <u32>load<u16>(r, 2);
     const expected = DENSE_SHAPES + (<usize>(i * 2) << 1);
     if (nIn != <u32>load<u16>(expected) || nOut != <u32>load<u16>(expected, 2)) return ERR_SHAPE;
-    if (!inData(load<u32>(r, 4), nIn * nOut * 4, len, 4)) return ERR_BOUNDS;
-    if (!inData(load<u32>(r, 8), nOut * 4, len, 4)) return ERR_BOUNDS;
+    if (!inData(load<u32>(r, 4), nIn * nOut * 4, len, DATA_START, 4)) return ERR_BOUNDS;
+    if (!inData(load<u32>(r, 8), nOut * 4, len, DATA_START, 4)) return ERR_BOUNDS;
     if (finite && (!allFinite(blob + <usize>load<u32>(r, 4), nIn * nOut) || !allFinite(blob + <usize>load<u32>(r, 8), nOut))) {
       return ERR_NOT_FINITE;
     }
@@ -112,12 +89,8 @@ export function checkLayout(blob: usize, finite: bool): i32 {
 
 /** Checks the blob of `length` bytes at `blob`; returns OK or the first failing check's code. */
 export function verifyWeights(blob: usize, length: i32): i32 {
-  if (length < <i32>DATA_START + 4 || length > WEIGHTS_CAPACITY) return ERR_LENGTH;
-  if (load<u32>(blob) != 0x51525353) return ERR_MAGIC; // "SSRQ"
-  if (<i32>load<u16>(blob, 4) != FORMAT_VERSION) return ERR_VERSION;
-  const len = <u32>length;
-  if (load<u32>(blob, 24) != len) return ERR_LENGTH;
-  if (crc32(CRC_TABLE, blob, len - 4) != load<u32>(blob + len - 4)) return ERR_CHECKSUM;
+  const envelope = checkEnvelope(blob, length, WEIGHTS_CAPACITY, DATA_START, MAGIC, FORMAT_VERSION, 24, CRC_TABLE);
+  if (envelope != OK) return envelope;
   const layout = checkLayout(blob, true);
   if (layout != OK) return layout;
   for (let i = 16; i < 24; i += 4) {

@@ -73,7 +73,7 @@ interface DetectorExports {
 /** ABI version this host speaks (assembly/detector/index.ts ABI_VERSION). */
 const ABI_VERSION = 1;
 
-/** Detector result codes (assembly/detector/weights.ts) → what a user should be told. */
+/** Detector result codes (assembly/blob.ts, plus 10 from assembly/detector/index.ts) → what a user should be told. */
 const DETECTOR_CODES: Record<number, string> = {
   1: 'its length is wrong (truncated, too large, or not the length its header states)',
   2: 'it is not a .bf32 BlazeFace weights file (bad magic)',

@@ -31,7 +31,7 @@ interface EngineExports {
 /** ABI version this host speaks (assembly/index.ts ABI_VERSION). */
 const ABI_VERSION = 1;
 
-/** Engine result codes (assembly/weights.ts) → what a user should be told. */
+/** Engine result codes (assembly/blob.ts, shared by both engines) → what a user should be told. */
 const ENGINE_CODES: Record<number, string> = {
   1: 'its length is wrong (truncated, too large, or not the length its header states)',
   2: 'it is not an .ssrq weights file (bad magic)',

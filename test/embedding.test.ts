@@ -129,8 +129,8 @@ describe('docs/embedding.md matches the built engine', () => {
     expect(docBlock('stack'), `expected in ${DOC}:\n${facts}`).toBe(facts);
   });
 
-  it('lists the result codes of assembly/weights.ts', () => {
-    const source = readFileSync('assembly/weights.ts', 'utf8');
+  it('lists the result codes of assembly/blob.ts', () => {
+    const source = readFileSync('assembly/blob.ts', 'utf8');
     const codes = [...source.matchAll(/export const (OK|ERR_\w+): i32 = (\d+);/g)].map((m) => `${m[2]} ${m[1]}`);
     const documented = [...docBlock('codes').matchAll(/^\| (\d+) \| (\w+) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
     expect(documented).toEqual(codes);

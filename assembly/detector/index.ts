@@ -22,7 +22,7 @@
 //   `detectionCount()` records of 17 f32: score, xmin, ymin, xmax, ymax, 6 keypoints (x, y),
 //   coordinates normalized to the 128x128 input). Calls are not re-entrant (one instance, one
 //   image at a time).
-// - Every export that can fail returns a code: 0 OK, else the ERR_* codes of weights.ts, or
+// - Every export that can fail returns a code: 0 OK, else the ERR_* codes of ../blob.ts, or
 //   ERR_ARGUMENT (10) for letterbox numbers out of range or calls out of order.
 
 import {
@@ -32,8 +32,8 @@ import {
 import { forward } from './blazeface';
 import * as lb from './letterbox';
 import { buildAnchors, postprocess } from './postprocess';
-import { ERR_NOT_LOADED, OK, verifyWeights } from './weights';
-import { initCrcTable } from '../crc32';
+import { ERR_NOT_LOADED, OK, initCrcTable } from '../blob';
+import { verifyWeights } from './weights';
 
 /** ABI version: bumped whenever an export's meaning changes. */
 const ABI_VERSION: i32 = 1;

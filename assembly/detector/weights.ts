@@ -4,24 +4,15 @@
 // read outside its weights region, whatever bytes it writes.
 
 import { CRC_TABLE, WEIGHTS_CAPACITY } from './arena';
-import { crc32 } from '../crc32';
+import { ERR_BOUNDS, ERR_NOT_FINITE, ERR_SHAPE, OK, allFinite, checkEnvelope, inData } from '../blob';
 
-export const FORMAT_VERSION: i32 = 1;
+export const FORMAT_VERSION: u16 = 1;
+/** "BF32" read as a little-endian u32. */
+const MAGIC: u32 = 0x32334642;
 export const HEADER_BYTES: usize = 32;
 export const RECORD_BYTES: usize = 16;
 export const LAYER_COUNT: i32 = 35;
 const DATA_START: u32 = 32 + 35 * 16;
-
-/** Result codes shared with the host (src/detector.ts maps them to messages); as the SSR-Net engine's. */
-export const OK: i32 = 0;
-export const ERR_LENGTH: i32 = 1;
-export const ERR_MAGIC: i32 = 2;
-export const ERR_VERSION: i32 = 3;
-export const ERR_CHECKSUM: i32 = 4;
-export const ERR_SHAPE: i32 = 5;
-export const ERR_BOUNDS: i32 = 6;
-export const ERR_NOT_LOADED: i32 = 8;
-export const ERR_NOT_FINITE: i32 = 9;
 
 /** Layer ops (record byte 0). */
 export const OP_STEM: u8 = 0;
@@ -66,16 +57,8 @@ function weightCount(op: u8, cin: u32, cout: u32): u32 {
 }
 
 /** True when `count` f32 at `offset` lie in the data area (before the checksum), 16-byte aligned. */
-function inData(offset: u32, count: u32, length: u32): bool {
-  return offset >= DATA_START && (offset & 15) == 0 && <u64>offset + <u64>count * 4 <= <u64>(length - 4);
-}
-
-/** True when all `count` f32 values at `ptr` are finite. */
-function allFinite(ptr: usize, count: u32): bool {
-  for (let i: u32 = 0; i < count; i++) {
-    if (!isFinite<f32>(load<f32>(ptr + (<usize>i << 2)))) return false;
-  }
-  return true;
+function floatsInData(offset: u32, count: u32, length: u32): bool {
+  return inData(offset, count * 4, length, DATA_START, 16);
 }
 
 /** True when the padding outputs of a layer (real cout..cout) have zero weights and bias. */
@@ -102,12 +85,9 @@ function paddingIsZero(r: usize, blob: usize): bool {
 
 /** Checks the blob of `length` bytes at `blob`; returns OK or the first failing check's code. */
 export function verifyWeights(blob: usize, length: i32): i32 {
-  if (length < <i32>DATA_START + 4 || length > WEIGHTS_CAPACITY) return ERR_LENGTH;
-  if (load<u32>(blob) != 0x32334642) return ERR_MAGIC; // "BF32"
-  if (<i32>load<u16>(blob, 4) != FORMAT_VERSION) return ERR_VERSION;
+  const envelope = checkEnvelope(blob, length, WEIGHTS_CAPACITY, DATA_START, MAGIC, FORMAT_VERSION, 12, CRC_TABLE);
+  if (envelope != OK) return envelope;
   const len = <u32>length;
-  if (load<u32>(blob, 12) != len) return ERR_LENGTH;
-  if (crc32(CRC_TABLE, blob, len - 4) != load<u32>(blob + len - 4)) return ERR_CHECKSUM;
   if (load<u8>(blob, 6) != 0 || <i32>load<u8>(blob, 7) != LAYER_COUNT) return ERR_SHAPE;
   if (load<u16>(blob, 8) != 128 || load<u16>(blob, 10) != 896) return ERR_SHAPE;
   for (let i = 0; i < LAYER_COUNT; i++) {
@@ -120,8 +100,8 @@ export function verifyWeights(blob: usize, length: i32): i32 {
     const op = load<u8>(r);
     const count = weightCount(op, <u32>load<u16>(r, 2), <u32>load<u16>(r, 4));
     const bias = load<u32>(r, 12);
-    if (!inData(load<u32>(r, 8), count, len)) return ERR_BOUNDS;
-    if (op == OP_DEPTHWISE ? bias != 0 : !inData(bias, <u32>load<u16>(r, 4), len)) return ERR_BOUNDS;
+    if (!floatsInData(load<u32>(r, 8), count, len)) return ERR_BOUNDS;
+    if (op == OP_DEPTHWISE ? bias != 0 : !floatsInData(bias, <u32>load<u16>(r, 4), len)) return ERR_BOUNDS;
     if (!allFinite(blob + <usize>load<u32>(r, 8), count)) return ERR_NOT_FINITE;
     if (op != OP_DEPTHWISE && !allFinite(blob + <usize>bias, <u32>load<u16>(r, 4))) return ERR_NOT_FINITE;
     // Padding channels must stay exactly zero through the network (the kernels never mask them).

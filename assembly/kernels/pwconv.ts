@@ -40,7 +40,6 @@ export function f32_pwconv_bias__scalar(
  * Tile: 4 pixels x 8 output channels (8 f32x4 accumulators; per input channel 2 weight loads
  * and 4 splats feed 8 multiply-adds), then a 4-channel block, then the Cout % 4 channels one by
  * one with the scalar's code. The pixels % 4 tail runs 1 pixel x 4 channels.
- * From BlazeFace's block-end kernel, without its residual.
  */
 export function f32_pwconv_bias__simd128(
   input: usize, pixels: i32, inChannels: i32, weights: usize, bias: usize, outChannels: i32, out: usize,

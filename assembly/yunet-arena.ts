@@ -2,26 +2,30 @@
 // allocated at run time and memory never grows (asconfig targets detector-simd / detector-scalar).
 //
 // The network runs on a map padded to multiples of 32 (libfacedetection's padDivisor), so a
-// W x H input costs as much as ceil32(W) x ceil32(H) = P pixels. Buffers are sized for the
-// largest P the engine accepts, MAX_PADDED_PIXELS (640x480, or any input of at most that many
-// padded pixels, each side at most MAX_INPUT_SIDE). Every map is f32 NHWC.
+// W x H input costs as much as Wp x Hp = ceil32(W) x ceil32(H) = P pixels. Buffers are sized for
+// the largest input the engine accepts: each side at most MAX_INPUT_SIDE, P at most
+// MAX_PADDED_PIXELS (640x480, 480x640, 544x544, ...). Every map is f32 NHWC.
 //
-//   region       bytes (P = 307200)   contents
-//   INPUT        921600   3P          the W x H x 3 u8 BGR image — written by the host
-//   WEIGHTS      262144               the .yunf blob, written by the host, verified and repacked by loadWeights
-//   LAYERS       424                  53 x (weights, bias) addresses, owned by the engine once verified
-//   ACT_A, ACT_B 4915200  16P each    ping-pong maps: the largest are the stride-2 map (16 ch)
-//                                     and the stride-4 map at 64 ch, both 16P bytes
-//   FB1          1228800  4P          stride-8 features (64 ch): backbone output, then neck output
-//   FB2          307200   P           stride-16 features
-//   FB3          76800    P/4         stride-32 features
-//   HEADS        403200               raw head outputs, per stride 8, 16, 32: cls[n], obj[n],
-//                                     bbox[n][4], kps[n][10] (n = that stride's anchors)
-//   CANDIDATES   378000               decoded anchors above the score threshold, 15 f32 each
-//   ORDER, MERGE 25200 each           i32 candidate indices and the merge sort's scratch
-//   RESULTS      61440                the kept faces, 15 f32 each (at most MAX_FACES)
-//   CRC_TABLE    1024                 u32 CRC-32 table
-//   total        13.3 MB at P = 307200 (203 pages) — see README: f32 full maps do not fit 1 MiB.
+// The graph streams rows (yunet.ts): only the neck's inputs and the head outputs are whole maps;
+// every other layer keeps a few rows in RINGS, whose size depends on the width only.
+//
+//   region       bytes (P = 307200, Wp = 640)   contents
+//   INPUT        921600   3P       the W x H x 3 u8 BGR image — written by the host
+//   WEIGHTS      262144            the .yunf blob, written by the host, verified and repacked by loadWeights
+//   LAYERS       424               53 x (weights, bias) addresses, owned by the engine once verified
+//   RINGS        706816   1104 Wp  + 256 alignment: the row rings of the stride 2-8 backbone (the
+//                                  largest phase; later phases reuse the region)
+//   FB1          1228800  4P       stride-8 features (64 ch): backbone output, then neck output
+//   FB2          307200   P        stride-16 features
+//   FB3          76800    P/4      stride-32 features
+//   HEADS        403200            raw head outputs, per stride 8, 16, 32: cls[n], obj[n],
+//                                  bbox[n][4], kps[n][10] (n = that stride's anchors)
+//   CANDIDATES   378000            decoded anchors above the score threshold, 15 f32 each
+//   ORDER, MERGE 25200 each        i32 candidate indices and the merge sort's scratch
+//   RESULTS      61440             the kept faces, 15 f32 each (at most MAX_FACES)
+//   CRC_TABLE    1024              u32 CRC-32 table
+//   total        4.40 MB (68 pages with the static data). Whole f32 maps would need 13.5 MB; the
+//                1 MiB target is out of reach in f32 at 640x480: FB1 alone is 1.2 MB.
 
 // @ts-ignore: decorator
 @inline function align16(n: usize): usize {
@@ -47,15 +51,15 @@ export const WEIGHTS_CAPACITY: i32 = 256 * 1024;
 export const LAYER_COUNT: i32 = 53;
 
 const INPUT_BYTES: usize = <usize>MAX_PADDED_PIXELS * 3;
-const ACT_BYTES: usize = <usize>MAX_PADDED_PIXELS * 16;
+/** Row rings of the widest phase (yunet.ts forward: stem to the stride-8 unit), 16 rings 16-aligned. */
+export const RINGS_CAPACITY: i32 = 1104 * MAX_INPUT_SIDE + 16 * 16;
 
 export const ARENA_BASE: usize = align16(__heap_base);
 export const INPUT: usize = ARENA_BASE;
 export const WEIGHTS: usize = align16(INPUT + INPUT_BYTES);
 export const LAYERS: usize = WEIGHTS + <usize>WEIGHTS_CAPACITY;
-export const ACT_A: usize = align16(LAYERS + <usize>(LAYER_COUNT * 8));
-export const ACT_B: usize = ACT_A + ACT_BYTES;
-export const FB1: usize = ACT_B + ACT_BYTES;
+export const RINGS: usize = align16(LAYERS + <usize>(LAYER_COUNT * 8));
+export const FB1: usize = RINGS + <usize>RINGS_CAPACITY;
 export const FB2: usize = FB1 + <usize>MAX_PADDED_PIXELS * 4;
 export const FB3: usize = FB2 + <usize>MAX_PADDED_PIXELS;
 export const HEADS: usize = FB3 + <usize>(MAX_PADDED_PIXELS / 4);

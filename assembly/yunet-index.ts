@@ -17,7 +17,7 @@
 //   the weights region can change the answers but not what is read.
 // - `setInputSize(width, height)` fixes the input geometry (1..MAX_INPUT_SIDE each, padded to
 //   multiples of 32, at most MAX_PADDED_PIXELS); it invalidates the last run.
-// - `run()` reads INPUT and the weights, overwrites the activation buffers and stores the raw
+// - `run()` reads INPUT and the weights, overwrites the row rings and feature maps and stores the raw
 //   head outputs (`headsPtr(level)`). `detect(score, nms, maxFaces)` decodes the last run into
 //   `resultsPtr()`, RECORD_FLOATS f32 per face (yunet-postprocess.ts), and returns the count, or
 //   a negative code. Calls are not re-entrant (one instance, one image at a time).
@@ -25,8 +25,8 @@
 //   ERR_ARGUMENT (10) for a size or threshold out of range.
 
 import {
-  ARENA_BASE, ARENA_END, ACT_A, CRC_TABLE, INPUT, MAX_FACES, MAX_INPUT_SIDE, MAX_PADDED_PIXELS, RECORD_FLOATS, RESULTS,
-  WEIGHTS, WEIGHTS_CAPACITY,
+  ARENA_BASE, ARENA_END, CRC_TABLE, INPUT, MAX_FACES, MAX_INPUT_SIDE, MAX_PADDED_PIXELS, RECORD_FLOATS, RESULTS,
+  RINGS, WEIGHTS, WEIGHTS_CAPACITY,
 } from './yunet-arena';
 import { anchors, forward, headBase, setGeometry } from './yunet';
 import { postprocess } from './yunet-postprocess';
@@ -100,7 +100,7 @@ export function weightsCapacity(): i32 {
 export function loadWeights(length: i32): i32 {
   loaded = false;
   ran = false;
-  const code = loadYunet(WEIGHTS, length, ACT_A);
+  const code = loadYunet(WEIGHTS, length, RINGS);
   loaded = code == OK;
   return code;
 }

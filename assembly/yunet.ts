@@ -4,10 +4,21 @@
 // (8, 16, 32) four heads: face class, objectness, box, 5 landmarks.
 //
 // "DP" is libfacedetection's convolutionDP: a 1x1 conv + bias (no relu) then a 3x3 depthwise conv
-// + bias + relu. Every map is a whole f32 NHWC tensor in the arena (yunet-arena.ts); the 1x1 convs
-// run over a whole map in one call, the depthwise convs and pools one output row per call.
+// + bias + relu.
+//
+// Row streaming. Only the maps the neck needs whole (the stride 8, 16, 32 features, FB1..FB3) and
+// the head outputs are stored whole. Every other layer is a *stage* that keeps its last few output
+// rows in a ring (RINGS) and computes a row when its consumer pulls it: a 1x1 conv needs the same
+// row of its input, a depthwise conv the rows above and below too (ring of 3), a pool two rows
+// (ring of 2). Pulling the last row of a chain's final stage runs the whole chain, one row at a
+// time, in order. A stage whose "ring" is a whole map (FB1..FB3, HEADS) keeps every row; the neck
+// writes its output over its input map in place, which is safe because a row is only overwritten
+// after the row below it has been read (the depthwise conv of row y pulls row y + 1 first).
+//
+// Compared with whole f32 maps everywhere (two 16P-byte ping-pong buffers for a P-pixel input),
+// streaming keeps the stride-2 and stride-4 maps at a few rows each: see yunet-arena.ts.
 
-import { ACT_A, ACT_B, FB1, FB2, FB3, HEAD_FLOATS, HEADS, INPUT } from './yunet-arena';
+import { FB1, FB2, FB3, HEAD_FLOATS, HEADS, INPUT, RINGS, RINGS_CAPACITY } from './yunet-arena';
 import { layerBias, layerWeights } from './yunet-weights';
 import { f32_dwconv3x3_bias, f32_dwconv3x3_bias_relu } from './kernels/dwconv';
 import { f32_maxpool2x2 } from './kernels/pool-f32';
@@ -17,13 +28,40 @@ import { f32_upsample2x_add } from './kernels/upsample';
 
 // Layer indices (libfacedetection's table order, weights/YUNET-FORMAT.md).
 const STEM = 0;
-const NECK_8 = 23; // lateral DP of stride 8
+const NECK_8 = 23; // lateral DP of stride 8 (+ 1: its depthwise)
 const NECK_16 = 25;
 const NECK_32 = 27;
 const HEAD_CLS = 29; // + 2 * level: pointwise, + 1: depthwise
 const HEAD_BBOX = 35;
 const HEAD_OBJ = 41;
 const HEAD_KPS = 47;
+
+// Stage kinds.
+const STEM_ROW: i32 = 0; // stem 3x3/2 on the BGR input + relu
+const POINTWISE: i32 = 1; // 1x1 conv + bias
+const DEPTHWISE: i32 = 2; // 3x3 depthwise + bias (heads)
+const DEPTHWISE_RELU: i32 = 3; // 3x3 depthwise + bias + relu
+const MAXPOOL: i32 = 4; // 2x2 stride-2 max pool
+const UPSAMPLE_ADD: i32 = 5; // upsample2x(source) + source2
+
+// The stage table: one record of i32 fields per stage, rebuilt by forward().
+const MAX_STAGES = 64;
+const FIELDS = 12;
+const STAGES: usize = memory.data(MAX_STAGES * FIELDS * 4);
+const KIND = 0, LAYER = 1, SOURCE = 2, SOURCE2 = 3, WIDTH = 4, HEIGHT = 5, CHANNELS = 6, RING = 7, RING_ROWS = 8, DONE = 9;
+
+// @ts-ignore: decorator
+@inline function field(s: i32, f: i32): i32 {
+  return load<i32>(STAGES + (<usize>(s * FIELDS + f) << 2));
+}
+
+// @ts-ignore: decorator
+@inline function setField(s: i32, f: i32, v: i32): void {
+  store<i32>(STAGES + (<usize>(s * FIELDS + f) << 2), v);
+}
+
+let stageCount = 0;
+let ringTop: usize = 0;
 
 // The current geometry (setGeometry): the input, and the map padded to multiples of 32.
 let inWidth = 0;
@@ -61,106 +99,161 @@ export function headBase(level: i32): usize {
   return HEADS + (<usize>(before * HEAD_FLOATS) << 2);
 }
 
-/** 1x1 conv + bias over a whole w x h map. */
-function pointwise(layer: i32, input: usize, w: i32, h: i32, cin: i32, cout: i32, out: usize): void {
-  f32_pwconv_bias(input, w * h, cin, layerWeights(layer), layerBias(layer), cout, out);
+/** Bytes of one row of stage s. */
+// @ts-ignore: decorator
+@inline function rowBytes(s: i32): usize {
+  return <usize>(field(s, WIDTH) * field(s, CHANNELS)) << 2;
 }
 
-/** 3x3 depthwise conv + bias (+ relu) over a whole w x h map, row by row. */
-function depthwise(layer: i32, input: usize, w: i32, h: i32, c: i32, out: usize, relu: bool): void {
-  const row = <usize>(w * c) << 2;
-  const weights = layerWeights(layer);
-  const bias = layerBias(layer);
-  for (let y = 0; y < h; y++) {
-    const mid = input + <usize>y * row;
-    const above = y > 0 ? mid - row : 0;
-    const below = y + 1 < h ? mid + row : 0;
-    if (relu) f32_dwconv3x3_bias_relu(above, mid, below, w, c, weights, bias, out + <usize>y * row);
-    else f32_dwconv3x3_bias(above, mid, below, w, c, weights, bias, out + <usize>y * row);
+/** Address of row y of stage s (in its ring, or its whole map). */
+function row(s: i32, y: i32): usize {
+  return <usize>field(s, RING) + <usize>(y % field(s, RING_ROWS)) * rowBytes(s);
+}
+
+/**
+ * Adds a stage of `kind` producing a stride-`stride` map of `channels`; it keeps `rows` rows at
+ * `map`, or, when map is 0, in a new ring of `rows` rows from RINGS. Returns its id.
+ */
+function stage(kind: i32, layer: i32, source: i32, source2: i32, stride: i32, channels: i32, rows: i32, map: usize): i32 {
+  const s = stageCount++;
+  setField(s, KIND, kind);
+  setField(s, LAYER, layer);
+  setField(s, SOURCE, source);
+  setField(s, SOURCE2, source2);
+  setField(s, WIDTH, mapWidth(stride));
+  setField(s, HEIGHT, mapHeight(stride));
+  setField(s, CHANNELS, channels);
+  setField(s, RING_ROWS, rows);
+  setField(s, DONE, 0);
+  if (map == 0) {
+    map = ringTop;
+    ringTop += (<usize>rows * rowBytes(s) + 15) & ~(<usize>15);
+    // @ts-ignore: static assertion, sized in yunet-arena.ts for the widest input
+    assert(ringTop <= RINGS + <usize>RINGS_CAPACITY);
+  }
+  setField(s, RING, <i32>map);
+  return s;
+}
+
+/** Computes row y of stage s, pulling what it reads from its sources first. */
+function compute(s: i32, y: i32): void {
+  const kind = field(s, KIND);
+  const layer = field(s, LAYER);
+  const src = field(s, SOURCE);
+  const width = field(s, WIDTH);
+  const channels = field(s, CHANNELS);
+  const out = row(s, y);
+  if (kind == STEM_ROW) {
+    f32_conv3x3s2_bias_relu(INPUT, inHeight, inWidth, y, layerWeights(layer), layerBias(layer), channels, width, out);
+  } else if (kind == POINTWISE) {
+    pull(src, y);
+    f32_pwconv_bias(row(src, y), width, field(src, CHANNELS), layerWeights(layer), layerBias(layer), channels, out);
+  } else if (kind == DEPTHWISE || kind == DEPTHWISE_RELU) {
+    const height = field(s, HEIGHT);
+    pull(src, min(y + 1, height - 1));
+    const above = y > 0 ? row(src, y - 1) : 0;
+    const below = y + 1 < height ? row(src, y + 1) : 0;
+    if (kind == DEPTHWISE_RELU) f32_dwconv3x3_bias_relu(above, row(src, y), below, width, channels, layerWeights(layer), layerBias(layer), out);
+    else f32_dwconv3x3_bias(above, row(src, y), below, width, channels, layerWeights(layer), layerBias(layer), out);
+  } else if (kind == MAXPOOL) {
+    pull(src, 2 * y + 1);
+    f32_maxpool2x2(row(src, 2 * y), row(src, 2 * y + 1), 2 * width, channels, out);
+  } else {
+    const fine = field(s, SOURCE2);
+    pull(src, y >> 1);
+    pull(fine, y);
+    f32_upsample2x_add(row(src, y >> 1), row(fine, y), width, channels, out);
   }
 }
 
-/** libfacedetection's convolutionDP: 1x1 (layer) then 3x3 depthwise + relu (layer + 1), through `tmp`. */
-function dp(layer: i32, input: usize, w: i32, h: i32, cin: i32, cout: i32, tmp: usize, out: usize): void {
-  pointwise(layer, input, w, h, cin, cout, tmp);
-  depthwise(layer + 1, tmp, w, h, cout, out, true);
-}
-
-/** 2x2 stride-2 max pool of a w x h map (w, h even). */
-function maxpool(input: usize, w: i32, h: i32, c: i32, out: usize): void {
-  const row = <usize>(w * c) << 2;
-  for (let y = 0; y < h >> 1; y++) {
-    f32_maxpool2x2(input + <usize>(2 * y) * row, input + <usize>(2 * y + 1) * row, w, c, out + <usize>y * (row >> 1));
+/** Makes stage s compute its rows up to y, in order. */
+function pull(s: i32, y: i32): void {
+  for (let r = field(s, DONE); r <= y; r++) {
+    compute(s, r);
+    setField(s, DONE, r + 1);
   }
 }
 
-/** fine += upsample2x(coarse), in place; fine is w x h, coarse (w/2) x (h/2). */
-function upsampleAdd(coarse: usize, fine: usize, w: i32, h: i32, c: i32): void {
-  const row = <usize>(w * c) << 2;
-  for (let y = 0; y < h; y++) {
-    f32_upsample2x_add(coarse + <usize>(y >> 1) * (row >> 1), fine + <usize>y * row, w, c, fine + <usize>y * row);
-  }
+/** Pulls every row of stage s. */
+function finish(s: i32): void {
+  pull(s, field(s, HEIGHT) - 1);
 }
 
-/** One head: 1x1 conv 64 → cout then 3x3 depthwise + bias, no relu, into `out`. */
-function head(layer: i32, features: usize, w: i32, h: i32, cout: i32, out: usize): void {
-  pointwise(layer, features, w, h, 64, cout, ACT_A);
-  depthwise(layer + 1, ACT_A, w, h, cout, out, false);
+/**
+ * DP as two stages: the 1x1 conv into a 3-row ring (what the depthwise conv reads), the depthwise
+ * conv + relu into a ring of `rows` rows (1 before a 1x1 conv, 2 before a pool), or into the
+ * whole map at `map` when map != 0.
+ */
+function dp(layer: i32, source: i32, stride: i32, channels: i32, rows: i32, map: usize): i32 {
+  const p = stage(POINTWISE, layer, source, -1, stride, channels, 3, 0);
+  return stage(DEPTHWISE_RELU, layer + 1, p, -1, stride, channels, map == 0 ? rows : mapHeight(stride), map);
 }
 
-/** The four heads of level 0, 1, 2 (stride 8, 16, 32) on its neck output. */
-function heads(level: i32, features: usize): void {
+/** The four heads of level 0, 1, 2 (stride 8, 16, 32) on its neck output stage, into HEADS. */
+function heads(level: i32, features: i32): void {
   const stride = 8 << level;
-  const w = mapWidth(stride);
-  const h = mapHeight(stride);
-  const n = <usize>(w * h) << 2;
+  const n = <usize>anchors(level) << 2;
   const base = headBase(level);
-  head(HEAD_CLS + 2 * level, features, w, h, 1, base);
-  head(HEAD_OBJ + 2 * level, features, w, h, 1, base + n);
-  head(HEAD_BBOX + 2 * level, features, w, h, 4, base + 2 * n);
-  head(HEAD_KPS + 2 * level, features, w, h, 10, base + 6 * n);
+  head(HEAD_CLS + 2 * level, features, stride, 1, base);
+  head(HEAD_OBJ + 2 * level, features, stride, 1, base + n);
+  head(HEAD_BBOX + 2 * level, features, stride, 4, base + 2 * n);
+  head(HEAD_KPS + 2 * level, features, stride, 10, base + 6 * n);
+}
+
+/** One head: 1x1 conv 64 → cout then 3x3 depthwise + bias, no relu, every row kept at `out`. */
+function head(layer: i32, features: i32, stride: i32, cout: i32, out: usize): void {
+  const p = stage(POINTWISE, layer, features, -1, stride, cout, 3, 0);
+  finish(stage(DEPTHWISE, layer + 1, p, -1, stride, cout, mapHeight(stride), out));
+}
+
+/** Starts a new set of stages whose rings start at RINGS again (the previous ones are finished). */
+function beginPhase(): void {
+  ringTop = RINGS;
 }
 
 /** Runs the network on INPUT (inWidth x inHeight BGR) with verified weights; raw outputs in HEADS. */
 export function forward(): void {
-  const w2 = mapWidth(2), h2 = mapHeight(2);
-  const w4 = mapWidth(4), h4 = mapHeight(4);
-  const w8 = mapWidth(8), h8 = mapHeight(8);
-  const w16 = mapWidth(16), h16 = mapHeight(16);
-  const w32 = mapWidth(32), h32 = mapHeight(32);
+  stageCount = 0;
+  beginPhase();
 
-  // Backbone, stride 2: stem 3x3/2 on the BGR image + relu (16 ch), then DP 16 → 16.
-  for (let y = 0; y < h2; y++) {
-    f32_conv3x3s2_bias_relu(INPUT, inHeight, inWidth, y, layerWeights(STEM), layerBias(STEM), 16, w2,
-      ACT_A + (<usize>(y * w2 * 16) << 2));
-  }
-  dp(1, ACT_A, w2, h2, 16, 16, ACT_B, ACT_A);
-  maxpool(ACT_A, w2, h2, 16, ACT_B);
+  // Backbone, stride 2: stem 3x3/2 on the BGR image + relu (16 ch), DP 16 → 16, pool.
+  let x = stage(STEM_ROW, STEM, -1, -1, 2, 16, 1, 0);
+  x = dp(1, x, 2, 16, 2, 0);
+  x = stage(MAXPOOL, -1, x, -1, 4, 16, 1, 0);
+  // Stride 4: two units of two DPs, 16 → 16 → 32, 32 → 32 → 64, pool.
+  x = dp(3, x, 4, 16, 1, 0);
+  x = dp(5, x, 4, 32, 1, 0);
+  x = dp(7, x, 4, 32, 1, 0);
+  x = dp(9, x, 4, 64, 2, 0);
+  x = stage(MAXPOOL, -1, x, -1, 8, 64, 1, 0);
+  // Stride 8: one unit (64 ch) into FB1, kept whole for the neck.
+  x = dp(11, x, 8, 64, 1, 0);
+  const f8 = dp(13, x, 8, 64, 0, FB1);
+  finish(f8);
 
-  // Stride 4: two units of two DPs, 16 → 16 → 32, 32 → 32 → 64.
-  dp(3, ACT_B, w4, h4, 16, 16, ACT_A, ACT_B);
-  dp(5, ACT_B, w4, h4, 16, 32, ACT_A, ACT_B);
-  dp(7, ACT_B, w4, h4, 32, 32, ACT_A, ACT_B);
-  dp(9, ACT_B, w4, h4, 32, 64, ACT_A, ACT_B);
-  maxpool(ACT_B, w4, h4, 64, ACT_A);
+  // Stride 16 and 32: pool, one unit each, into FB2 and FB3.
+  beginPhase();
+  x = stage(MAXPOOL, -1, f8, -1, 16, 64, 1, 0);
+  x = dp(15, x, 16, 64, 1, 0);
+  const f16 = dp(17, x, 16, 64, 0, FB2);
+  finish(f16);
+  beginPhase();
+  x = stage(MAXPOOL, -1, f16, -1, 32, 64, 1, 0);
+  x = dp(19, x, 32, 64, 1, 0);
+  const f32 = dp(21, x, 32, 64, 0, FB3);
+  finish(f32);
 
-  // Stride 8, 16, 32: pool, one unit each (64 ch); their outputs feed the neck.
-  dp(11, ACT_A, w8, h8, 64, 64, ACT_B, ACT_A);
-  dp(13, ACT_A, w8, h8, 64, 64, ACT_B, FB1);
-  maxpool(FB1, w8, h8, 64, ACT_A);
-  dp(15, ACT_A, w16, h16, 64, 64, ACT_B, ACT_A);
-  dp(17, ACT_A, w16, h16, 64, 64, ACT_B, FB2);
-  maxpool(FB2, w16, h16, 64, ACT_A);
-  dp(19, ACT_A, w32, h32, 64, 64, ACT_B, ACT_A);
-  dp(21, ACT_A, w32, h32, 64, 64, ACT_B, FB3);
-
-  // Neck, top-down, and the heads of each level as soon as its features are final.
-  dp(NECK_32, FB3, w32, h32, 64, 64, ACT_A, FB3);      // stride 32
-  heads(2, FB3);
-  upsampleAdd(FB3, FB2, w16, h16, 64);                 // stride 16: + upsampled stride 32
-  dp(NECK_16, FB2, w16, h16, 64, 64, ACT_A, FB2);
-  heads(1, FB2);
-  upsampleAdd(FB2, FB1, w8, h8, 64);                   // stride 8: + upsampled stride 16
-  dp(NECK_8, FB1, w8, h8, 64, 64, ACT_A, FB1);
-  heads(0, FB1);
+  // Neck, top-down, each level written over its own map, then that level's heads.
+  beginPhase();
+  const n32 = dp(NECK_32, f32, 32, 64, 0, FB3);                                              // stride 32
+  finish(n32);
+  heads(2, n32);
+  beginPhase();
+  const n16 = dp(NECK_16, stage(UPSAMPLE_ADD, -1, n32, f16, 16, 64, 1, 0), 16, 64, 0, FB2);   // stride 16: + upsampled 32
+  finish(n16);
+  heads(1, n16);
+  beginPhase();
+  const n8 = dp(NECK_8, stage(UPSAMPLE_ADD, -1, n16, f8, 8, 64, 1, 0), 8, 64, 0, FB1);        // stride 8: + upsampled 16
+  finish(n8);
+  heads(0, n8);
 }

@@ -589,9 +589,11 @@ function f32Runner(name: KernelName): { label: string; run: () => void }[] {
     case 'f32_stem': {
       // YuNet's stem at 320x240: the last image rows and the padded rows below them (240 -> 128 rows).
       const cases = yunet.map(({ sh, label }) => ({ label: `${label} (image 320x5)`, inWidth: 2 * sh.width, inHeight: 5, outWidth: sh.width, cout: sh.outChannels }));
-      for (const [inWidth, outWidth] of [[1, 1], [2, 1], [3, 2], [5, 3], [7, 5], [8, 4], [9, 8]])
-        for (const inHeight of [1, 2, 3])
-          for (const cout of [4, 8, 16])
+      // Heights >= 4 reach the simd128 interior path (whole 3x3 windows); widths give odd and even
+      // interior counts; Cout 20 = a 16-channel tile + a 4-channel remainder.
+      for (const [inWidth, outWidth] of [[1, 1], [2, 1], [3, 2], [5, 3], [7, 5], [8, 4], [9, 8], [10, 5], [12, 8]])
+        for (const inHeight of [1, 2, 3, 5, 6])
+          for (const cout of [4, 8, 16, 20])
             cases.push({ label: `tile image ${inWidth}x${inHeight} outW${outWidth} Cout${cout}`, inWidth, inHeight, outWidth, cout });
       for (const c of cases) {
         check({ layer: '', width: c.outWidth, inChannels: 3, outChannels: c.cout, calls: 1 }, c.label);

@@ -42,18 +42,105 @@ export function f32_conv3x3s2_bias_relu__scalar(
 }
 
 /**
- * simd128 variant, same signature and result: 1 pixel x 4 output channels per accumulator, each
- * tap value converted once and splatted; every lane performs the scalar's exact sequence.
+ * simd128 variant, same signature and result; every lane performs the scalar's exact sequence
+ * (taps in ky, kx, c order from 0, then bias, then relu). Pixels whose 3x3 window lies inside the
+ * image (all but the first column, the last when the image width is even or the map is wider,
+ * and the top and bottom rows) run two at a time x 16 channels (8 f32x4 accumulators; each tap's
+ * 4 weight vectors are loaded once for both pixels, each u8 converted once and splatted); a
+ * Cout % 16 remainder runs 4 channels at a time. Edge pixels take the generic path: 1 px x 4 ch
+ * over the taps inside the image.
  */
 export function f32_conv3x3s2_bias_relu__simd128(
   image: usize, inHeight: i32, inWidth: i32, oy: i32, weights: usize, bias: usize, outChannels: i32, outWidth: i32, out: usize,
 ): void {
   const y0 = oy * 2 - 1;
+  const cout = <usize>outChannels << 2;
+  // Interior columns [1, last): window x0 = 2ox - 1 .. 2ox + 1 inside the image.
+  const fullRows = y0 >= 0 && y0 + 3 <= inHeight;
+  const last = fullRows ? min(outWidth, inWidth / 2) : 0;
+  const first = fullRows ? min(1, last) : 0;
+  stemPixels__simd128(image, inHeight, inWidth, oy, weights, bias, cout, out, 0, first);
+  stemPixels__simd128(image, inHeight, inWidth, oy, weights, bias, cout, out, max(first, last), outWidth);
+  if (first >= last) return;
+  const rowStride = <usize>inWidth * 3;
+  const by16 = cout & ~(<usize>63);
+  const zero = f32x4.splat(0);
+  let ox = first;
+  for (; ox + 1 < last; ox += 2) {
+    const p0 = image + <usize>y0 * rowStride + <usize>(2 * ox - 1) * 3; // window origin of pixel ox
+    const p1 = p0 + 6; // pixel ox + 1
+    const d0 = out + <usize>ox * cout;
+    const d1 = d0 + cout;
+    for (let o: usize = 0; o < by16; o += 64) {
+      let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+      let b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+      let w = weights + o;
+      for (let ky: usize = 0; ky < 3; ky++) {
+        const r0 = p0 + ky * rowStride;
+        const r1 = p1 + ky * rowStride;
+        for (let t: usize = 0; t < 9; t++) { // kx, c
+          const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+          const u = f32x4.splat(<f32>load<u8>(r0 + t));
+          const v = f32x4.splat(<f32>load<u8>(r1 + t));
+          a0 = f32x4.add(a0, f32x4.mul(u, w0));
+          a1 = f32x4.add(a1, f32x4.mul(u, w1));
+          a2 = f32x4.add(a2, f32x4.mul(u, w2));
+          a3 = f32x4.add(a3, f32x4.mul(u, w3));
+          b0 = f32x4.add(b0, f32x4.mul(v, w0));
+          b1 = f32x4.add(b1, f32x4.mul(v, w1));
+          b2 = f32x4.add(b2, f32x4.mul(v, w2));
+          b3 = f32x4.add(b3, f32x4.mul(v, w3));
+          w += cout;
+        }
+      }
+      const q0 = v128.load(bias + o), q1 = v128.load(bias + o, 16), q2 = v128.load(bias + o, 32), q3 = v128.load(bias + o, 48);
+      v128.store(d0 + o, f32x4.max(f32x4.add(a0, q0), zero));
+      v128.store(d0 + o, f32x4.max(f32x4.add(a1, q1), zero), 16);
+      v128.store(d0 + o, f32x4.max(f32x4.add(a2, q2), zero), 32);
+      v128.store(d0 + o, f32x4.max(f32x4.add(a3, q3), zero), 48);
+      v128.store(d1 + o, f32x4.max(f32x4.add(b0, q0), zero));
+      v128.store(d1 + o, f32x4.max(f32x4.add(b1, q1), zero), 16);
+      v128.store(d1 + o, f32x4.max(f32x4.add(b2, q2), zero), 32);
+      v128.store(d1 + o, f32x4.max(f32x4.add(b3, q3), zero), 48);
+    }
+    if (by16 < cout) {
+      stemBlocks__simd128(p0, rowStride, weights, bias, cout, d0, by16);
+      stemBlocks__simd128(p1, rowStride, weights, bias, cout, d1, by16);
+    }
+  }
+  if (ox < last) {
+    const p0 = image + <usize>y0 * rowStride + <usize>(2 * ox - 1) * 3;
+    stemBlocks__simd128(p0, rowStride, weights, bias, cout, out + <usize>ox * cout, 0);
+  }
+}
+
+/** One interior pixel (window origin p), output channels [from, cout) bytes in 4-channel blocks. */
+// @ts-ignore: decorator
+@inline function stemBlocks__simd128(p: usize, rowStride: usize, weights: usize, bias: usize, cout: usize, dst: usize, from: usize): void {
+  for (let o = from; o < cout; o += 16) {
+    let acc = f32x4.splat(0);
+    let w = weights + o;
+    for (let ky: usize = 0; ky < 3; ky++) {
+      const r = p + ky * rowStride;
+      for (let t: usize = 0; t < 9; t++) {
+        acc = f32x4.add(acc, f32x4.mul(f32x4.splat(<f32>load<u8>(r + t)), v128.load(w)));
+        w += cout;
+      }
+    }
+    v128.store(dst + o, f32x4.max(f32x4.add(acc, v128.load(bias + o)), f32x4.splat(0)));
+  }
+}
+
+/** The generic path for output pixels [from, to) of row oy: 1 px x 4 ch over the taps inside the image. */
+// @ts-ignore: decorator
+@inline function stemPixels__simd128(
+  image: usize, inHeight: i32, inWidth: i32, oy: i32, weights: usize, bias: usize, cout: usize, out: usize, from: i32, to: i32,
+): void {
+  const y0 = oy * 2 - 1;
   const ky0 = max(0, -y0);
   const ky1 = max(0, min(3, inHeight - y0));
   const zero = f32x4.splat(0);
-  const cout = <usize>outChannels << 2;
-  for (let ox = 0; ox < outWidth; ox++) {
+  for (let ox = from; ox < to; ox++) {
     const x0 = ox * 2 - 1;
     const kx0 = max(0, -x0);
     const kx1 = max(0, min(3, inWidth - x0));

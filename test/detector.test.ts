@@ -148,6 +148,26 @@ describe('input sizes', () => {
     expect(() => simd.setInputSize(width, height)).not.toThrow();
   });
 
+  it('calls out of order fail with a code, not a trap (raw ABI)', async () => {
+    const e = (await WebAssembly.instantiate(wasmOf('scalar'), {})).instance.exports as unknown as {
+      memory: WebAssembly.Memory; run(): number; detect(s: number, n: number, m: number): number; setInputSize(w: number, h: number): number;
+      weightsPtr(): number; loadWeights(length: number): number; headsPtr(level: number): number;
+    };
+    expect(e.run()).toBe(8); // no weights
+    expect(e.detect(0.5, 0.45, 10)).toBe(-8); // no run
+    expect(e.headsPtr(0)).toBe(0); // no size yet
+    new Uint8Array(e.memory.buffer, e.weightsPtr(), WEIGHTS.length).set(WEIGHTS);
+    expect(e.loadWeights(WEIGHTS.length)).toBe(0);
+    expect(e.run()).toBe(8); // no input size
+    expect(e.loadWeights(WEIGHTS.length)).toBe(4); // the blob was repacked in place: write it again first
+    new Uint8Array(e.memory.buffer, e.weightsPtr(), WEIGHTS.length).set(WEIGHTS);
+    expect(e.loadWeights(WEIGHTS.length)).toBe(0);
+    expect(e.setInputSize(8, 8)).toBe(0);
+    expect(e.run()).toBe(0);
+    for (const [s, n, m] of [[Number.NaN, 0.45, 10], [0.5, 1.5, 10], [0.5, 0.45, 0], [0.5, 0.45, 1025]]) expect(e.detect(s, n, m)).toBe(-10);
+    expect(e.detect(0.5, 0.45, 10)).toBeGreaterThanOrEqual(0);
+  });
+
   it('a rejected size keeps the previous one', () => {
     runInput(simd, inputs[0]);
     const before = simd.detectInput(0.5);

@@ -44,7 +44,7 @@ const DEPTHWISE_RELU: i32 = 3; // 3x3 depthwise + bias + relu
 const MAXPOOL: i32 = 4; // 2x2 stride-2 max pool
 const UPSAMPLE_ADD: i32 = 5; // upsample2x(source) + source2
 
-// The stage table: one record of i32 fields per stage, rebuilt by forward().
+// The stage table: one record of i32 fields per stage, rebuilt by forward() (59 stages).
 const MAX_STAGES = 64;
 const FIELDS = 12;
 const STAGES: usize = memory.data(MAX_STAGES * FIELDS * 4);
@@ -116,6 +116,8 @@ function row(s: i32, y: i32): usize {
  */
 function stage(kind: i32, layer: i32, source: i32, source2: i32, stride: i32, channels: i32, rows: i32, map: usize): i32 {
   const s = stageCount++;
+  // @ts-ignore: static assertion, the graph is fixed
+  assert(s < MAX_STAGES);
   setField(s, KIND, kind);
   setField(s, LAYER, layer);
   setField(s, SOURCE, source);

@@ -22,10 +22,10 @@
 //                                  bbox[n][4], kps[n][10] (n = that stride's anchors)
 //   CANDIDATES   50400             anchors above the score threshold: score f32, anchor i32
 //   ORDER, MERGE 25200 each        i32 candidate numbers and the merge sort's scratch
-//   KEPT_BOXES   57400             the anchor NMS is looking at + the kept faces' boxes, 14 f32 each
-//   RESULTS      61440             the kept faces, 15 f32 each (at most MAX_FACES)
+//   KEPT_BOXES   28728             the anchor NMS is looking at + the kept faces' boxes, 14 f32 each
+//   RESULTS      30720             the kept faces, 15 f32 each (at most MAX_FACES)
 //   CRC_TABLE    1024              u32 CRC-32 table
-//   total        4.09 MB (63 pages with the static data). Whole f32 maps would need 13.5 MB; the
+//   total        4.03 MB (62 pages with the static data). Whole f32 maps would need 13.5 MB; the
 //                1 MiB target is out of reach in f32 at 640x480: FB1 alone is 1.2 MB.
 
 // @ts-ignore: decorator
@@ -37,8 +37,8 @@
 export const MAX_INPUT_SIDE: i32 = 640;
 /** Largest ceil32(width) * ceil32(height) of the detector input (640x480). */
 export const MAX_PADDED_PIXELS: i32 = 640 * 480;
-/** Largest number of faces detect() returns. */
-export const MAX_FACES: i32 = 1024;
+/** Largest number of faces detect() returns (libfacedetection's keep_top_k). */
+export const MAX_FACES: i32 = 512;
 /** Most candidates NMS looks at, by score (libfacedetection's top_k). */
 export const TOP_K: i32 = 1000;
 /** Anchors of the three strides at MAX_PADDED_PIXELS: P/64 + P/256 + P/1024. */

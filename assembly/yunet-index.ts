@@ -135,7 +135,7 @@ export function recordFloats(): i32 {
   return RECORD_FLOATS;
 }
 
-/** Largest maxFaces (1024). */
+/** Largest maxFaces (512). */
 export function maxFaces(): i32 {
   return MAX_FACES;
 }

@@ -32,7 +32,7 @@ export const NMS_IOU = 0.45;
  */
 export const SMALLEST_RELIABLE_FACE = 16;
 /** Most faces the engine returns per image. */
-const ENGINE_MAX_FACES = 1024;
+const ENGINE_MAX_FACES = 512;
 
 /** The detector's exports (assembly/yunet-index.ts). */
 interface DetectorExports {
@@ -104,7 +104,7 @@ export interface DetectOptions {
   minScore?: number;
   /**
    * Most faces returned (the best scoring); a positive integer.
-   * @default unlimited (at most 1024)
+   * @default unlimited (at most 512)
    */
   maxFaces?: number;
   /**

@@ -245,6 +245,8 @@ export function sigmoid(v: number): number {
 }
 
 export interface Candidate {
+  /** Position in the C++'s concatenation: level 8, 16, 32 one after the other, each row-major. */
+  index: number;
   score: number;
   box: [number, number, number, number]; // xmin, ymin, xmax, ymax
   kps: number[];
@@ -266,6 +268,7 @@ export function iou(a: readonly number[], b: readonly number[]): number {
  */
 export function yunetCandidates(levels: HeadLevel[], scoreThreshold = YUNET_SCORE_THRESHOLD): Candidate[] {
   const out: Candidate[] = [];
+  let first = 0;
   for (const { stride, rows, cols, cls, obj, bbox, kps } of levels) {
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) {
@@ -281,9 +284,10 @@ export function yunetCandidates(levels: HeadLevel[], scoreThreshold = YUNET_SCOR
         const box: [number, number, number, number] = [f(cx - w / 2), f(cy - h / 2), f(cx + w / 2), f(cy + h / 2)];
         const points: number[] = [];
         for (let n = 0; n < 5; n++) points.push(f(f(kps[10 * i + 2 * n] * stride) + px), f(f(kps[10 * i + 2 * n + 1] * stride) + py));
-        out.push({ score, box, kps: points });
+        out.push({ index: first + i, score, box, kps: points });
       }
     }
+    first += rows * cols;
   }
   return out;
 }

@@ -1,10 +1,11 @@
 // The face detector (issue #14, YuNet): the engine against the float oracle it must reproduce
-// (src/oracle/yunet-f32.ts: raw head outputs, decoded detections), simd == scalar bit for bit,
+// (src/oracle/yunet-f32.ts: raw head outputs, decoded detections) and against libfacedetection's
+// C++ itself (test/fixtures/yunet-peer: candidates, final faces), simd == scalar bit for bit,
 // weights and input-size validation, the working-size policy, and detection on real photos: the
 // astronaut found, the cup, the rocket and the cat not, and (with ../shared) recall on collages
 // of dev faces at known places.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { crc32 } from '../src/crc32.js';
 import { decodeImage } from '../src/decode.js';
@@ -17,6 +18,7 @@ import { readYunet } from '../src/oracle/yunet-weights.js';
 import { createEstimator as createUniversal } from '../src/universal.js';
 import { createEstimator } from '../src/index.js';
 import type { Box, Rgba } from '../src/types.js';
+import { cropBgr, loadBgr } from '../tools/scenes.js';
 import { makeCollages } from './helpers/collage.js';
 import { Rng } from './helpers/rng.js';
 
@@ -31,6 +33,8 @@ const SCORE_ABS = 1e-4;
 const IOU_MIN = 0.999;
 /** Landmarks, in input pixels. */
 const LANDMARK_ABS = 0.05;
+/** The engine's input limits (assembly/yunet-arena.ts), for choosing test cases before it loads. */
+const ENGINE_LIMITS = { maxSide: 640, maxPaddedPixels: 640 * 480 };
 /** Linear memory of the detector module (assembly/yunet-arena.ts: 4.03 MB for inputs up to 640x480). */
 const MEMORY_PAGES = 62;
 
@@ -246,6 +250,74 @@ describe('parity with the float oracle (src/oracle/yunet-f32.ts)', () => {
     const ref = yunetDecode(oracle.get(input.name)!, { scoreThreshold: 0.05 });
     expect(ours.length).toBe(Math.min(200, ref.length));
     ours.forEach((d, i) => expect(Math.abs(d.score - ref[i].score)).toBeLessThanOrEqual(SCORE_ABS));
+  });
+});
+
+describe('parity with libfacedetection\'s C++ (test/fixtures/yunet-peer)', () => {
+  // The peer's outputs, from the unmodified library (README there): candidates before NMS with
+  // float scores and boxes, the final faces' float scores, full head maps for one crop.
+  interface Peer {
+    source: string;
+    crop?: [number, number, number, number];
+    width: number;
+    height: number;
+    levels: Record<string, number | number[]>[];
+    candidates: { index: number; score: number; box: number[]; kps: number[] }[];
+    detectionOutput: { score: number }[];
+  }
+  const dir = new URL('test/fixtures/yunet-peer/', ROOT);
+  const peers = readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
+    .map((file) => ({ file, peer: JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as Peer }));
+  const fits = ({ width, height }: Peer): boolean =>
+    Math.max(width, height) <= ENGINE_LIMITS.maxSide && Math.ceil(width / 32) * Math.ceil(height / 32) * 1024 <= ENGINE_LIMITS.maxPaddedPixels;
+  const worst = { map: 0, score: 0, box: 0, kps: 0 };
+
+  it('the engine has the limits these cases assume', () => {
+    expect(simd.limits).toEqual(ENGINE_LIMITS);
+  });
+
+  for (const { file, peer } of peers.filter((p) => !fits(p.peer))) {
+    // The host resizes such photos (workingSize); the C++ ran them at full size.
+    it.skip(`${file}: ${peer.width}x${peer.height} is above the engine's input limit`, () => {});
+  }
+
+  it.each(peers.filter((p) => fits(p.peer)).map((p) => [p.file, p.peer] as const))('%s: every candidate (no NMS) and the final faces match the C++\'s', async (file, peer) => {
+    let image = await loadBgr(new URL(peer.source, ROOT));
+    if (peer.crop) image = cropBgr(image, ...peer.crop);
+    runInput(simd, { name: file, width: image.width, height: image.height, bgr: image.data });
+    const raw = simd.rawOutputs();
+    raw.forEach((level, l) => {
+      for (const head of ['cls', 'obj', 'bbox', 'kps'] as const) {
+        const full = peer.levels[l][head];
+        if (!Array.isArray(full)) continue;
+        full.forEach((v, k) => (worst.map = Math.max(worst.map, Math.abs(level[head][k] - v))));
+      }
+    });
+    // NMS threshold 1 keeps everything: the engine's candidates, by score (ties in anchor order).
+    const all = simd.detectInput(0.2, 512, 1);
+    const expected = [...peer.candidates].sort((a, b) => b.score - a.score || a.index - b.index);
+    expect(all.length).toBe(expected.length);
+    all.forEach((d, i) => {
+      const c = expected[i];
+      const box = [d.box.x, d.box.y, d.box.x + d.box.width, d.box.y + d.box.height];
+      worst.score = Math.max(worst.score, Math.abs(d.score - c.score));
+      box.forEach((v, k) => (worst.box = Math.max(worst.box, Math.abs(v - c.box[k]))));
+      LANDMARK_NAMES.forEach((name, k) => {
+        worst.kps = Math.max(worst.kps, Math.abs(d.landmarks[name].x - c.kps[2 * k]), Math.abs(d.landmarks[name].y - c.kps[2 * k + 1]));
+      });
+      expect(Math.abs(d.score - c.score), `${file} candidate ${i}`).toBeLessThanOrEqual(SCORE_ABS);
+    });
+    expect(worst.box).toBeLessThanOrEqual(0.05);
+    expect(worst.kps).toBeLessThanOrEqual(LANDMARK_ABS);
+    // The final faces (libfacedetection's NMS 0.45, score 0.2): same count, order and scores.
+    const faces = simd.detectInput(0.2, 512);
+    expect(faces.map((f) => f.score).length).toBe(peer.detectionOutput.length);
+    faces.forEach((f, i) => expect(Math.abs(f.score - peer.detectionOutput[i].score)).toBeLessThanOrEqual(SCORE_ABS));
+  });
+
+  it('worst differences (printed)', () => {
+    console.log(`engine vs C++: full head maps ${worst.map.toExponential(1)}; candidates: score ${worst.score.toExponential(1)}, box ${worst.box.toExponential(1)} px, landmarks ${worst.kps.toExponential(1)} px`);
+    expect(worst.score).toBeGreaterThan(0); // something was compared
   });
 });
 

@@ -154,7 +154,7 @@ describe('input sizes', () => {
   });
 
   it('calls out of order fail with a code, not a trap (raw ABI)', () => {
-    const e = new WebAssembly.Instance(new WebAssembly.Module(wasmOf('scalar')), {}).exports as unknown as {
+    const e = new WebAssembly.Instance(new WebAssembly.Module(wasmOf('scalar') as Uint8Array<ArrayBuffer>), {}).exports as unknown as {
       memory: WebAssembly.Memory; run(): number; detect(s: number, n: number, m: number): number; setInputSize(w: number, h: number): number;
       weightsPtr(): number; loadWeights(length: number): number; headsPtr(level: number): number;
     };

@@ -315,6 +315,15 @@ describe('parity with libfacedetection\'s C++ (test/fixtures/yunet-peer)', () =>
     faces.forEach((f, i) => expect(Math.abs(f.score - peer.detectionOutput[i].score)).toBeLessThanOrEqual(SCORE_ABS));
   });
 
+  it.each([1, 2, 3])('yunet-group-%i.jpg through detect() (resized when above the limit) finds exactly the C++\'s faces at full size', async (n) => {
+    const { peer } = peers.find((p) => p.file === `yunet-group-${n}.json`)!;
+    const cpp = (peer as Peer & { faces: { scorePercent: number; x: number; y: number; width: number; height: number }[] }).faces
+      .filter((f) => f.scorePercent >= DEFAULT_MIN_SCORE * 100);
+    const faces = simd.detect(await photo(`yunet-group-${n}.jpg`));
+    expect(faces.length).toBe(cpp.length);
+    for (const f of cpp) expect(Math.max(...faces.map((d) => boxIou(d.box, f))), `C++ face at ${f.x},${f.y}`).toBeGreaterThanOrEqual(0.7);
+  });
+
   it('worst differences (printed)', () => {
     console.log(`engine vs C++: full head maps ${worst.map.toExponential(1)}; candidates: score ${worst.score.toExponential(1)}, box ${worst.box.toExponential(1)} px, landmarks ${worst.kps.toExponential(1)} px`);
     expect(worst.score).toBeGreaterThan(0); // something was compared

@@ -44,8 +44,6 @@ const ERR_ARGUMENT: i32 = 10;
 let loaded = false;
 let sized = false;
 let ran = false;
-let inputWidth = 0;
-let inputHeight = 0;
 
 initCrcTable(CRC_TABLE);
 
@@ -74,8 +72,6 @@ export function setInputSize(width: i32, height: i32): i32 {
   ran = false;
   if (width < 1 || height < 1 || width > MAX_INPUT_SIDE || height > MAX_INPUT_SIDE) return ERR_ARGUMENT;
   if (((width + 31) & ~31) * ((height + 31) & ~31) > MAX_PADDED_PIXELS) return ERR_ARGUMENT;
-  inputWidth = width;
-  inputHeight = height;
   setGeometry(width, height);
   sized = true;
   return OK;
@@ -148,15 +144,6 @@ export function headsPtr(level: i32): usize {
 /** Anchors of head level 0, 1, 2 at the current input size (0 for other levels). */
 export function headAnchors(level: i32): i32 {
   return level >= 0 && level < 3 && sized ? anchors(level) : 0;
-}
-
-/** Current input width and height (0 before setInputSize). */
-export function inputWidthNow(): i32 {
-  return inputWidth;
-}
-
-export function inputHeightNow(): i32 {
-  return inputHeight;
 }
 
 /** First byte of the arena. */

@@ -1,4 +1,4 @@
-// The envelope both weights formats share (weights/FORMAT.md, weights/BLAZEFACE-FORMAT.md): a blob
+// The envelope both weights formats share (weights/FORMAT.md, weights/YUNET-FORMAT.md): a blob
 // with a magic, a u16 version at byte 4, its own length in a header field, arrays in a data area
 // after the records, and a trailing CRC-32. The result codes are common to both engines, so one
 // host table (src/engine.ts) explains them.

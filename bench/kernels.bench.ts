@@ -1,4 +1,5 @@
-// Per-kernel bench at SSR-Net's real layer shapes, scalar vs simd128 (same test build, same data).
+// Per-kernel bench at SSR-Net's and YuNet's real layer shapes, scalar vs simd128 (same test build,
+// same data).
 //
 //   npx tsx bench/kernels.bench.ts            (builds build/ssrnet-test.wasm first)
 //
@@ -12,7 +13,7 @@
 import { cpus } from 'node:os';
 import {
   KERNELS, VARIANTS, buildTestWasm, convMacs, loadTestWasm,
-  type ConvShape, type EpilogueShape, type KernelModule, type RequantShape, type Variant,
+  type ConvShape, type EpilogueShape, type F32Kind, type F32Shape, type KernelModule, type RequantShape, type Variant,
 } from '../test/helpers/kernel-registry.js';
 import { Rng } from '../test/helpers/rng.js';
 
@@ -99,6 +100,27 @@ function requantSetup(mod: KernelModule, name: string, s: RequantShape): Setup {
   };
 }
 
+/** One call of a YuNet f32 kernel at its shape (data: seeded floats; stem: a 5-row BGR image). */
+function f32Setup(mod: KernelModule, kind: F32Kind, name: string, s: F32Shape): Setup {
+  const rng = new Rng(4);
+  const a = allocator(mod);
+  const floats = (n: number) => a.put(Float32Array.from({ length: n }, () => rng.float() * 2 - 1));
+  const W = s.width, C = s.inChannels, O = s.outChannels;
+  const args: number[] = (() => {
+    switch (kind) {
+      case 'f32_pw': return [floats(W * C), W, C, floats(C * O), floats(O), O, floats(W * O)];
+      case 'f32_dw': return [floats(W * C), floats(W * C), floats(W * C), W, C, floats(9 * C), floats(C), floats(W * C)];
+      case 'f32_stem': return [a.put(rng.u8(2 * W * 5 * 3)), 5, 2 * W, 1, floats(27 * O), floats(O), O, W, floats(W * O)];
+      case 'f32_pool': return [floats(W * C), floats(W * C), W, C, floats((W / 2) * C)];
+      case 'f32_upadd': return [floats((W / 2) * C), floats(W * C), W, C, floats(W * C)];
+    }
+  })();
+  return (v) => {
+    const f = mod.fn(name, v);
+    return () => f(...args);
+  };
+}
+
 function describeShape(kind: string, s: ConvShape | EpilogueShape | RequantShape): string {
   if (kind === 'conv') {
     const c = s as ConvShape;
@@ -143,12 +165,30 @@ async function main(): Promise<void> {
   console.log('\n# per inference (sum over SSR-Net calls)');
   let inference = { scalar: 0, simd128: 0 };
   for (const k of KERNELS) {
+    if (k.ssrnet.length === 0) continue; // YuNet's kernels: their own section below
     const t = totals.get(k.name)!;
     if (k.kind !== 'requant') inference = { scalar: inference.scalar + t.scalar, simd128: inference.simd128 + t.simd128 };
     console.log(`${k.name.padEnd(28)} scalar ${fmtTotal(t.scalar)} ms   simd128 ${fmtTotal(t.simd128)} ms   ${(t.scalar / t.simd128).toFixed(2)}x` +
       (k.kind === 'requant' ? '   (already inside the u8 epilogues; not added)' : ''));
   }
   console.log(`${'all layer kernels'.padEnd(28)} scalar ${fmtTotal(inference.scalar)} ms   simd128 ${fmtTotal(inference.simd128)} ms   ${(inference.scalar / inference.simd128).toFixed(2)}x`);
+
+  // YuNet's f32 kernels at a 320x240 frame (one call per map row, as assembly/yunet.ts runs them).
+  console.log('\n# YuNet f32 kernels, 320x240 frame (ms/frame = ms/call x calls per frame)');
+  const frame = { scalar: 0, simd128: 0 };
+  for (const k of KERNELS) {
+    if (!('yunet' in k) || !k.yunet) continue;
+    for (const s of k.yunet as readonly F32Shape[]) {
+      const setup = f32Setup(mod, k.kind as F32Kind, k.name, s);
+      const ms = { scalar: 0, simd128: 0 };
+      for (const v of VARIANTS) ms[v] = msPerCall(setup(v));
+      for (const v of VARIANTS) frame[v] += ms[v] * s.calls;
+      console.log(`${k.name.padEnd(28)} ${s.layer.padEnd(10)} W${String(s.width).padEnd(4)} ${s.inChannels}->${String(s.outChannels).padEnd(3)} ${String(s.calls).padStart(5)} ` +
+        `${fmt(ms.scalar)}  ${fmt(ms.simd128)}  ${(ms.scalar / ms.simd128).toFixed(2).padStart(5)}x | ` +
+        `${fmtTotal(ms.scalar * s.calls)}        ${fmtTotal(ms.simd128 * s.calls)}`);
+    }
+  }
+  console.log(`${'YuNet kernels per frame'.padEnd(28)} scalar ${fmtTotal(frame.scalar)} ms   simd128 ${fmtTotal(frame.simd128)} ms   ${(frame.scalar / frame.simd128).toFixed(2)}x`);
 
   // Peak dot rate: 12 dot_i16x8_s (+ add) per iteration, 8 MACs each.
   const peak = mod.exports.benchDotI16x8Peak as (iterations: number) => number;

@@ -1,89 +1,75 @@
 /**
- * The face detector seen from TypeScript: MediaPipe BlazeFace short-range in its own WASM module
- * (assembly/detector/, build/blazeface-{simd,scalar}.wasm, weights/blazeface-front.bf32).
+ * The face detector seen from TypeScript: YuNet (libfacedetection, BSD-3) in its own WASM module
+ * (assembly/yunet*.ts, build/yunet-{simd,scalar}.wasm, weights/yunet.yunf).
  *
- * A photo becomes 128x128 network inputs here: the whole image letterboxed (scaled to fit, centred,
- * black bars: MediaPipe's keep_aspect_ratio with BORDER_ZERO), plus, when `minFaceSize` asks for
- * faces smaller than one pass can see, overlapping square tiles at finer scales. The engine
- * resamples each region (streamed to it row by row), runs the network and MediaPipe's decoding and
- * weighted NMS; the detections are mapped back to image pixels and merged across passes here.
- *
- * Why tiles: the short-range model finds faces from about 20% of its input's side (measured on 30
- * UTKFace chips pasted on a blurred background at known sizes: recall 100% from 20%, 17% at 15%,
- * 0 below; the astronaut, with hair and shoulders around her face, still scores 0.87 at 13%). One
- * pass on a 640-wide photo therefore sees faces from ~90-130 px. Each finer level halves the tile
- * side, so a pass costs the same whatever the scale and the number of passes grows with
- * (image / minFaceSize)². The 256x256 model (blazeface.json beside the front one) was the
- * alternative: it sees faces from 10% of its side, but costs 189 M multiply-adds a pass against
- * 31 M (6x), scores 0.63 on the coffee cup and 0.80 on the cat, and would still need tiles for
- * 40 px faces in a 640 px photo (12.8 px at 256, where its recall is below 70%).
+ * YuNet finds faces from about 10-20 px up to the whole input in one pass (anchors at strides 8,
+ * 16 and 32), so a photo is not tiled: it is resized once to a working size ({@link workingSize},
+ * the one place the policy lives), converted to BGR, and the engine runs the network, the box and
+ * landmark decoding and NMS. Detections are mapped back to image pixels here.
  */
 import type { WasmSource } from './engine.js';
 import { SsrnetError, invalidParameter } from './errors.js';
 import type { Box, Rgba } from './types.js';
 import { isNumberInRange, isPlainObject, isPositiveInteger } from './validate.js';
 
-/** Side of the square network input. */
-export const INPUT_SIDE = 128;
-/** f32 per engine detection record: score, xmin, ymin, xmax, ymax, 6 keypoints (x, y). */
-const RECORD_FLOATS = 17;
-/** Keypoints per face, in MediaPipe's order. */
-export const KEYPOINT_NAMES = ['rightEye', 'leftEye', 'noseTip', 'mouth', 'rightEarTragion', 'leftEarTragion'] as const;
+/** f32 per engine result record: score, x, y, w, h, 5 landmarks (x, y). */
+const RECORD_FLOATS = 15;
+/** YuNet's five landmarks, in the network's order (the person's right eye is on the image's left). */
+export const LANDMARK_NAMES = ['rightEye', 'leftEye', 'noseTip', 'mouthRight', 'mouthLeft'] as const;
+export type LandmarkName = (typeof LANDMARK_NAMES)[number];
 
 /**
- * Default `minScore`. MediaPipe's 0.5 lets the cat of chelsea.png through (0.60 letterboxed) and
- * tiles of coffee.png reach 0.60 too, while faces score 0.79 (camera.png's near profile) to 0.97:
- * 0.81 and up for 150 UTKFace chips alone, 0.8 and up for the 36 collage faces, the astronaut
- * 0.92. 0.7 sits in the gap (test/detector.test.ts).
+ * Default `minScore`. Faces score 0.89 (camera.png, a near profile) to 0.93 (the astronaut); the
+ * best non-face windows of the test photos score 0.35 (coffee.png) and 0.25 (chelsea.png, the
+ * cat). 0.6 sits in the gap (test/detector.test.ts).
  */
-export const DEFAULT_MIN_SCORE = 0.7;
-/** Smallest face the network finds reliably, as a fraction of its input side (see the header). */
-export const MIN_FACE_FRACTION = 0.2;
-/** The finest level sees `minFaceSize` at this fraction of its tile, above the 20% limit for margin. */
-export const SMALLEST_FACE_FRACTION = 0.25;
-/** Detections of different passes overlapping by more than this IoU are one face (MediaPipe's NMS threshold). */
-const MERGE_IOU = 0.3;
+export const DEFAULT_MIN_SCORE = 0.6;
+/** NMS threshold: boxes overlapping a better one by a larger IoU are dropped (libfacedetection's 0.45). */
+export const NMS_IOU = 0.45;
+/**
+ * Smallest face side, in working-image pixels, the network finds reliably. Provisional: the
+ * recall-per-size measurement (branch `detref`) will tune it.
+ */
+export const SMALLEST_RELIABLE_FACE = 16;
+/** Most faces the engine returns per image. */
+const ENGINE_MAX_FACES = 512;
 
-/** The detector's exports (assembly/detector/index.ts). */
+/** The detector's exports (assembly/yunet-index.ts). */
 interface DetectorExports {
   memory: WebAssembly.Memory;
   version(): number;
   simd(): number;
+  maxInputSide(): number;
+  maxPaddedPixels(): number;
+  setInputSize(width: number, height: number): number;
   inputPtr(): number;
-  inputSide(): number;
-  inputSize(): number;
   weightsPtr(): number;
   weightsCapacity(): number;
   loadWeights(length: number): number;
   run(): number;
-  detect(minScore: number): number;
-  detectionCount(): number;
-  detectionsPtr(): number;
-  letterboxRowPtr(): number;
-  letterboxRowCapacity(): number;
-  letterboxBegin(x: number, y: number, scale: number): number;
-  letterboxColumns(x0: number, count: number): number;
-  letterboxRows(y: number, rows: number): number;
-  letterboxEnd(): number;
-  tensorPtr(id: number): number;
+  detect(scoreThreshold: number, nmsThreshold: number, maxFaces: number): number;
+  resultsPtr(): number;
+  recordFloats(): number;
+  headsPtr(level: number): number;
+  headAnchors(level: number): number;
   arenaStart(): number;
   arenaEnd(): number;
 }
 
-/** ABI version this host speaks (assembly/detector/index.ts ABI_VERSION). */
-const ABI_VERSION = 1;
+/** ABI version this host speaks (assembly/yunet-index.ts ABI_VERSION). */
+const ABI_VERSION = 2;
 
-/** Detector result codes (assembly/blob.ts, plus 10 from assembly/detector/index.ts) → what a user should be told. */
+/** Detector result codes (assembly/blob.ts, plus 10 from assembly/yunet-index.ts) → what a user should be told. */
 const DETECTOR_CODES: Record<number, string> = {
   1: 'its length is wrong (truncated, too large, or not the length its header states)',
-  2: 'it is not a .bf32 BlazeFace weights file (bad magic)',
+  2: 'it is not a .yunf YuNet weights file (bad magic)',
   3: 'its format version is not supported by this detector',
   4: 'its checksum does not match (the file is corrupted)',
-  5: 'its layers are not BlazeFace short-range',
+  5: 'its layers are not YuNet\'s',
   6: 'it points outside itself (corrupted tables)',
-  8: 'no weights are loaded',
+  8: 'no weights are loaded or no input was run',
   9: 'it contains a non-finite number (NaN or infinity)',
-  10: 'a letterbox argument is out of range',
+  10: 'an input size or threshold is out of range',
 };
 
 /** A point in image pixels. */
@@ -96,10 +82,10 @@ export interface Point {
 export interface Detection {
   /** The face box in image pixels (it may extend past the image edges). */
   box: Box;
-  /** The detector's confidence, 0 to 1 (sigmoid of the network's logit). */
+  /** The detector's confidence, 0 to 1: sqrt(sigmoid(class) x sigmoid(objectness)). */
   score: number;
-  /** Six landmarks in image pixels, in the order of {@link KEYPOINT_NAMES}. */
-  keypoints: Point[];
+  /** Five landmarks in image pixels; right and left are the person's. */
+  landmarks: Record<LandmarkName, Point>;
 }
 
 /**
@@ -107,110 +93,27 @@ export interface Detection {
  *
  * @example
  * ```ts
- * detector.detect(rgba, { minScore: 0.7, maxFaces: 10, minFaceSize: 40 });
+ * detector.detect(rgba, { minScore: 0.6, maxFaces: 10, minFaceSize: 20 });
  * ```
  */
 export interface DetectOptions {
   /**
    * Smallest detector score kept, 0 to 1.
-   * @default 0.7
+   * @default 0.6
    */
   minScore?: number;
   /**
    * Most faces returned (the best scoring); a positive integer.
-   * @default unlimited
+   * @default unlimited (at most 512)
    */
   maxFaces?: number;
   /**
-   * How small a face (box width in pixels) to search for. When it is below what one pass over the
-   * whole image sees (20% of its longer side), overlapping tiles at finer scales are searched
-   * too, the finest seeing `minFaceSize` at 25% of its side; each halving of the scale costs about
-   * 4x more network passes (a 640x480 photo: 1 pass down to ~128 px, 7 down to ~64 px, 37 down to
-   * ~40 px). It does not filter: smaller faces found on the way are returned too.
-   * @default none: one pass, faces from about 20% of the image's longer side
+   * How small a face (box side in image pixels) to search for: the working size is chosen so that
+   * it becomes at least SMALLEST_RELIABLE_FACE pixels, within the engine's input limit
+   * ({@link workingSize}). It does not filter: smaller faces found on the way are returned too.
+   * @default none: the image at most 640 px on its longer side (never enlarged)
    */
   minFaceSize?: number;
-}
-
-/** One network input: a square region of the image and the detections it may contribute. */
-export interface Pass {
-  /** The square region (width = height) scaled into the 128x128 input; it may extend past the image (black). */
-  region: Box;
-  /**
-   * Detections kept from this pass must lie inside `keep` (the tile, unbounded along image edges)
-   * and be at most `maxFace` wide: larger faces belong to a coarser pass. Unbounded for the whole
-   * image.
-   */
-  keep: Bounds;
-  maxFace: number;
-}
-
-/** An axis-aligned area by its edges; ±Infinity for no limit. */
-export interface Bounds {
-  left: number;
-  top: number;
-  right: number;
-  bottom: number;
-}
-
-/**
- * The passes for an image: the whole image, then levels of overlapping square tiles, each level
- * half the side of the previous (the last one just small enough for `minFaceSize`). A level's
- * tiles overlap by the largest face it is responsible for (the smallest the coarser level sees),
- * so every such face lies whole inside some tile.
- *
- * @example
- * ```ts
- * planPasses(640, 480).length      // 1
- * planPasses(640, 480, 64).length  // 1 + 3x2 tiles of 320 px
- * ```
- */
-export function planPasses(width: number, height: number, minFaceSize?: number): Pass[] {
-  const side = Math.max(width, height);
-  const everything = { left: -Infinity, top: -Infinity, right: Infinity, bottom: Infinity };
-  const passes: Pass[] = [{ region: { x: (width - side) / 2, y: (height - side) / 2, width: side, height: side }, keep: everything, maxFace: Infinity }];
-  if (minFaceSize === undefined) return passes;
-  let tile = side;
-  while (MIN_FACE_FRACTION * tile > minFaceSize) {
-    const overlap = MIN_FACE_FRACTION * tile;
-    tile = Math.max(tile / 2, minFaceSize / SMALLEST_FACE_FRACTION);
-    for (const y of tileStarts(height, tile, overlap)) {
-      for (const x of tileStarts(width, tile, overlap)) {
-        passes.push({ region: { x, y, width: tile, height: tile }, keep: keepArea(x, y, tile, width, height), maxFace: overlap });
-      }
-    }
-  }
-  return passes;
-}
-
-/** Starts of tiles of side `tile` covering [0, length) with at least `overlap` between neighbours. */
-function tileStarts(length: number, tile: number, overlap: number): number[] {
-  if (length <= tile) return [(length - tile) / 2];
-  const count = Math.ceil((length - tile) / (tile - overlap)) + 1;
-  return Array.from({ length: count }, (_, i) => (i * (length - tile)) / (count - 1));
-}
-
-/** The tile as a keep area, unbounded on sides that reach the image edge (faces there may be cut by the image, not the tile). */
-function keepArea(x: number, y: number, tile: number, width: number, height: number): Bounds {
-  return {
-    left: x <= 0 ? -Infinity : x,
-    top: y <= 0 ? -Infinity : y,
-    right: x + tile >= width ? Infinity : x + tile,
-    bottom: y + tile >= height ? Infinity : y + tile,
-  };
-}
-
-/** IoU of two boxes; 0 when they do not overlap. */
-export function boxIou(a: Box, b: Box): number {
-  const ix = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
-  const iy = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
-  if (ix <= 0 || iy <= 0) return 0;
-  const inter = ix * iy;
-  return inter / (a.width * a.height + b.width * b.height - inter);
-}
-
-function inside(box: Box, area: Bounds): boolean {
-  return box.x >= area.left && box.y >= area.top && box.x + box.width <= area.right && box.y + box.height <= area.bottom;
 }
 
 /** Validated detect options with defaults. */
@@ -231,9 +134,81 @@ export function resolveDetectOptions(options: DetectOptions, prefix = 'options')
   return { minScore, maxFaces, minFaceSize };
 }
 
+/** The engine's input limits: each side at most `maxSide`, ceil32(w) * ceil32(h) at most `maxPaddedPixels`. */
+export interface InputLimits {
+  maxSide: number;
+  maxPaddedPixels: number;
+}
+
+const ceil32 = (v: number): number => Math.ceil(v / 32) * 32;
+
 /**
- * A face detector: one instance of the BlazeFace module with its weights loaded (1600 KiB of
- * fixed memory). Detection is synchronous: one image at a time per instance.
+ * The working-size policy, in one place: the size the image is resized to before detection.
+ * Largest scale that fits the engine's limits, and at most 1 (no enlarging) unless `minFaceSize`
+ * asks for it; with `minFaceSize`, the scale that makes such a face SMALLEST_RELIABLE_FACE pixels
+ * (smaller when the image would not fit, larger never needed), so large faces cost less.
+ *
+ * @example
+ * ```ts
+ * workingSize(1280, 960, { maxSide: 640, maxPaddedPixels: 640 * 480 }) // { width: 640, height: 480 }
+ * ```
+ */
+export function workingSize(width: number, height: number, limits: InputLimits, minFaceSize?: number): { width: number; height: number } {
+  let scale = Math.min(limits.maxSide / Math.max(width, height), Math.sqrt(limits.maxPaddedPixels / (width * height)));
+  scale = minFaceSize === undefined ? Math.min(scale, 1) : Math.min(scale, SMALLEST_RELIABLE_FACE / minFaceSize);
+  const size = (s: number) => ({ width: Math.max(1, Math.round(width * s)), height: Math.max(1, Math.round(height * s)) });
+  let out = size(scale);
+  // Padding to multiples of 32 can push the rounded size past the limit: shrink until it fits.
+  while (Math.max(out.width, out.height) > limits.maxSide || ceil32(out.width) * ceil32(out.height) > limits.maxPaddedPixels) {
+    scale *= 0.98;
+    out = size(scale);
+  }
+  return out;
+}
+
+/**
+ * TODO(crop-branch): temporary TypeScript resize, until the engine's image → BGR resize
+ * (assembly/image.ts, branch `crop`) replaces it. Area average over the integer pixel range each
+ * output pixel covers (nearest pixel when enlarging), RGBA → BGR.
+ */
+export function resizeToBgr(image: Rgba, width: number, height: number, out: Uint8Array): void {
+  const sx = image.width / width;
+  const sy = image.height / height;
+  for (let y = 0; y < height; y++) {
+    const y0 = Math.min(image.height - 1, Math.floor(y * sy));
+    const y1 = Math.max(y0 + 1, Math.min(image.height, Math.round((y + 1) * sy)));
+    for (let x = 0; x < width; x++) {
+      const x0 = Math.min(image.width - 1, Math.floor(x * sx));
+      const x1 = Math.max(x0 + 1, Math.min(image.width, Math.round((x + 1) * sx)));
+      let r = 0, g = 0, b = 0;
+      for (let v = y0; v < y1; v++) {
+        for (let u = x0; u < x1; u++) {
+          const i = (v * image.width + u) * 4;
+          r += image.data[i];
+          g += image.data[i + 1];
+          b += image.data[i + 2];
+        }
+      }
+      const n = (y1 - y0) * (x1 - x0);
+      const o = (y * width + x) * 3;
+      out[o] = Math.round(b / n);
+      out[o + 1] = Math.round(g / n);
+      out[o + 2] = Math.round(r / n);
+    }
+  }
+}
+
+/** Raw head outputs of one level (stride 8, 16, 32) for tests and debugging, in the engine's layout. */
+export interface RawLevel {
+  cls: Float32Array;
+  obj: Float32Array;
+  bbox: Float32Array;
+  kps: Float32Array;
+}
+
+/**
+ * A face detector: one instance of the YuNet module with its weights loaded (fixed memory, see
+ * {@link Detector.memoryBytes}). Detection is synchronous: one image at a time per instance.
  */
 export class Detector {
   private constructor(private readonly exports: DetectorExports) {}
@@ -241,13 +216,13 @@ export class Detector {
   /**
    * Compiles (unless given a Module) and instantiates the detector and loads its weights.
    *
-   * @param wasm build/blazeface-simd.wasm or build/blazeface-scalar.wasm, as bytes or a compiled module
-   * @param weights the bytes of weights/blazeface-front.bf32
+   * @param wasm build/yunet-simd.wasm or build/yunet-scalar.wasm, as bytes or a compiled module
+   * @param weights the bytes of weights/yunet.yunf
    * @throws SsrnetError BAD_WASM when the module is not a detector of this ABI; BAD_WEIGHTS when
    *   the weights are rejected
    * @example
    * ```ts
-   * const detector = await Detector.create(readFileSync('build/blazeface-simd.wasm'), readFileSync('weights/blazeface-front.bf32'));
+   * const detector = await Detector.create(readFileSync('build/yunet-simd.wasm'), readFileSync('weights/yunet.yunf'));
    * ```
    */
   static async create(wasm: WasmSource, weights: Uint8Array | ArrayBuffer): Promise<Detector> {
@@ -259,8 +234,8 @@ export class Detector {
     } catch (cause) {
       throw new SsrnetError('BAD_WASM', `the detector .wasm could not be instantiated: ${(cause as Error).message}`, { cause });
     }
-    if (typeof exports.version !== 'function' || typeof exports.detect !== 'function' || exports.version() !== ABI_VERSION) {
-      throw new SsrnetError('BAD_WASM', `the .wasm is not a BlazeFace detector with ABI version ${ABI_VERSION}`);
+    if (typeof exports.version !== 'function' || typeof exports.setInputSize !== 'function' || exports.version() !== ABI_VERSION) {
+      throw new SsrnetError('BAD_WASM', `the .wasm is not a YuNet detector with ABI version ${ABI_VERSION}`);
     }
     const blob = weights instanceof ArrayBuffer ? new Uint8Array(weights) : weights;
     if (!(blob instanceof Uint8Array)) throw invalidParameter('weights', 'a Uint8Array or ArrayBuffer', weights);
@@ -280,6 +255,11 @@ export class Detector {
     return this.exports.simd() === 1;
   }
 
+  /** The engine's input limits. */
+  get limits(): InputLimits {
+    return { maxSide: this.exports.maxInputSide(), maxPaddedPixels: this.exports.maxPaddedPixels() };
+  }
+
   /** Bytes of linear memory (fixed: it never grows) and of the arena inside it. */
   get memoryBytes(): { memory: number; arena: number } {
     return { memory: this.exports.memory.buffer.byteLength, arena: this.exports.arenaEnd() - this.exports.arenaStart() };
@@ -289,111 +269,67 @@ export class Detector {
    * Finds the faces in an image.
    *
    * @param image decoded RGBA pixels (`normalizeInput`'s output)
-   * @param options `minScore` (default 0.7), `maxFaces` (default unlimited), `minFaceSize` (default:
-   *   one pass, faces from ~20% of the longer side)
-   * @returns the faces by descending score, boxes and keypoints in image pixels
+   * @param options `minScore` (default 0.6), `maxFaces` (default unlimited), `minFaceSize`
+   *   (default: the image at most 640 px on its longer side)
+   * @returns the faces by descending score, boxes and landmarks in image pixels
    * @throws SsrnetError BAD_INPUT for invalid options; ENGINE_FAILED if the module fails
    * @example
    * ```ts
    * const [face] = detector.detect(await normalizeInput(bytes));
-   * console.log(face.box, face.score);
+   * console.log(face.box, face.score, face.landmarks.noseTip);
    * ```
    */
   detect(image: Rgba, options: DetectOptions = {}): Detection[] {
     if (!isPlainObject(options)) throw invalidParameter('options', 'an object', options);
     const { minScore, maxFaces, minFaceSize } = resolveDetectOptions(options);
-    const found: Detection[] = [];
-    for (const pass of planPasses(image.width, image.height, minFaceSize)) {
-      this.letterbox(image, pass.region);
-      for (const d of this.detectInput(minScore)) {
-        const face = toImage(d, pass.region);
-        if (face.box.width <= pass.maxFace && inside(face.box, pass.keep)) found.push(face);
-      }
-    }
-    // Across passes: the best detection of each face wins (a face near a level's limits is seen twice).
-    found.sort((a, b) => b.score - a.score);
-    const faces: Detection[] = [];
-    for (const face of found) {
-      if (faces.length >= maxFaces) break;
-      if (faces.every((kept) => boxIou(kept.box, face.box) <= MERGE_IOU)) faces.push(face);
-    }
-    return faces;
+    const size = workingSize(image.width, image.height, this.limits, minFaceSize);
+    this.setInputSize(size.width, size.height);
+    resizeToBgr(image, size.width, size.height, this.input(size.width, size.height)); // TODO(crop-branch): the engine's resize
+    const sx = image.width / size.width;
+    const sy = image.height / size.height;
+    return this.detectInput(minScore, maxFaces).map((d) => scaleDetection(d, sx, sy));
+  }
+
+  /** Sets the engine's input size (1..640 a side, padded size within 640x480); throws ENGINE_FAILED otherwise. */
+  setInputSize(width: number, height: number): void {
+    this.check(this.exports.setInputSize(width, height));
+  }
+
+  /** The engine's width x height x 3 BGR input, a view into its memory (valid until the next call). */
+  input(width: number, height: number): Uint8Array {
+    return new Uint8Array(this.exports.memory.buffer, this.exports.inputPtr(), width * height * 3);
   }
 
   /**
-   * Resamples the square `region` of `image` into the engine's 128x128x3 RGB input, by area
-   * averaging in the engine (every input pixel is the mean of the image area it covers, so large
-   * photos are low-pass filtered, not aliased: OpenCV's INTER_AREA). Parts of the region outside
-   * the image are black (MediaPipe's letterbox padding). The image is streamed into the engine in
-   * blocks of rows (of at most 16384 pixels), so its size does not matter.
-   *
-   * @param region a square (width = height) in image pixels, anywhere: input pixel (u, v) covers
-   *   image x from region.x + u * region.width / 128 to the next pixel's start, likewise y
+   * Runs the network, decoding and NMS on the current input; returns the detections in input
+   * (working-image) pixels.
    */
-  letterbox(image: Rgba, region: Box): void {
-    const e = this.exports;
-    this.check(e.letterboxBegin(region.x, region.y, INPUT_SIDE / region.width));
-    const x0 = Math.max(0, Math.floor(region.x));
-    const x1 = Math.min(image.width, Math.ceil(region.x + region.width));
-    const y0 = Math.max(0, Math.floor(region.y));
-    const y1 = Math.min(image.height, Math.ceil(region.y + region.height));
-    const capacity = e.letterboxRowCapacity();
-    for (let x = x0; x < x1; x += capacity) {
-      const count = Math.min(capacity, x1 - x);
-      this.check(e.letterboxColumns(x, count));
-      const block = Math.floor(capacity / count);
-      const buffer = new Uint8Array(e.memory.buffer, e.letterboxRowPtr(), block * count * 4);
-      for (let y = y0; y < y1; y += block) {
-        const rows = Math.min(block, y1 - y);
-        if (count === image.width) {
-          buffer.set(image.data.subarray(y * count * 4, (y + rows) * count * 4)); // whole rows: one copy
-        } else {
-          for (let r = 0; r < rows; r++) {
-            const start = ((y + r) * image.width + x) * 4;
-            buffer.set(image.data.subarray(start, start + count * 4), r * count * 4);
-          }
-        }
-        this.check(e.letterboxRows(y, rows));
-      }
-    }
-    this.check(e.letterboxEnd());
-  }
-
-  /** The engine's 128x128x3 RGB input, a view into its memory (valid until the next call). */
-  input(): Uint8Array {
-    return new Uint8Array(this.exports.memory.buffer, this.exports.inputPtr(), this.exports.inputSize());
-  }
-
-  /**
-   * Runs the network and the engine's decoding + weighted NMS on the current input; returns the
-   * detections in input coordinates normalized to 0..1 (MediaPipe's relative coordinates).
-   */
-  detectInput(minScore: number): Detection[] {
+  detectInput(minScore: number, maxFaces = Infinity, nmsIou = NMS_IOU): Detection[] {
     const e = this.exports;
     this.check(e.run());
-    this.check(e.detect(minScore));
-    const records = new Float32Array(e.memory.buffer, e.detectionsPtr(), e.detectionCount() * RECORD_FLOATS);
+    const count = e.detect(minScore, nmsIou, Math.min(maxFaces, ENGINE_MAX_FACES));
+    if (count < 0) this.check(-count);
+    const r = new Float32Array(e.memory.buffer, e.resultsPtr(), count * RECORD_FLOATS);
     const out: Detection[] = [];
-    for (let r = 0; r < records.length; r += RECORD_FLOATS) {
-      const keypoints: Point[] = [];
-      for (let k = 0; k < KEYPOINT_NAMES.length; k++) keypoints.push({ x: records[r + 5 + 2 * k], y: records[r + 6 + 2 * k] });
-      out.push({
-        score: records[r],
-        box: { x: records[r + 1], y: records[r + 2], width: records[r + 3] - records[r + 1], height: records[r + 4] - records[r + 2] },
-        keypoints,
+    for (let i = 0; i < r.length; i += RECORD_FLOATS) {
+      const landmarks = {} as Record<LandmarkName, Point>;
+      LANDMARK_NAMES.forEach((name, k) => {
+        landmarks[name] = { x: r[i + 5 + 2 * k], y: r[i + 6 + 2 * k] };
       });
+      out.push({ score: r[i], box: { x: r[i + 1], y: r[i + 2], width: r[i + 3], height: r[i + 4] }, landmarks });
     }
     return out;
   }
 
-  /** Runs the network on the current input and copies its raw outputs: 896 logits, 896 x 16 regressors. */
-  rawOutputs(): { scores: Float32Array; boxes: Float32Array } {
+  /** Runs the network on the current input and copies its raw outputs, per level (stride 8, 16, 32). */
+  rawOutputs(): RawLevel[] {
     const e = this.exports;
     this.check(e.run());
-    return {
-      scores: new Float32Array(e.memory.buffer, e.tensorPtr(0), 896).slice(),
-      boxes: new Float32Array(e.memory.buffer, e.tensorPtr(1), 896 * 16).slice(),
-    };
+    return [0, 1, 2].map((level) => {
+      const n = e.headAnchors(level);
+      const all = new Float32Array(e.memory.buffer, e.headsPtr(level), n * 16).slice();
+      return { cls: all.subarray(0, n), obj: all.subarray(n, 2 * n), bbox: all.subarray(2 * n, 6 * n), kps: all.subarray(6 * n, 16 * n) };
+    });
   }
 
   private check(code: number): void {
@@ -401,15 +337,18 @@ export class Detector {
   }
 }
 
-/** Maps a detection normalized to the 128x128 input of `region` back to image pixels. */
-function toImage(d: Detection, region: Box): Detection {
-  const x = (v: number): number => region.x + v * region.width;
-  const y = (v: number): number => region.y + v * region.height;
-  const x0 = x(d.box.x);
-  const y0 = y(d.box.y);
-  return {
-    score: d.score,
-    box: { x: x0, y: y0, width: x(d.box.x + d.box.width) - x0, height: y(d.box.y + d.box.height) - y0 },
-    keypoints: d.keypoints.map((p) => ({ x: x(p.x), y: y(p.y) })),
-  };
+/** IoU of two boxes; 0 when they do not overlap. */
+export function boxIou(a: Box, b: Box): number {
+  const ix = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const iy = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  if (ix <= 0 || iy <= 0) return 0;
+  const inter = ix * iy;
+  return inter / (a.width * a.height + b.width * b.height - inter);
+}
+
+/** Maps a detection in working-image pixels to image pixels (x times sx, y times sy). */
+function scaleDetection(d: Detection, sx: number, sy: number): Detection {
+  const landmarks = {} as Record<LandmarkName, Point>;
+  for (const name of LANDMARK_NAMES) landmarks[name] = { x: d.landmarks[name].x * sx, y: d.landmarks[name].y * sy };
+  return { score: d.score, box: { x: d.box.x * sx, y: d.box.y * sy, width: d.box.width * sx, height: d.box.height * sy }, landmarks };
 }

@@ -80,8 +80,8 @@ export interface EstimatorOptions {
   decode?: ImageDecoder;
   /**
    * The face detector, used by `estimate` when no `box` is given: its .wasm (the build `simd`
-   * asks for: build/blazeface-simd.wasm or build/blazeface-scalar.wasm, as a compiled module or
-   * bytes) and weights/blazeface-front.bf32. Loaded on the first detection, not before. On Node
+   * asks for: build/yunet-simd.wasm or build/yunet-scalar.wasm, as a compiled module or
+   * bytes) and weights/yunet.yunf. Loaded on the first detection, not before. On Node
    * they default to the package's files.
    */
   detector?: { wasm?: WasmSource; weights?: WeightsSource };
@@ -127,16 +127,17 @@ function genderAbove05(weights: Uint8Array): 'male' | 'female' {
 }
 
 /**
- * BlazeFace's box → the face-box convention the age models are measured with (a UTKFace chip, the
- * box the 0.4 margin applies to). On the even-numbered dev chips BlazeFace's box covers x 0.03–0.96
- * and y 0.06–0.99 of the chip (medians over 150 chips, test/helpers/collage.ts): it is a little
- * smaller and lower. Used as is, it crops the astronaut 12% low and costs her 6 years.
+ * The detector's box → the face-box convention the age models are measured with (a UTKFace chip,
+ * the box the 0.4 margin applies to). On the even-numbered dev chips, each alone at 80 px on a
+ * grey 160x160 image, YuNet's box covers x 0.086–0.918 and y -0.072–0.972 of the chip (medians
+ * over 150 chips, all found): narrower and taller, reaching above the chip. Used as is, it would
+ * crop a different face region than the models were measured on.
  */
-const DETECTION_IN_CHIP = { x: 0.03, y: 0.06, size: 0.93 };
+const DETECTION_IN_CHIP = { x: 0.086, y: -0.072, width: 0.832, height: 1.044 };
 
 function faceBoxFromDetection(box: Box): Box {
-  const width = box.width / DETECTION_IN_CHIP.size;
-  const height = box.height / DETECTION_IN_CHIP.size;
+  const width = box.width / DETECTION_IN_CHIP.width;
+  const height = box.height / DETECTION_IN_CHIP.height;
   return { x: box.x - DETECTION_IN_CHIP.x * width, y: box.y - DETECTION_IN_CHIP.y * height, width, height };
 }
 
@@ -148,7 +149,7 @@ function ageModelsOf(model: AgeModelChoice): AgeModelName[] {
 /**
  * An age (and gender) estimator. Create it with `createEstimator`; reuse it for every image —
  * it holds one fixed-size engine instance (256 KiB) with up to three models loaded, and the face
- * detector (1600 KiB, instantiated on the first estimate without a box). Calls may
+ * detector (fixed memory, instantiated on the first estimate without a box). Calls may
  * overlap: each inference runs synchronously once its image is decoded, so concurrent calls give
  * the same results as serial ones.
  */
@@ -203,7 +204,7 @@ export class Estimator {
    * @param input encoded JPEG / PNG / GIF / BMP bytes, or raw pixels `{ data, width, height, format }`
    *   (a browser ImageData works as is)
    * @param options `box`: the face box (default: the faces the detector finds); `detect: false`:
-   *   the whole image is the face; `maxFaces`, `minScore` (default 0.7), `minFaceSize`: detector
+   *   the whole image is the face; `maxFaces`, `minScore` (default 0.6), `minFaceSize`: detector
    *   settings; `margin`: widening of each box per side (default 0.4, as in training);
    *   `maxPixels`: largest accepted image
    * @returns one result per face, by descending detector score (none when no face is found), ages

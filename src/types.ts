@@ -96,8 +96,8 @@ export interface Box {
 export interface FaceResult {
   /**
    * The face box the estimate was made for (before `margin` was added). For a detected face:
-   * BlazeFace's box mapped to the face-box convention the age models expect (about 8% larger and
-   * shifted up; see faceBoxFromDetection in src/estimator.ts).
+   * the detector's box mapped to the face-box convention the age models expect (wider and a
+   * little lower; see faceBoxFromDetection in src/estimator.ts).
    */
   box: Box;
   /**
@@ -132,7 +132,7 @@ export interface EstimateOptions {
    */
   box?: Box;
   /**
-   * Without `box`: `true` finds the faces with the BlazeFace detector and estimates each of them;
+   * Without `box`: `true` finds the faces with the YuNet detector and estimates each of them;
    * `false` takes the whole image as the face (for input that is already a face crop).
    * @default true
    */
@@ -143,17 +143,16 @@ export interface EstimateOptions {
    */
   maxFaces?: number;
   /**
-   * Smallest detector score (0 to 1) for a face to be estimated. 0.7 keeps every frontal face of
-   * the tests (0.79 and up) and drops the cat photo (0.60 at MediaPipe's usual 0.5).
-   * @default 0.7
+   * Smallest detector score (0 to 1) for a face to be estimated. 0.6 keeps every face of the
+   * tests (0.89 and up) and drops the best non-face windows of the test photos (0.35 and below).
+   * @default 0.6
    */
   minScore?: number;
   /**
-   * How small a face (box width in pixels) the detector searches for. One pass over the whole
-   * image sees faces from about 20% of its longer side; a smaller `minFaceSize` adds overlapping
-   * tiles at finer scales, about 4x the passes per halving (a 640x480 photo: 7 passes down to
-   * 64 px, 37 down to 40 px).
-   * @default none: one pass
+   * How small a face (box side in pixels) the detector searches for: the image is resized for
+   * detection so that such a face stays findable (about 16 px at the detector), within the
+   * detector's input limit (640x480 pixels). Larger values detect faster.
+   * @default none: the image at most 640 px on its longer side
    * @example
    * ```ts
    * await estimator.estimate(groupPhoto, { minFaceSize: 40 });

@@ -11,13 +11,15 @@
  *   assemblyscript, disassembles it; the simd build is scanned too, to show the scan can see SIMD).
  * - Neither build imports anything.
  *
+ * The YuNet detector module gets the same checks against budgets.json `detector`.
+ *
  * Builds the wasm first (`npm run asbuild`) when build/ is missing.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, WASM_BUILDS, sizeReport, type SizeReport } from '../tools/size-report.js';
+import { ROOT, WASM_BUILDS, memoryLimits, sizeReport, type SizeReport } from '../tools/size-report.js';
 
 interface Budgets {
   tolerance: number;
@@ -26,6 +28,10 @@ interface Budgets {
     wasm: Record<string, { bytes: number; gzipBytes: number }>;
     ssrqBytes: number;
     arenaBytes: number;
+  };
+  detector: {
+    limits: { wasmBytes: number; memoryBytes: number };
+    baselines: { wasm: Record<string, number>; memoryBytes: number; yunfBytes: number };
   };
 }
 
@@ -132,5 +138,35 @@ describe('weights files', () => {
     const wasm = report.wasm.find((w) => w.path === s.wasm)!;
     const model = report.weights.find((w) => w.path === s.model)!;
     expect(s.bytes).toBe(wasm.bytes + model.bytes);
+  });
+});
+
+describe('detector (YuNet)', () => {
+  const { limits, baselines } = budgets.detector;
+  const builds = Object.keys(baselines.wasm);
+
+  it.each(builds)('%s: size, fixed memory, no imports', (path) => {
+    const bytes = readFileSync(join(ROOT, path));
+    expect(bytes.length).toBeLessThanOrEqual(limits.wasmBytes);
+    expectNearBaseline(path, bytes.length, baselines.wasm[path]);
+    const pages = memoryLimits(bytes);
+    expect(pages.maximum).toBe(pages.initial);
+    expect(pages.initial * 65536).toBeLessThanOrEqual(limits.memoryBytes);
+    expectNearBaseline(`${path} memory`, pages.initial * 65536, baselines.memoryBytes);
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+    const e = instance.exports as { memory: WebAssembly.Memory; arenaEnd(): number };
+    expect(e.arenaEnd()).toBeLessThanOrEqual(e.memory.buffer.byteLength);
+    expect(() => e.memory.grow(1)).toThrow(RangeError);
+    expect(WebAssembly.Module.imports(new WebAssembly.Module(bytes))).toEqual([]);
+  });
+
+  it('the scalar build has no SIMD instruction, the simd build has', () => {
+    const hit = disassemble('build/yunet-scalar.wasm').split('\n').find((line) => SIMD_TEXT.test(line));
+    expect(hit, `SIMD in the scalar detector: ${hit?.trim()}`).toBeUndefined();
+    expect(disassemble('build/yunet-simd.wasm')).toMatch(SIMD_TEXT);
+  });
+
+  it('weights/yunet.yunf is within the tolerance of its baseline', () => {
+    expectNearBaseline('weights/yunet.yunf', readFileSync(join(ROOT, 'weights/yunet.yunf')).length, baselines.yunfBytes);
   });
 });

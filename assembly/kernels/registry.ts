@@ -4,7 +4,8 @@
 // kernels, variants and tile constraints is test/helpers/kernel-registry.ts; the test checks
 // that every `__scalar` / `__simd128` export below is listed there (and so tested and benched).
 //
-// Production builds do not use this file: assembly/index.ts calls the suffix-less dispatchers.
+// Production builds do not use this file: assembly/ssrnet.ts and assembly/yunet.ts call the
+// suffix-less dispatchers.
 
 export {
   qu8_conv_acc__scalar,
@@ -23,6 +24,18 @@ export {
 } from "./pool";
 
 export { buildTanhLut, TANH_LUT_SIZE, TANH_LUT_STEPS_PER_UNIT } from "./tanh-lut";
+
+// f32 kernels of the YuNet face detector.
+export { f32_pwconv_bias__scalar, f32_pwconv_bias__simd128 } from "./pwconv";
+export {
+  f32_dwconv3x3_bias__scalar,
+  f32_dwconv3x3_bias__simd128,
+  f32_dwconv3x3_bias_relu__scalar,
+  f32_dwconv3x3_bias_relu__simd128,
+} from "./dwconv";
+export { f32_conv3x3s2_bias_relu__scalar, f32_conv3x3s2_bias_relu__simd128 } from "./stem";
+export { f32_maxpool2x2__scalar, f32_maxpool2x2__simd128 } from "./pool-f32";
+export { f32_upsample2x_add__scalar, f32_upsample2x_add__simd128 } from "./upsample";
 
 import { requant_f32__scalar, requant_f32__simd128 } from "./quant";
 

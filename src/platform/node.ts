@@ -1,7 +1,7 @@
 /**
  * Node's default assets: the engine builds and the converted weights shipped in the package
- * (build/*.wasm, weights/*.ssrq, and the face detector's build/blazeface-*.wasm and
- * weights/blazeface-front.bf32), located from this file so it works from src/ and dist/ alike.
+ * (build/*.wasm, weights/*.ssrq, and the face detector's build/yunet-*.wasm and
+ * weights/yunet.yunf), located from this file so it works from src/ and dist/ alike.
  */
 import { readFile } from 'node:fs/promises';
 import { SsrnetError } from '../errors.js';
@@ -26,8 +26,8 @@ export const loadNodeAssets: AssetLoader = async (request) => {
   const wasm = request.wasm ? await readPackageFile(`build/ssrnet-${request.simd ? 'simd' : 'scalar'}.wasm`, 'BAD_WASM') : undefined;
   const detector = request.detector
     ? {
-        wasm: await readPackageFile(`build/blazeface-${request.simd ? 'simd' : 'scalar'}.wasm`, 'BAD_WASM'),
-        weights: await readPackageFile('weights/blazeface-front.bf32', 'BAD_WEIGHTS'),
+        wasm: await readPackageFile(`build/yunet-${request.simd ? 'simd' : 'scalar'}.wasm`, 'BAD_WASM'),
+        weights: await readPackageFile('weights/yunet.yunf', 'BAD_WEIGHTS'),
       }
     : undefined;
   return { wasm, weights, detector };

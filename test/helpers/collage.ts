@@ -5,9 +5,9 @@
  *
  * Ground truth: a UTKFace chip is a tight, aligned face crop, so the face box is the whole chip.
  * Calibrated once, not on the test collages: on the even-numbered dev chips (the collages use the
- * odd ones), each alone at 80 px on a grey 128x128 input, BlazeFace's box is the chip square
- * shrunk to x 0.03-0.96, y 0.06-0.99 of its side (medians over 150 chips): IoU 0.86 with the chip,
- * far above the test's 0.5.
+ * odd ones), each alone at 80 px on a grey 160x160 image, YuNet's box covers x 0.086-0.918,
+ * y -0.072-0.972 of the chip's side (medians over 150 chips): IoU about 0.77 with the chip, above
+ * the test's 0.5.
  */
 import { readFileSync } from 'node:fs';
 import { decodeImage } from '../../src/decode.js';

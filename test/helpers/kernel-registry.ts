@@ -1,7 +1,8 @@
-// The one table of kernels: name, variants, tile constraints and SSR-Net layer shapes.
-// test/kernels.test.ts drives its describe.each matrix from KERNELS (and fails if the wasm
-// exports a `__scalar` / `__simd128` function that is not listed here); bench/kernels.bench.ts
-// times every entry at its SSR-Net shapes. Mirrors assembly/kernels/registry.ts (the test build).
+// The one table of kernels of both networks: name, variants, tile constraints and the layer
+// shapes at which SSR-Net (int8) and YuNet (f32) call them. test/kernels.test.ts drives its
+// describe.each matrix from KERNELS (and fails if the wasm exports a `__scalar` / `__simd128`
+// function that is not listed here); bench/kernels.bench.ts times every entry at those shapes.
+// Mirrors assembly/kernels/registry.ts (the test build).
 //
 // Also here: building and instantiating the test build, shared by the test and the bench.
 
@@ -56,12 +57,29 @@ interface KernelBase<K extends string, S> {
   accepts: (s: S) => boolean;
   /** Shapes at which SSR-Net calls the kernel (bench; also tested). */
   ssrnet: readonly S[];
+  /** Shapes at which YuNet calls the kernel at 320x240 (bench; also tested). */
+  yunet?: readonly S[];
 }
 
 export type ConvKernel = KernelBase<'conv', ConvShape>;
 export type EpilogueKernel = KernelBase<'epilogue', EpilogueShape>;
 export type RequantKernel = KernelBase<'requant', RequantShape>;
-export type KernelSpec = ConvKernel | EpilogueKernel | RequantKernel;
+/**
+ * One call of an f32 YuNet kernel: one output row of `width` pixels (pointwise: `width` pixels;
+ * maxpool: `width` input pixels; stem: `width` output pixels). `calls` = rows per frame at the
+ * bench's 320x240 input (maps 160x128, 80x64, 40x32, 20x16, 10x8 after padding to 32).
+ */
+export interface F32Shape {
+  layer: string;
+  width: number;
+  inChannels: number;
+  outChannels: number;
+  calls: number;
+}
+
+export type F32Kind = 'f32_pw' | 'f32_dw' | 'f32_stem' | 'f32_pool' | 'f32_upadd';
+export type F32Kernel = KernelBase<F32Kind, F32Shape>;
+export type KernelSpec = ConvKernel | EpilogueKernel | RequantKernel | F32Kernel;
 
 const POOL_SIZES = [1, 2, 4, 8];
 
@@ -125,6 +143,22 @@ const HEADS = (stream: string): readonly EpilogueShape[] => [
   epi(`head1.${stream}`, 24, 8, 10, 3), epi(`head2.${stream}`, 12, 4, 10, 3), epi(`head3.${stream}`, 4, 1, 10, 4),
 ];
 
+// YuNet at 320x240 (padded 320x256), as assembly/yunet.ts runs it: one call per map row.
+const f32 = (layer: string, width: number, inChannels: number, outChannels: number, calls: number): F32Shape =>
+  ({ layer, width, inChannels, outChannels, calls });
+const YUNET_PW: readonly F32Shape[] = [
+  f32('P1', 160, 16, 16, 128), f32('P3', 80, 16, 16, 64), f32('P5', 80, 16, 32, 64), f32('P7', 80, 32, 32, 64),
+  f32('P9', 80, 32, 64, 64), f32('P11-13', 40, 64, 64, 64), f32('P15-17', 20, 64, 64, 32), f32('P19-21', 10, 64, 64, 16),
+  f32('neck P', 40, 64, 64, 32), f32('head kps', 40, 64, 10, 32), f32('head bbox', 40, 64, 4, 32), f32('head cls', 40, 64, 1, 64),
+];
+const YUNET_DW: readonly F32Shape[] = [
+  f32('D2', 160, 16, 16, 128), f32('D4', 80, 16, 16, 64), f32('D6-8', 80, 32, 32, 128), f32('D10', 80, 64, 64, 64),
+  f32('D12-14', 40, 64, 64, 64), f32('D16-18', 20, 64, 64, 32), f32('D20-22', 10, 64, 64, 16), f32('neck D', 40, 64, 64, 32),
+];
+const YUNET_HEAD_DW: readonly F32Shape[] = [
+  f32('head kps', 40, 10, 10, 32), f32('head bbox', 40, 4, 4, 32), f32('head cls', 40, 1, 1, 64),
+];
+
 export const KERNELS = [
   {
     name: 'qu8_conv_acc', kind: 'conv', variants: VARIANTS,
@@ -159,6 +193,39 @@ export const KERNELS = [
     // Not a layer: the requant work of one conv1 output row of both streams (31 px x 48 ch).
     ssrnet: [{ layer: 'conv1 row', n: 31 * 48, calls: 31 }],
   } satisfies RequantKernel,
+  {
+    name: 'f32_pwconv_bias', kind: 'f32_pw', variants: VARIANTS,
+    tile: 'any pixels, Cin, Cout; simd128: 4 px x 8 ch, then 4 ch, then Cout % 4 channels with the scalar code; pixels % 4 tail 1 px x 4 ch',
+    accepts: (s: F32Shape) => s.width >= 1 && s.inChannels >= 1 && s.outChannels >= 1, ssrnet: [], yunet: YUNET_PW,
+  } satisfies F32Kernel,
+  {
+    name: 'f32_dwconv3x3_bias_relu', kind: 'f32_dw', variants: VARIANTS,
+    tile: 'any width, C; simd128: 4 ch, interior pixels 2 at a time with the 9 weights in registers; edge pixels, padding rows and C % 4 generic',
+    accepts: (s: F32Shape) => s.width >= 1 && s.inChannels >= 1 && s.inChannels === s.outChannels, ssrnet: [], yunet: YUNET_DW,
+  } satisfies F32Kernel,
+  {
+    name: 'f32_dwconv3x3_bias', kind: 'f32_dw', variants: VARIANTS,
+    tile: 'as f32_dwconv3x3_bias_relu (the heads: C = 1, 4, 10)',
+    accepts: (s: F32Shape) => s.width >= 1 && s.inChannels >= 1 && s.inChannels === s.outChannels, ssrnet: [], yunet: YUNET_HEAD_DW,
+  } satisfies F32Kernel,
+  {
+    name: 'f32_conv3x3s2_bias_relu', kind: 'f32_stem', variants: VARIANTS,
+    tile: 'Cin = 3 (u8 BGR); Cout % 4 == 0; simd128: 1 px x 4 ch, taps outside the image skipped',
+    accepts: (s: F32Shape) => s.width >= 1 && s.inChannels === 3 && s.outChannels % 4 === 0 && s.outChannels >= 4, ssrnet: [],
+    yunet: [{ layer: 'stem', width: 160, inChannels: 3, outChannels: 16, calls: 128 }],
+  } satisfies F32Kernel,
+  {
+    name: 'f32_maxpool2x2', kind: 'f32_pool', variants: VARIANTS,
+    tile: 'C % 4 == 0; even input width; simd128: 4 ch per step',
+    accepts: (s: F32Shape) => s.width >= 2 && s.width % 2 === 0 && s.inChannels % 4 === 0 && s.inChannels === s.outChannels, ssrnet: [],
+    yunet: [f32('pool /2', 160, 16, 16, 64), f32('pool /4', 80, 64, 64, 32), f32('pool /8', 40, 64, 64, 16), f32('pool /16', 20, 64, 64, 8)],
+  } satisfies F32Kernel,
+  {
+    name: 'f32_upsample2x_add', kind: 'f32_upadd', variants: VARIANTS,
+    tile: 'C % 4 == 0; even width; simd128: 4 ch per step',
+    accepts: (s: F32Shape) => s.width >= 2 && s.width % 2 === 0 && s.inChannels % 4 === 0 && s.inChannels === s.outChannels, ssrnet: [],
+    yunet: [f32('neck /16', 20, 64, 64, 16), f32('neck /8', 40, 64, 64, 32)],
+  } satisfies F32Kernel,
 ] as const;
 
 export type KernelName = (typeof KERNELS)[number]['name'];

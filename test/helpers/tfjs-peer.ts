@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 const FIXTURES = new URL('../fixtures/reference-tfjs/', import.meta.url);
 
 /** Loads any TFJS graph model from `<name>.json` and its weight shards on disk, without fetch. */
-export async function loadGraphModelFile(jsonUrl: URL): Promise<tf.GraphModel> {
+async function loadGraphModelFile(jsonUrl: URL): Promise<tf.GraphModel> {
   await tf.setBackend('cpu');
   const json = JSON.parse(readFileSync(jsonUrl, 'utf8'));
   const manifest = json.weightsManifest as { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];

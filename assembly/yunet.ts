@@ -1,0 +1,261 @@
+// YuNet forward pass (libfacedetection's facedetectcnn-model.cpp), read top to bottom like the
+// network's figure: a backbone of depthwise-separable units with four 2x2 max pools (strides 2 to
+// 32), a top-down neck that adds each coarser map, upsampled, to the finer one, and per stride
+// (8, 16, 32) four heads: face class, objectness, box, 5 landmarks.
+//
+// "DP" is libfacedetection's convolutionDP: a 1x1 conv + bias (no relu) then a 3x3 depthwise conv
+// + bias + relu.
+//
+// Row streaming. Only the maps the neck needs whole (the stride 8, 16, 32 features, FB1..FB3) and
+// the head outputs are stored whole. Every other layer is a *stage* that keeps its last few output
+// rows in a ring (RINGS) and computes a row when its consumer pulls it: a 1x1 conv needs the same
+// row of its input, a depthwise conv the rows above and below too (ring of 3), a pool two rows
+// (ring of 2). Pulling the last row of a chain's final stage runs the whole chain, one row at a
+// time, in order. A stage whose "ring" is a whole map (FB1..FB3, HEADS) keeps every row; the neck
+// writes its output over its input map in place, which is safe because a row is only overwritten
+// after the row below it has been read (the depthwise conv of row y pulls row y + 1 first).
+//
+// Compared with whole f32 maps everywhere (two 16P-byte ping-pong buffers for a P-pixel input),
+// streaming keeps the stride-2 and stride-4 maps at a few rows each: see yunet-arena.ts.
+
+import { FB1, FB2, FB3, HEAD_FLOATS, HEADS, INPUT, RINGS, RINGS_CAPACITY } from './yunet-arena';
+import { layerBias, layerWeights } from './yunet-weights';
+import { f32_dwconv3x3_bias, f32_dwconv3x3_bias_relu } from './kernels/dwconv';
+import { f32_maxpool2x2 } from './kernels/pool-f32';
+import { f32_pwconv_bias } from './kernels/pwconv';
+import { f32_conv3x3s2_bias_relu } from './kernels/stem';
+import { f32_upsample2x_add } from './kernels/upsample';
+
+// Layer indices (libfacedetection's table order, weights/YUNET-FORMAT.md).
+const STEM = 0;
+const NECK_8 = 23; // lateral DP of stride 8 (+ 1: its depthwise)
+const NECK_16 = 25;
+const NECK_32 = 27;
+const HEAD_CLS = 29; // + 2 * level: pointwise, + 1: depthwise
+const HEAD_BBOX = 35;
+const HEAD_OBJ = 41;
+const HEAD_KPS = 47;
+
+// Stage kinds.
+const STEM_ROW: i32 = 0; // stem 3x3/2 on the BGR input + relu
+const POINTWISE: i32 = 1; // 1x1 conv + bias
+const DEPTHWISE: i32 = 2; // 3x3 depthwise + bias (heads)
+const DEPTHWISE_RELU: i32 = 3; // 3x3 depthwise + bias + relu
+const MAXPOOL: i32 = 4; // 2x2 stride-2 max pool
+const UPSAMPLE_ADD: i32 = 5; // upsample2x(source) + source2
+
+// The stage table: one record of i32 fields per stage, rebuilt by forward() (59 stages).
+const MAX_STAGES = 64;
+const FIELDS = 12;
+const STAGES: usize = memory.data(MAX_STAGES * FIELDS * 4);
+const KIND = 0, LAYER = 1, SOURCE = 2, SOURCE2 = 3, WIDTH = 4, HEIGHT = 5, CHANNELS = 6, RING = 7, RING_ROWS = 8, DONE = 9;
+
+// @ts-ignore: decorator
+@inline function field(s: i32, f: i32): i32 {
+  return load<i32>(STAGES + (<usize>(s * FIELDS + f) << 2));
+}
+
+// @ts-ignore: decorator
+@inline function setField(s: i32, f: i32, v: i32): void {
+  store<i32>(STAGES + (<usize>(s * FIELDS + f) << 2), v);
+}
+
+let stageCount = 0;
+let ringTop: usize = 0;
+
+// The current geometry (setGeometry): the input, and the map padded to multiples of 32.
+let inWidth = 0;
+let inHeight = 0;
+let padWidth = 0;
+let padHeight = 0;
+
+/** Sets the input size; the caller has checked it against the arena's limits. */
+export function setGeometry(width: i32, height: i32): void {
+  inWidth = width;
+  inHeight = height;
+  padWidth = (width + 31) & ~31;
+  padHeight = (height + 31) & ~31;
+}
+
+/** Width and height of the map at `stride` (2 to 32). */
+export function mapWidth(stride: i32): i32 {
+  return padWidth / stride;
+}
+
+export function mapHeight(stride: i32): i32 {
+  return padHeight / stride;
+}
+
+/** Anchors (= map pixels) of head level 0, 1, 2 (strides 8, 16, 32). */
+export function anchors(level: i32): i32 {
+  const stride = 8 << level;
+  return mapWidth(stride) * mapHeight(stride);
+}
+
+/** Where level's raw outputs start in HEADS: cls[n], obj[n], bbox[n][4], kps[n][10]. */
+export function headBase(level: i32): usize {
+  let before = 0;
+  for (let l = 0; l < level; l++) before += anchors(l);
+  return HEADS + (<usize>(before * HEAD_FLOATS) << 2);
+}
+
+/** Bytes of one row of stage s. */
+// @ts-ignore: decorator
+@inline function rowBytes(s: i32): usize {
+  return <usize>(field(s, WIDTH) * field(s, CHANNELS)) << 2;
+}
+
+/** Address of row y of stage s (in its ring, or its whole map). */
+function row(s: i32, y: i32): usize {
+  return <usize>field(s, RING) + <usize>(y % field(s, RING_ROWS)) * rowBytes(s);
+}
+
+/**
+ * Adds a stage of `kind` producing a stride-`stride` map of `channels`; it keeps `rows` rows at
+ * `map`, or, when map is 0, in a new ring of `rows` rows from RINGS. Returns its id.
+ */
+function stage(kind: i32, layer: i32, source: i32, source2: i32, stride: i32, channels: i32, rows: i32, map: usize): i32 {
+  const s = stageCount++;
+  // @ts-ignore: static assertion, the graph is fixed
+  assert(s < MAX_STAGES);
+  setField(s, KIND, kind);
+  setField(s, LAYER, layer);
+  setField(s, SOURCE, source);
+  setField(s, SOURCE2, source2);
+  setField(s, WIDTH, mapWidth(stride));
+  setField(s, HEIGHT, mapHeight(stride));
+  setField(s, CHANNELS, channels);
+  setField(s, RING_ROWS, rows);
+  setField(s, DONE, 0);
+  if (map == 0) {
+    map = ringTop;
+    ringTop += (<usize>rows * rowBytes(s) + 15) & ~(<usize>15);
+    // @ts-ignore: static assertion, sized in yunet-arena.ts for the widest input
+    assert(ringTop <= RINGS + <usize>RINGS_CAPACITY);
+  }
+  setField(s, RING, <i32>map);
+  return s;
+}
+
+/** Computes row y of stage s, pulling what it reads from its sources first. */
+function compute(s: i32, y: i32): void {
+  const kind = field(s, KIND);
+  const layer = field(s, LAYER);
+  const src = field(s, SOURCE);
+  const width = field(s, WIDTH);
+  const channels = field(s, CHANNELS);
+  const out = row(s, y);
+  if (kind == STEM_ROW) {
+    f32_conv3x3s2_bias_relu(INPUT, inHeight, inWidth, y, layerWeights(layer), layerBias(layer), channels, width, out);
+  } else if (kind == POINTWISE) {
+    pull(src, y);
+    f32_pwconv_bias(row(src, y), width, field(src, CHANNELS), layerWeights(layer), layerBias(layer), channels, out);
+  } else if (kind == DEPTHWISE || kind == DEPTHWISE_RELU) {
+    const height = field(s, HEIGHT);
+    pull(src, min(y + 1, height - 1));
+    const above = y > 0 ? row(src, y - 1) : 0;
+    const below = y + 1 < height ? row(src, y + 1) : 0;
+    if (kind == DEPTHWISE_RELU) f32_dwconv3x3_bias_relu(above, row(src, y), below, width, channels, layerWeights(layer), layerBias(layer), out);
+    else f32_dwconv3x3_bias(above, row(src, y), below, width, channels, layerWeights(layer), layerBias(layer), out);
+  } else if (kind == MAXPOOL) {
+    pull(src, 2 * y + 1);
+    f32_maxpool2x2(row(src, 2 * y), row(src, 2 * y + 1), 2 * width, channels, out);
+  } else {
+    const fine = field(s, SOURCE2);
+    pull(src, y >> 1);
+    pull(fine, y);
+    f32_upsample2x_add(row(src, y >> 1), row(fine, y), width, channels, out);
+  }
+}
+
+/** Makes stage s compute its rows up to y, in order. */
+function pull(s: i32, y: i32): void {
+  for (let r = field(s, DONE); r <= y; r++) {
+    compute(s, r);
+    setField(s, DONE, r + 1);
+  }
+}
+
+/** Pulls every row of stage s. */
+function finish(s: i32): void {
+  pull(s, field(s, HEIGHT) - 1);
+}
+
+/**
+ * DP as two stages: the 1x1 conv into a 3-row ring (what the depthwise conv reads), the depthwise
+ * conv + relu into a ring of `rows` rows (1 before a 1x1 conv, 2 before a pool), or into the
+ * whole map at `map` when map != 0.
+ */
+function dp(layer: i32, source: i32, stride: i32, channels: i32, rows: i32, map: usize): i32 {
+  const p = stage(POINTWISE, layer, source, -1, stride, channels, 3, 0);
+  return stage(DEPTHWISE_RELU, layer + 1, p, -1, stride, channels, map == 0 ? rows : mapHeight(stride), map);
+}
+
+/** The four heads of level 0, 1, 2 (stride 8, 16, 32) on its neck output stage, into HEADS. */
+function heads(level: i32, features: i32): void {
+  const stride = 8 << level;
+  const n = <usize>anchors(level) << 2;
+  const base = headBase(level);
+  head(HEAD_CLS + 2 * level, features, stride, 1, base);
+  head(HEAD_OBJ + 2 * level, features, stride, 1, base + n);
+  head(HEAD_BBOX + 2 * level, features, stride, 4, base + 2 * n);
+  head(HEAD_KPS + 2 * level, features, stride, 10, base + 6 * n);
+}
+
+/** One head: 1x1 conv 64 → cout then 3x3 depthwise + bias, no relu, every row kept at `out`. */
+function head(layer: i32, features: i32, stride: i32, cout: i32, out: usize): void {
+  const p = stage(POINTWISE, layer, features, -1, stride, cout, 3, 0);
+  finish(stage(DEPTHWISE, layer + 1, p, -1, stride, cout, mapHeight(stride), out));
+}
+
+/** Starts a new set of stages whose rings start at RINGS again (the previous ones are finished). */
+function beginPhase(): void {
+  ringTop = RINGS;
+}
+
+/** Runs the network on INPUT (inWidth x inHeight BGR) with verified weights; raw outputs in HEADS. */
+export function forward(): void {
+  stageCount = 0;
+  beginPhase();
+
+  // Backbone, stride 2: stem 3x3/2 on the BGR image + relu (16 ch), DP 16 → 16, pool.
+  let x = stage(STEM_ROW, STEM, -1, -1, 2, 16, 1, 0);
+  x = dp(1, x, 2, 16, 2, 0);
+  x = stage(MAXPOOL, -1, x, -1, 4, 16, 1, 0);
+  // Stride 4: two units of two DPs, 16 → 16 → 32, 32 → 32 → 64, pool.
+  x = dp(3, x, 4, 16, 1, 0);
+  x = dp(5, x, 4, 32, 1, 0);
+  x = dp(7, x, 4, 32, 1, 0);
+  x = dp(9, x, 4, 64, 2, 0);
+  x = stage(MAXPOOL, -1, x, -1, 8, 64, 1, 0);
+  // Stride 8: one unit (64 ch) into FB1, kept whole for the neck.
+  x = dp(11, x, 8, 64, 1, 0);
+  const f8 = dp(13, x, 8, 64, 0, FB1);
+  finish(f8);
+
+  // Stride 16 and 32: pool, one unit each, into FB2 and FB3.
+  beginPhase();
+  x = stage(MAXPOOL, -1, f8, -1, 16, 64, 1, 0);
+  x = dp(15, x, 16, 64, 1, 0);
+  const f16 = dp(17, x, 16, 64, 0, FB2);
+  finish(f16);
+  beginPhase();
+  x = stage(MAXPOOL, -1, f16, -1, 32, 64, 1, 0);
+  x = dp(19, x, 32, 64, 1, 0);
+  const f32 = dp(21, x, 32, 64, 0, FB3);
+  finish(f32);
+
+  // Neck, top-down, each level written over its own map, then that level's heads.
+  beginPhase();
+  const n32 = dp(NECK_32, f32, 32, 64, 0, FB3);                                              // stride 32
+  finish(n32);
+  heads(2, n32);
+  beginPhase();
+  const n16 = dp(NECK_16, stage(UPSAMPLE_ADD, -1, n32, f16, 16, 64, 1, 0), 16, 64, 0, FB2);   // stride 16: + upsampled 32
+  finish(n16);
+  heads(1, n16);
+  beginPhase();
+  const n8 = dp(NECK_8, stage(UPSAMPLE_ADD, -1, n16, f8, 8, 64, 1, 0), 8, 64, 0, FB1);        // stride 8: + upsampled 16
+  finish(n8);
+  heads(0, n8);
+}

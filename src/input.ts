@@ -6,9 +6,9 @@
  * is allocated. The header parsers read only the few bytes they need, check every bound, and
  * report truncated or garbage headers as DECODE_FAILED.
  */
-import { decodeImage } from './decode.js';
+import { type Decoded, decodeImage } from './decode.js';
 import { SsrnetError, invalidParameter } from './errors.js';
-import type { ImageDecoder, ImageInput, PixelFormat, Rgba } from './types.js';
+import type { Box, ImageDecoder, ImageInput, PixelFormat, Rgba } from './types.js';
 import {
   isArrayBuffer,
   isDataView,
@@ -28,7 +28,7 @@ export const DEFAULT_MAX_PIXELS = 50_000_000;
 export interface NormalizeOptions {
   /** Largest accepted width x height; a positive integer. Default {@link DEFAULT_MAX_PIXELS}. */
   maxPixels?: number;
-  /** Decoder for encoded bytes. Default: jimp ({@link decodeImage}). */
+  /** Decoder for encoded bytes. Default: the platform's fastest ({@link decodeImage}). */
   decode?: ImageDecoder;
 }
 
@@ -86,6 +86,9 @@ export function readImageSize(bytes: Uint8Array, format: ImageFormat): { width: 
  * (BAD_INPUT), enforce `maxPixels`, then convert to RGBA; RGBA data is returned as a view, not a
  * copy.
  *
+ * A big JPEG may be decoded at reduced size: the result then has `scale` (decoded pixels per
+ * original pixel, 1/2, 1/4 or 1/8); {@link toOriginalBox} maps boxes found in it back.
+ *
  * @param input encoded bytes or raw pixels; anything else is BAD_INPUT
  * @param opts `maxPixels` (default {@link DEFAULT_MAX_PIXELS})
  * @throws SsrnetError (as a rejection) with code BAD_INPUT, UNSUPPORTED_FORMAT, DECODE_FAILED or
@@ -95,7 +98,7 @@ export function readImageSize(bytes: Uint8Array, format: ImageFormat): { width: 
  * const rgba = await normalizeInput(await fs.readFile('face.jpg'), { maxPixels: 20_000_000 });
  * ```
  */
-export async function normalizeInput(input: ImageInput, opts: NormalizeOptions = {}): Promise<Rgba> {
+export async function normalizeInput(input: ImageInput, opts: NormalizeOptions = {}): Promise<Decoded> {
   const maxPixels = resolveMaxPixels(opts);
   const value: unknown = input; // callers from plain JS can pass anything
   const bytes = asBytes(value);
@@ -130,7 +133,7 @@ function asBytes(value: unknown): Uint8Array | null {
   return bytes;
 }
 
-async function decodeBytes(bytes: Uint8Array, maxPixels: number, decode: ImageDecoder | undefined): Promise<Rgba> {
+async function decodeBytes(bytes: Uint8Array, maxPixels: number, decode: ImageDecoder | undefined): Promise<Decoded> {
   const format = sniffFormat(bytes);
   if (format === null) {
     const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
@@ -143,8 +146,12 @@ async function decodeBytes(bytes: Uint8Array, maxPixels: number, decode: ImageDe
   return decode ? decodeWith(decode, bytes, limits) : decodeImage(bytes, limits);
 }
 
-/** Runs a caller's decoder: whatever it throws (other than an SsrnetError) or returns malformed is DECODE_FAILED. */
-async function decodeWith(decode: ImageDecoder, bytes: Uint8Array, limits: { maxPixels: number }): Promise<Rgba> {
+/**
+ * Runs a caller's decoder: whatever it throws (other than an SsrnetError) or returns malformed is
+ * DECODE_FAILED. A `scale` in (0, 1] on its result (as {@link decodeImage} and `createDecoder`
+ * return for shrunk JPEGs) is kept.
+ */
+async function decodeWith(decode: ImageDecoder, bytes: Uint8Array, limits: { maxPixels: number }): Promise<Decoded> {
   let image: unknown;
   try {
     image = await decode(bytes, limits);
@@ -157,7 +164,61 @@ async function decodeWith(decode: ImageDecoder, bytes: Uint8Array, limits: { max
   if (!isPositiveInteger(width) || !isPositiveInteger(height) || !isUint8ArrayLike(data) || data.length !== width * height * 4) {
     throw new SsrnetError('DECODE_FAILED', 'expected options.decode to return RGBA { data, width, height } with data.length === width * height * 4');
   }
-  return { data: data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
+  const out: Decoded = { data: data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
+  const { scale } = image as { scale?: unknown };
+  if (typeof scale === 'number' && scale > 0 && scale < 1) out.scale = scale;
+  return out;
+}
+
+/**
+ * A box in the pixels of a decoded image → the same box in the original image's pixels.
+ *
+ * @param box a box in decoded pixels
+ * @param scale the decoded image's `scale` (decoded pixels per original pixel; absent = 1)
+ * @example
+ * ```ts
+ * toOriginalBox({ x: 10, y: 20, width: 30, height: 40 }, 0.25) // { x: 40, y: 80, width: 120, height: 160 }
+ * ```
+ */
+export function toOriginalBox(box: Box, scale = 1): Box {
+  if (scale === 1) return box;
+  return { x: box.x / scale, y: box.y / scale, width: box.width / scale, height: box.height / scale };
+}
+
+/**
+ * Turn an image stored in EXIF orientation `orientation` (1..8) upright, as browsers display it:
+ * orientations 5..8 swap width and height. Returns `image` itself for 1 or an unknown value.
+ *
+ * @param image the pixels as stored
+ * @param orientation the EXIF Orientation tag's value
+ * @example
+ * ```ts
+ * upright({ data, width: 4, height: 3 }, 6) // a 3x4 image, rotated 90° clockwise
+ * ```
+ */
+export function upright(image: Rgba, orientation: number): Rgba {
+  if (!(orientation >= 2 && orientation <= 8)) return image;
+  const { width: w, height: h } = image;
+  const bytes = image.data.byteOffset % 4 === 0 ? image.data : image.data.slice(); // Uint32Array needs alignment
+  const src = new Uint32Array(bytes.buffer, bytes.byteOffset, w * h);
+  const swap = orientation > 4;
+  const width = swap ? h : w;
+  const height = swap ? w : h;
+  const out = new Uint32Array(w * h);
+  // Target (x, y) reads source (sx, sy) = (ax*x + bx*y + cx, ay*x + by*y + cy) (EXIF's mapping).
+  const [ax, bx, cx, ay, by, cy] = {
+    2: [-1, 0, w - 1, 0, 1, 0],
+    3: [-1, 0, w - 1, 0, -1, h - 1],
+    4: [1, 0, 0, 0, -1, h - 1],
+    5: [0, 1, 0, 1, 0, 0],
+    6: [0, 1, 0, -1, 0, h - 1],
+    7: [0, -1, w - 1, -1, 0, h - 1],
+    8: [0, -1, w - 1, 1, 0, 0],
+  }[orientation as 2 | 3 | 4 | 5 | 6 | 7 | 8];
+  for (let y = 0, o = 0; y < height; y++) {
+    for (let x = 0; x < width; x++, o++) out[o] = src[(ay * x + by * y + cy) * w + ax * x + bx * y + cx];
+  }
+  return { data: new Uint8Array(out.buffer), width, height };
 }
 
 function checkPixelLimit(width: number, height: number, maxPixels: number): void {

@@ -88,7 +88,7 @@ async function decodeWith(codecs: Codecs, bytes: Uint8Array, maxPixels: number):
   const format = sniffFormat(bytes);
   if (format === null) throw new SsrnetError('UNSUPPORTED_FORMAT', 'expected JPEG, PNG, GIF or BMP bytes for input');
   const size = readImageSize(bytes, format);
-  if (format === 'jpeg') checkJpegScans(bytes);
+  if (format === 'jpeg') checkJpegStructure(bytes);
   if (format === 'gif') checkGifFirstFrame(bytes);
   let image: Decoded;
   try {
@@ -153,12 +153,15 @@ class Codecs {
       if (sharp) return decodeWithSharp(sharp, bytes, size, orientation, maxPixels);
     }
     const decode = await (format === 'jpeg' ? this.loadJpeg() : this.loadPng());
-    // The codecs read from an ArrayBuffer: copy exactly the input's bytes.
+    // The codecs read a whole ArrayBuffer: copy exactly the input's bytes (a Node Buffer's
+    // own slice() would share its pool).
+    const copy = new Uint8Array(bytes.length);
+    copy.set(bytes);
     let image: ImageDataShape;
     try {
-      image = await decode(bytes.slice().buffer);
+      image = await decode(copy.buffer);
     } catch (err) {
-      // An emscripten abort leaves the instance unusable: start a fresh one next time.
+      // An emscripten abort leaves mozjpeg's instance unusable: start a fresh one next time.
       this.drop(format);
       throw err;
     }
@@ -167,9 +170,9 @@ class Codecs {
     return upright({ data, width: image.width, height: image.height }, orientation);
   }
 
+  /** Forget the JPEG codec instance; the next decode makes a new one. (@jsquash/png keeps one instance per process.) */
   private drop(format: ImageFormat): void {
     if (format === 'jpeg') this.jpeg = undefined;
-    else this.png = undefined;
   }
 
   private loadJpeg(): Promise<(bytes: ArrayBuffer) => Promise<ImageDataShape>> {
@@ -330,22 +333,34 @@ function tiffOrientation(t: Uint8Array): number {
 }
 
 /**
- * Refuse JPEGs with more than {@link MAX_JPEG_SCANS} scans, counted from the markers alone (in
- * entropy-coded data FF is always followed by 00 or a restart marker, so any other FFxx is a
- * real marker).
+ * Walk a JPEG's markers to its end: refuse more than {@link MAX_JPEG_SCANS} scans and files that
+ * end before their EOI marker. libjpeg (mozjpeg, sharp) decodes a truncated file with a warning,
+ * filling the missing rows with grey, which would give ages for half a face; jpeg-js and jimp
+ * refused such files, and so does this. Segments are skipped by their stated lengths; in
+ * entropy-coded data FF is always followed by 00, a restart marker or more FF fill, so any other
+ * FFxx ends the scan. Every step advances, so the walk ends.
  *
- * @throws SsrnetError DECODE_FAILED above the limit
+ * @throws SsrnetError DECODE_FAILED for too many scans or a missing EOI
  */
-export function checkJpegScans(b: Uint8Array): void {
+export function checkJpegStructure(b: Uint8Array): void {
+  const fail = (why: string): SsrnetError => new SsrnetError('DECODE_FAILED', `expected a complete JPEG for input, but ${why}`);
   let scans = 0;
-  for (let i = 2; i + 1 < b.length; i++) {
-    if (b[i] !== 0xff || b[i + 1] !== 0xda) continue;
+  let pos = 2; // after SOI
+  for (;;) {
+    while (pos < b.length && b[pos] !== 0xff) pos++; // libjpeg skips stray bytes between segments too
+    while (pos < b.length && b[pos] === 0xff) pos++; // fill bytes
+    if (pos >= b.length) throw fail('it ends before its end-of-image marker; the file is truncated');
+    const marker = b[pos++];
+    if (marker === 0xd9) return;
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) continue; // no payload
+    if (pos + 2 > b.length) throw fail('it ends inside a segment header; the file is truncated');
+    pos += (b[pos] << 8) | b[pos + 1];
+    if (marker !== 0xda) continue;
     if (++scans > MAX_JPEG_SCANS) {
-      throw new SsrnetError(
-        'DECODE_FAILED',
-        `expected a JPEG with at most ${MAX_JPEG_SCANS} scans for input, got more; each scan re-reads the whole image, so such a file is refused as a CPU bomb`,
-      );
+      throw fail(`it has more than ${MAX_JPEG_SCANS} scans; each scan re-reads the whole image, so such a file is refused as a CPU bomb`);
     }
+    // Entropy-coded data up to the next real marker.
+    while (pos + 1 < b.length && !(b[pos] === 0xff && b[pos + 1] !== 0 && b[pos + 1] !== 0xff && (b[pos + 1] < 0xd0 || b[pos + 1] > 0xd7))) pos++;
   }
 }
 

@@ -141,7 +141,10 @@ async function decodeBytes(bytes: Uint8Array, maxPixels: number, decode: ImageDe
   }
   const { width, height } = readImageSize(bytes, format);
   checkPixelLimit(width, height, maxPixels);
-  if (format === 'png') await checkPngDataSize(bytes, width, height);
+  if (format === 'png') {
+    checkPngComplete(bytes);
+    await checkPngDataSize(bytes, width, height);
+  }
   const limits = { maxPixels };
   return decode ? decodeWith(decode, bytes, limits) : decodeImage(bytes, limits);
 }
@@ -316,6 +319,17 @@ function pngSize(b: Uint8Array): { width: number; height: number } {
     if (chunk.type === PNG_IHDR && chunk.at !== 8) throw corruptHeader('png', `it has a second IHDR chunk at byte ${chunk.at}`);
   }
   return { width, height };
+}
+
+/**
+ * Refuse a PNG cut before the end of its IEND chunk (some decoders return the pixels of a file
+ * cut inside its last chunks; a file cut anywhere is DECODE_FAILED on every platform).
+ *
+ * @throws SsrnetError DECODE_FAILED without a complete IEND chunk
+ */
+function checkPngComplete(b: Uint8Array): void {
+  for (const chunk of pngChunks(b)) if (chunk.type === PNG_IEND && chunk.at + 12 <= b.length) return;
+  throw new SsrnetError('DECODE_FAILED', 'expected a complete PNG for input, but it ends before its IEND chunk; the file is truncated');
 }
 
 /**

@@ -9,7 +9,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { MAX_JPEG_SCANS, decodeImage } from '../src/decode.js';
 import { SsrnetError, type SsrnetErrorCode } from '../src/errors.js';
 import { DEFAULT_MAX_PIXELS, normalizeInput, upright, readImageSize, sniffFormat, type ImageFormat, type NormalizeOptions } from '../src/input.js';
-import type { ImageInput, Rgba } from '../src/types.js';
+import type { Box, ImageInput, Rgba } from '../src/types.js';
 import { Rng } from './helpers/rng.js';
 
 // decodeImage is wrapped in a pass-through spy so tests can prove it was never reached.
@@ -667,3 +667,81 @@ function withOrientation(jpeg: Uint8Array, orientation: number, littleEndian: bo
   const payload = [...ascii('Exif\0\0'), ...new Uint8Array(tiff.buffer)];
   return new Uint8Array([0xff, 0xd8, 0xff, 0xe1, ...u16be(payload.length + 2), ...payload, ...jpeg.subarray(2)]);
 }
+
+// ---- big photos: made at test time from a group photo (nothing big is committed) ----
+
+const GROUP = fileURLToPath(new URL('./fixtures/images/yunet-group-1.jpg', import.meta.url));
+const sharp = await import('sharp').then((m) => m.default, () => undefined);
+if (!sharp) console.warn('input.test: sharp (an optional dependency) is not installed; the big-photo tests are skipped');
+
+/** The group photo stretched to `width` x `height`, as a JPEG. */
+async function bigJpeg(width: number, height: number, progressive = false): Promise<Uint8Array> {
+  return new Uint8Array(await sharp!(readFileSync(GROUP)).resize(width, height, { fit: 'fill' }).jpeg({ quality: 88, progressive }).toBuffer());
+}
+
+function iou(a: Box, b: Box): number {
+  const ix = Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x));
+  const iy = Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
+  return (ix * iy) / (a.width * a.height + b.width * b.height - ix * iy);
+}
+
+describe.skipIf(!sharp)('big photos', () => {
+  it('a 12 MP JPEG is decoded at 1/2 scale (shrink-on-load), close to the full decode averaged 2x2', async () => {
+    const bytes = await bigJpeg(4032, 3024);
+    const half = await normalizeInput(bytes);
+    expect([half.width, half.height, half.scale]).toEqual([2016, 1512, 0.5]);
+    const full = await sharp!(bytes).raw().toBuffer(); // RGB, 4032x3024
+    let sum = 0;
+    for (let y = 0; y < 1512; y += 7) {
+      for (let x = 0; x < 2016; x += 7) {
+        for (let c = 0; c < 3; c++) {
+          const at = (xx: number, yy: number): number => full[(yy * 4032 + xx) * 3 + c];
+          const mean = (at(2 * x, 2 * y) + at(2 * x + 1, 2 * y) + at(2 * x, 2 * y + 1) + at(2 * x + 1, 2 * y + 1)) / 4;
+          sum += Math.abs(half.data[(y * 2016 + x) * 4 + c] - mean);
+        }
+      }
+    }
+    expect(sum / (Math.ceil(1512 / 7) * Math.ceil(2016 / 7) * 3)).toBeLessThan(2);
+  });
+
+  it('faces found in a shrunk 12 MP photo are reported in its original pixels, where the small photo has them', async () => {
+    const { createEstimator } = await import('../src/index.js');
+    const estimator = await createEstimator();
+    const small = await estimator.estimate(readFileSync(GROUP)); // 640x427
+    const big = await estimator.estimate(await bigJpeg(4032, 3024, true));
+    const [sx, sy] = [4032 / 640, 3024 / 427];
+    expect(small.length).toBeGreaterThanOrEqual(4);
+    for (const face of small) {
+      if (face.box.width < 50) continue; // smaller faces fall under the detector's working size at 12 MP
+      const expected = { x: face.box.x * sx, y: face.box.y * sy, width: face.box.width * sx, height: face.box.height * sy };
+      const best = Math.max(...big.map((f) => iou(f.box, expected)));
+      expect(best, `face at ${face.box.x.toFixed(0)},${face.box.y.toFixed(0)}`).toBeGreaterThan(0.7);
+    }
+    // A box given in original pixels is cropped where it says.
+    const [face] = small.filter((f) => f.box.width > 100);
+    const box = { x: face.box.x * sx, y: face.box.y * sy, width: face.box.width * sx, height: face.box.height * sy };
+    const [given] = await estimator.estimate(await bigJpeg(4032, 3024), { box });
+    expect(given.box).toEqual(box);
+    expect(Math.abs(given.age - face.age)).toBeLessThan(5);
+  }, 30_000);
+
+  it('a valid 49 MP JPEG (7000x7000, under the 50 MP default) is processed, not DECODE_FAILED; over maxPixels it is refused from its header', async () => {
+    const bytes = await bigJpeg(7000, 7000);
+    const image = await normalizeInput(bytes);
+    expect([image.width, image.height, image.scale]).toEqual([1750, 1750, 0.25]);
+    await expectCode(normalizeInput(bytes, { maxPixels: 48_999_999 }), 'IMAGE_TOO_LARGE', /7000x7000/);
+  }, 30_000);
+
+  it('EXIF orientation is applied to shrunk JPEGs too (6: 4032x3024 stored → 1512x2016 upright)', async () => {
+    const bytes = withOrientation(await bigJpeg(4032, 3024), 6, false);
+    const image = await normalizeInput(bytes);
+    expect([image.width, image.height, image.scale]).toEqual([1512, 2016, 0.5]);
+    const plain = await normalizeInput(await bigJpeg(4032, 3024));
+    // Orientation 6: upright (x, y) is stored (y, h - 1 - x).
+    let diff = 0;
+    for (const [x, y] of [[10, 20], [700, 1000], [1500, 2000]]) {
+      for (let c = 0; c < 3; c++) diff = Math.max(diff, Math.abs(image.data[(y * 1512 + x) * 4 + c] - plain.data[((1511 - x) * 2016 + y) * 4 + c]));
+    }
+    expect(diff).toBeLessThanOrEqual(8);
+  }, 30_000);
+});

@@ -15,9 +15,9 @@
  * Memory per decode (RGBA is 4 bytes per pixel): sharp and browsers, at most
  * ~4 x DECODE_PIXEL_BUDGET x 2 bytes (decoder + output); @jsquash/jpeg, about 4 x width x height in
  * its WASM memory plus the same again for the copy it returns, plus mozjpeg's coefficient buffer
- * for progressive files (about 3 bytes per pixel); its WASM memory never shrinks, so the instance
- * is dropped after any decode over DECODE_PIXEL_BUDGET. PNG has no reduced-scale decoding: 4 bytes
- * per pixel, twice. `maxPixels` bounds all of these before any pixel memory is allocated.
+ * for progressive files (about 3 bytes per pixel); its WASM memory stays at its high-water mark
+ * (one instance per decoder, reused: a bound, not growth). PNG has no reduced-scale decoding: 4
+ * bytes per pixel, twice. `maxPixels` bounds all of these before any pixel memory is allocated.
  *
  * On Workers the codecs' .wasm must be imported as compiled modules (run-time compilation is
  * refused there): pass them to {@link createDecoder}. Browsers and Node find them by themselves.
@@ -165,7 +165,6 @@ class Codecs {
       this.drop(format);
       throw err;
     }
-    if (image.width * image.height > DECODE_PIXEL_BUDGET) this.drop(format); // release its grown memory
     const data = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
     return upright({ data, width: image.width, height: image.height }, orientation);
   }
@@ -282,7 +281,7 @@ async function decodeWithJimp(bytes: Uint8Array): Promise<Decoded> {
   }
   if (typeof Jimp?.fromBuffer !== 'function' || !NodeBuffer) {
     // jimp needs Node's Buffer, and its browser build is an empty stub (jimp-dev/jimp#1402).
-    throw new SsrnetError('UNSUPPORTED_FORMAT', 'cannot decode GIF or BMP in this runtime (only JPEG and PNG); decode the image yourself and pass its pixels as {data, width, height, format}');
+    throw new SsrnetError('UNSUPPORTED_FORMAT', 'expected JPEG or PNG bytes for input in this runtime (GIF and BMP decode on Node and in browsers only); decode the image yourself and pass its pixels as {data, width, height, format}');
   }
   const image = await Jimp.fromBuffer(NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as Parameters<typeof Jimp.fromBuffer>[0]);
   const { data, width, height } = image.bitmap;

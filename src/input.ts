@@ -7,6 +7,7 @@
  * report truncated or garbage headers as DECODE_FAILED.
  */
 import { type Decoded, decodeImage } from './decode.js';
+import { crc32 } from './crc32.js';
 import { SsrnetError, invalidParameter } from './errors.js';
 import type { Box, ImageDecoder, ImageInput, PixelFormat, Rgba } from './types.js';
 import {
@@ -322,13 +323,21 @@ function pngSize(b: Uint8Array): { width: number; height: number } {
 }
 
 /**
- * Refuse a PNG cut before the end of its IEND chunk (some decoders return the pixels of a file
- * cut inside its last chunks; a file cut anywhere is DECODE_FAILED on every platform).
+ * Refuse a PNG cut before the end of its IEND chunk or with a chunk whose CRC does not match
+ * (@jsquash/png decodes both; pngjs refused them, and a damaged file must be DECODE_FAILED on
+ * every platform). One CRC pass over the file: small next to inflating it.
  *
- * @throws SsrnetError DECODE_FAILED without a complete IEND chunk
+ * @throws SsrnetError DECODE_FAILED without a complete IEND chunk, or for a bad CRC
  */
 function checkPngComplete(b: Uint8Array): void {
-  for (const chunk of pngChunks(b)) if (chunk.type === PNG_IEND && chunk.at + 12 <= b.length) return;
+  for (const chunk of pngChunks(b)) {
+    const end = chunk.at + 12 + chunk.data.length;
+    if (end > b.length) break;
+    if (crc32(b.subarray(chunk.at + 4, end - 4)) !== u32be(b, end - 4)) {
+      throw new SsrnetError('DECODE_FAILED', `expected a valid PNG for input, but the CRC of the chunk at byte ${chunk.at} does not match; the file is corrupt`);
+    }
+    if (chunk.type === PNG_IEND) return;
+  }
   throw new SsrnetError('DECODE_FAILED', 'expected a complete PNG for input, but it ends before its IEND chunk; the file is truncated');
 }
 

@@ -130,6 +130,32 @@ describe.skipIf(!CHROMIUM)(`browser example in headless Chromium${CHROMIUM ? '' 
     for (const face of faces) expect(await yellowAt(page, '#photo', face.box.x, face.box.y + face.box.height / 2)).toBe(true);
   });
 
+  it('without OffscreenCanvas the bundle decodes with @jsquash, its .wasm found next to it: the very pixels Node decodes', async () => {
+    const { page, errors } = await open('examples/browser/');
+    await facesOf(page);
+    // A string, so vitest does not rewrite the page's dynamic import.
+    const decoded = (await page.evaluate(`(async () => {
+      Reflect.deleteProperty(globalThis, 'OffscreenCanvas');
+      const { createDecoder } = await import('/dist/browser/ssrnet.js');
+      const out = [];
+      for (const file of ['/${GROUP}', '/examples/astronaut.png']) {
+        const image = await createDecoder()(new Uint8Array(await (await fetch(file)).arrayBuffer()));
+        let sum = 0;
+        for (let i = 0; i < image.data.length; i++) sum = (sum * 31 + image.data[i]) >>> 0;
+        out.push([image.width, image.height, sum]);
+      }
+      return out;
+    })()`)) as number[][];
+    expect(errors).toEqual([]);
+    const { decodeImage } = await import('../src/decode.js');
+    for (const [i, file] of [GROUP, 'examples/astronaut.png'].entries()) {
+      const node = await decodeImage(new Uint8Array(readFileSync(file)));
+      let sum = 0;
+      for (let j = 0; j < node.data.length; j++) sum = (sum * 31 + node.data[j]) >>> 0;
+      expect(decoded[i], file).toEqual([node.width, node.height, sum]);
+    }
+  });
+
   it('camera.html: faces found and drawn on every frame of a fake camera fed from a group photo, frame rate shown', async () => {
     const video = join(profile, 'group.y4m');
     writeFileSync(video, await y4mOf(GROUP, 640, 428));

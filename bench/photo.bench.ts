@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jsquashDecode, { init as jsquashInit } from '@jsquash/jpeg/decode.js';
 import { AUTO_MODEL } from '../src/auto-model.js';
-import { decodePortable } from '../src/decode-portable.js';
+import { decodePortable } from '../tools/decode-portable.js';
 import { decodeImage } from '../src/decode.js';
 import { Engine } from '../src/engine.js';
 import { createEstimator } from '../src/index.js';

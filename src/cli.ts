@@ -36,7 +36,7 @@ import {
 import { annotate } from './annotate.js';
 import { UsageError, parseOrReport, parseSimdOption } from './cli-usage.js';
 import { EVAL_USAGE, evalCommand } from './eval-command.js';
-import { normalizeInput } from './input.js';
+import { normalizeInput, toOriginalBox } from './input.js';
 import { EstimatorPool, mapInOrder } from './parallel.js';
 
 const USAGE = `Usage: ssrnet estimate [options] FILE...
@@ -226,7 +226,10 @@ async function estimateFiles(command: Command): Promise<number> {
   if (command.annotate !== undefined && 'faces' in first) {
     try {
       const bytes = first.file === '-' ? await (stdin as Promise<Buffer>) : await readInput(first.file);
-      await writePng(annotate(await normalizeInput(bytes), first.faces), command.annotate);
+      // A big JPEG decodes at reduced size: draw on those pixels, with the boxes scaled to them.
+      const image = await normalizeInput(bytes);
+      const toImage = 1 / (image.scale ?? 1);
+      await writePng(annotate(image, first.faces.map((face) => ({ ...face, box: toOriginalBox(face.box, toImage) }))), command.annotate);
     } catch (err) {
       const { code, message } = describeError(err);
       process.stderr.write(`ssrnet: ${command.annotate}: ${code}: ${message}\n`);

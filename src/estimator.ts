@@ -8,7 +8,7 @@ import { Detector, resolveDetectOptions } from './detector.js';
 import { AGE_SLOTS, Engine, GENDER_SLOT, type WasmSource } from './engine.js';
 import { combineAges } from './ensemble.js';
 import { SsrnetError, invalidParameter } from './errors.js';
-import { normalizeInput } from './input.js';
+import { normalizeInput, toOriginalBox } from './input.js';
 import {
   AGE_MODELS,
   type AgeModelChoice,
@@ -70,8 +70,9 @@ export interface EstimatorOptions {
   /**
    * Decoder for encoded image bytes, called after the format and the pixel limit are checked.
    * It must resolve to RGBA `{ data, width, height }`; a rejection becomes DECODE_FAILED.
-   * @default jimp on Node (JPEG, PNG, GIF, BMP); the plain-JS JPEG/PNG decoder of
-   *   src/decode-portable.ts in the universal entry (Workers, browsers) — both give the same pixels
+   * @default the platform's fastest decoder (src/decode.ts): the browser's own; on Node and
+   *   Workers the @jsquash WASM codecs (sharp for big JPEGs on Node when installed), jimp for GIF
+   *   and BMP on Node
    * @example
    * ```ts
    * const estimator = await createEstimator({ decode: async (bytes) => myDecoder(bytes) });
@@ -226,9 +227,12 @@ export class Estimator {
     const detectOptions = resolveDetectOptions(options, 'options');
     const image = await normalizeInput(input, { maxPixels: options.maxPixels, decode: this.decode });
     const crop = new Uint8Array(CROP_SIZE * CROP_SIZE * 3);
+    // A big JPEG may arrive decoded at reduced size (image.scale < 1): boxes in and out are in
+    // original pixels, crops are taken in decoded pixels (toOriginalBox with 1 / scale maps back).
+    const scale = image.scale ?? 1;
     if (options.box !== undefined || !detect) {
-      const box = options.box ?? wholeImageBox(image);
-      cropFace(image, box, margin, crop);
+      const box = options.box ?? toOriginalBox(wholeImageBox(image), scale);
+      cropFace(image, toOriginalBox(box, 1 / scale), margin, crop);
       return [this.estimateCrop(crop, { x: box.x, y: box.y, width: box.width, height: box.height })];
     }
     const detector = await this.loadDetector();
@@ -236,7 +240,7 @@ export class Estimator {
     return detector.detect(image, detectOptions).map((face) => {
       const box = faceBoxFromDetection(face.box);
       cropFace(image, box, margin, crop);
-      return this.estimateCrop(crop, box, face.score);
+      return this.estimateCrop(crop, toOriginalBox(box, scale), face.score);
     });
   }
 

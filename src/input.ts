@@ -6,9 +6,10 @@
  * is allocated. The header parsers read only the few bytes they need, check every bound, and
  * report truncated or garbage headers as DECODE_FAILED.
  */
-import { decodeImage } from './decode.js';
+import { type Decoded, decodeImage } from './decode.js';
+import { crc32 } from './crc32.js';
 import { SsrnetError, invalidParameter } from './errors.js';
-import type { ImageDecoder, ImageInput, PixelFormat, Rgba } from './types.js';
+import type { Box, ImageDecoder, ImageInput, PixelFormat, Rgba } from './types.js';
 import {
   isArrayBuffer,
   isDataView,
@@ -28,7 +29,7 @@ export const DEFAULT_MAX_PIXELS = 50_000_000;
 export interface NormalizeOptions {
   /** Largest accepted width x height; a positive integer. Default {@link DEFAULT_MAX_PIXELS}. */
   maxPixels?: number;
-  /** Decoder for encoded bytes. Default: jimp ({@link decodeImage}). */
+  /** Decoder for encoded bytes. Default: the platform's fastest ({@link decodeImage}). */
   decode?: ImageDecoder;
 }
 
@@ -86,6 +87,9 @@ export function readImageSize(bytes: Uint8Array, format: ImageFormat): { width: 
  * (BAD_INPUT), enforce `maxPixels`, then convert to RGBA; RGBA data is returned as a view, not a
  * copy.
  *
+ * A big JPEG may be decoded at reduced size: the result then has `scale` (decoded pixels per
+ * original pixel, 1/2, 1/4 or 1/8); {@link toOriginalBox} maps boxes found in it back.
+ *
  * @param input encoded bytes or raw pixels; anything else is BAD_INPUT
  * @param opts `maxPixels` (default {@link DEFAULT_MAX_PIXELS})
  * @throws SsrnetError (as a rejection) with code BAD_INPUT, UNSUPPORTED_FORMAT, DECODE_FAILED or
@@ -95,7 +99,7 @@ export function readImageSize(bytes: Uint8Array, format: ImageFormat): { width: 
  * const rgba = await normalizeInput(await fs.readFile('face.jpg'), { maxPixels: 20_000_000 });
  * ```
  */
-export async function normalizeInput(input: ImageInput, opts: NormalizeOptions = {}): Promise<Rgba> {
+export async function normalizeInput(input: ImageInput, opts: NormalizeOptions = {}): Promise<Decoded> {
   const maxPixels = resolveMaxPixels(opts);
   const value: unknown = input; // callers from plain JS can pass anything
   const bytes = asBytes(value);
@@ -130,7 +134,7 @@ function asBytes(value: unknown): Uint8Array | null {
   return bytes;
 }
 
-async function decodeBytes(bytes: Uint8Array, maxPixels: number, decode: ImageDecoder | undefined): Promise<Rgba> {
+async function decodeBytes(bytes: Uint8Array, maxPixels: number, decode: ImageDecoder | undefined): Promise<Decoded> {
   const format = sniffFormat(bytes);
   if (format === null) {
     const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
@@ -138,13 +142,20 @@ async function decodeBytes(bytes: Uint8Array, maxPixels: number, decode: ImageDe
   }
   const { width, height } = readImageSize(bytes, format);
   checkPixelLimit(width, height, maxPixels);
-  if (format === 'png') await checkPngDataSize(bytes, width, height);
+  if (format === 'png') {
+    checkPngComplete(bytes);
+    await checkPngDataSize(bytes, width, height);
+  }
   const limits = { maxPixels };
   return decode ? decodeWith(decode, bytes, limits) : decodeImage(bytes, limits);
 }
 
-/** Runs a caller's decoder: whatever it throws (other than an SsrnetError) or returns malformed is DECODE_FAILED. */
-async function decodeWith(decode: ImageDecoder, bytes: Uint8Array, limits: { maxPixels: number }): Promise<Rgba> {
+/**
+ * Runs a caller's decoder: whatever it throws (other than an SsrnetError) or returns malformed is
+ * DECODE_FAILED. A `scale` in (0, 1] on its result (as {@link decodeImage} and `createDecoder`
+ * return for shrunk JPEGs) is kept.
+ */
+async function decodeWith(decode: ImageDecoder, bytes: Uint8Array, limits: { maxPixels: number }): Promise<Decoded> {
   let image: unknown;
   try {
     image = await decode(bytes, limits);
@@ -157,7 +168,61 @@ async function decodeWith(decode: ImageDecoder, bytes: Uint8Array, limits: { max
   if (!isPositiveInteger(width) || !isPositiveInteger(height) || !isUint8ArrayLike(data) || data.length !== width * height * 4) {
     throw new SsrnetError('DECODE_FAILED', 'expected options.decode to return RGBA { data, width, height } with data.length === width * height * 4');
   }
-  return { data: data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
+  const out: Decoded = { data: data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
+  const { scale } = image as { scale?: unknown };
+  if (typeof scale === 'number' && scale > 0 && scale < 1) out.scale = scale;
+  return out;
+}
+
+/**
+ * A box in the pixels of a decoded image → the same box in the original image's pixels.
+ *
+ * @param box a box in decoded pixels
+ * @param scale the decoded image's `scale` (decoded pixels per original pixel; absent = 1)
+ * @example
+ * ```ts
+ * toOriginalBox({ x: 10, y: 20, width: 30, height: 40 }, 0.25) // { x: 40, y: 80, width: 120, height: 160 }
+ * ```
+ */
+export function toOriginalBox(box: Box, scale = 1): Box {
+  if (scale === 1) return box;
+  return { x: box.x / scale, y: box.y / scale, width: box.width / scale, height: box.height / scale };
+}
+
+/**
+ * Turn an image stored in EXIF orientation `orientation` (1..8) upright, as browsers display it:
+ * orientations 5..8 swap width and height. Returns `image` itself for 1 or an unknown value.
+ *
+ * @param image the pixels as stored
+ * @param orientation the EXIF Orientation tag's value
+ * @example
+ * ```ts
+ * upright({ data, width: 4, height: 3 }, 6) // a 3x4 image, rotated 90° clockwise
+ * ```
+ */
+export function upright(image: Rgba, orientation: number): Rgba {
+  if (!(orientation >= 2 && orientation <= 8)) return image;
+  const { width: w, height: h } = image;
+  const bytes = image.data.byteOffset % 4 === 0 ? image.data : image.data.slice(); // Uint32Array needs alignment
+  const src = new Uint32Array(bytes.buffer, bytes.byteOffset, w * h);
+  const swap = orientation > 4;
+  const width = swap ? h : w;
+  const height = swap ? w : h;
+  const out = new Uint32Array(w * h);
+  // Target (x, y) reads source (sx, sy) = (ax*x + bx*y + cx, ay*x + by*y + cy) (EXIF's mapping).
+  const [ax, bx, cx, ay, by, cy] = {
+    2: [-1, 0, w - 1, 0, 1, 0],
+    3: [-1, 0, w - 1, 0, -1, h - 1],
+    4: [1, 0, 0, 0, -1, h - 1],
+    5: [0, 1, 0, 1, 0, 0],
+    6: [0, 1, 0, -1, 0, h - 1],
+    7: [0, -1, w - 1, -1, 0, h - 1],
+    8: [0, -1, w - 1, 1, 0, 0],
+  }[orientation as 2 | 3 | 4 | 5 | 6 | 7 | 8];
+  for (let y = 0, o = 0; y < height; y++) {
+    for (let x = 0; x < width; x++, o++) out[o] = src[(ay * x + by * y + cy) * w + ax * x + bx * y + cx];
+  }
+  return { data: new Uint8Array(out.buffer), width, height };
 }
 
 function checkPixelLimit(width: number, height: number, maxPixels: number): void {
@@ -255,6 +320,25 @@ function pngSize(b: Uint8Array): { width: number; height: number } {
     if (chunk.type === PNG_IHDR && chunk.at !== 8) throw corruptHeader('png', `it has a second IHDR chunk at byte ${chunk.at}`);
   }
   return { width, height };
+}
+
+/**
+ * Refuse a PNG cut before the end of its IEND chunk or with a chunk whose CRC does not match
+ * (@jsquash/png decodes both; pngjs refused them, and a damaged file must be DECODE_FAILED on
+ * every platform). One CRC pass over the file: small next to inflating it.
+ *
+ * @throws SsrnetError DECODE_FAILED without a complete IEND chunk, or for a bad CRC
+ */
+function checkPngComplete(b: Uint8Array): void {
+  for (const chunk of pngChunks(b)) {
+    const end = chunk.at + 12 + chunk.data.length;
+    if (end > b.length) break;
+    if (crc32(b.subarray(chunk.at + 4, end - 4)) !== u32be(b, end - 4)) {
+      throw new SsrnetError('DECODE_FAILED', `expected a valid PNG for input, but the CRC of the chunk at byte ${chunk.at} does not match; the file is corrupt`);
+    }
+    if (chunk.type === PNG_IEND) return;
+  }
+  throw new SsrnetError('DECODE_FAILED', 'expected a complete PNG for input, but it ends before its IEND chunk; the file is truncated');
 }
 
 /**

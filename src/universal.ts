@@ -12,8 +12,7 @@
  */
 import { type Estimator, type EstimatorOptions, createEstimatorWith } from './estimator.js';
 import { SsrnetError } from './errors.js';
-import type { EstimateOptions, FaceResult, ImageDecoder, ImageInput } from './types.js';
-import { isPlainObject } from './validate.js';
+import type { EstimateOptions, FaceResult, ImageInput } from './types.js';
 
 export { Estimator } from './estimator.js';
 export type { EstimatorOptions, WeightsSource } from './estimator.js';
@@ -24,19 +23,19 @@ export { AGE_MODELS, DEFAULT_AGE_MODEL, DEFAULT_GENDER_MODEL, GENDER_MODELS } fr
 export type { AgeModelChoice, AgeModelName, GenderModelName } from './models.js';
 export type { Box, EstimateOptions, FaceResult, ImageDataLike, ImageDecoder, ImageInput, PixelFormat, RawImage } from './types.js';
 export { simdSupported } from './simd.js';
-
-/** The plain-JS JPEG/PNG decoder (same pixels as jimp on Node), loaded on first use. */
-const decodePortable: ImageDecoder = async (bytes, limits) => (await import('./decode-portable.js')).decodePortable(bytes, limits);
+export { createDecoder, DECODE_PIXEL_BUDGET, MAX_JPEG_SCANS } from './decode.js';
+export type { CodecModules, Decoded, Decoder } from './decode.js';
 
 /**
  * Creates an estimator holding one engine instance. Here `options.wasm` and the weights of every
- * model used (by name: `'auto'` uses age-wiki and age-megaage-asian) are required. Encoded JPEG
- * and PNG bytes are decoded in plain JavaScript (src/decode-portable.ts) unless `options.decode`
- * is given; use `simdSupported()` to pick the .wasm build to load.
+ * model used (by name: `'auto'` uses age-wiki and age-megaage-asian) are required; use
+ * `simdSupported()` to pick the .wasm build to load. Encoded images are decoded by the browser
+ * itself where it can, else by the @jsquash WASM codecs (JPEG, PNG), which find their .wasm next
+ * to their scripts; on Cloudflare Workers pass them precompiled:
+ * `decode: createDecoder({ jpeg, png })` (see src/decode.ts).
  */
 export function createEstimator(options: EstimatorOptions = {}): Promise<Estimator> {
-  const withDecoder = isPlainObject(options) && options.decode === undefined ? { ...options, decode: decodePortable } : options;
-  return createEstimatorWith(withDecoder);
+  return createEstimatorWith(options);
 }
 
 /**

@@ -1,14 +1,15 @@
-// The plain-JS decoder of the universal entry (Workers, browsers) must give the very pixels jimp
-// gives on Node, so every platform returns the same ages: PNG in every colour type and depth
+// The plain-JS decoder the YuNet peer fixtures were made with (tools/decode-portable.ts, used by
+// tools/scenes.ts) must give the very pixels jimp gives, so the fixtures stay reproducible: PNG in
+// every colour type and depth
 // (encoded here with fast-png, including palettes, packed depths, 16 bits and tRNS colour keys),
 // JPEG through jpeg-js with each EXIF orientation.
 import { readFileSync } from 'node:fs';
 import { encode as encodePng, type ImageData as PngImage } from 'fast-png';
 import jpeg from 'jpeg-js';
+import { Jimp } from 'jimp';
 import { describe, expect, it } from 'vitest';
-import { decodeImage } from '../src/decode.js';
-import { decodePortable } from '../src/decode-portable.js';
 import { SsrnetError } from '../src/errors.js';
+import { decodePortable } from '../tools/decode-portable.js';
 import { Rng } from './helpers/rng.js';
 
 const W = 7; // odd sizes catch row padding of packed depths
@@ -82,8 +83,13 @@ function jpegWithOrientation(orientation: number, littleEndian: boolean): Uint8A
   return new Uint8Array([0xff, 0xd8, ...app1, ...plain.subarray(2)]);
 }
 
+/** jimp's RGBA (it applies EXIF orientation itself). */
+async function decodeWithJimp(bytes: Uint8Array): Promise<{ data: Uint8Array; width: number; height: number }> {
+  return (await Jimp.fromBuffer(Buffer.from(bytes))).bitmap;
+}
+
 async function expectSamePixels(bytes: Uint8Array): Promise<void> {
-  const [fromJimp, portable] = await Promise.all([decodeImage(bytes), decodePortable(bytes)]);
+  const [fromJimp, portable] = await Promise.all([decodeWithJimp(bytes), decodePortable(bytes)]);
   expect([portable.width, portable.height]).toEqual([fromJimp.width, fromJimp.height]);
   expect(Buffer.from(portable.data).equals(Buffer.from(fromJimp.data))).toBe(true);
 }

@@ -282,10 +282,10 @@ describe('decompression bombs', () => {
     const refused = ['DECODE_FAILED', 'IMAGE_TOO_LARGE'];
     for (const [label, bytes] of hiddenFrameBombs()) {
       const calls: [string, () => Promise<FaceResult[]>, string[]][] = [
-        ['Node entry, jimp', () => estimator.estimate(bytes), refused],
+        ['Node entry', () => estimator.estimate(bytes), refused],
         ['Node entry, maxPixels 1000', () => estimator.estimate(bytes, { maxPixels: 1000 }), refused],
-        // The universal entry decodes JPEG and PNG only, in plain JS (fast-png inflates without a limit).
-        ['universal entry', () => universal.estimate(bytes), label.startsWith('GIF') ? ['UNSUPPORTED_FORMAT'] : refused],
+        // On Node the universal entry has the same default decoders (jimp for GIF, loaded lazily).
+        ['universal entry', () => universal.estimate(bytes), refused],
       ];
       for (const [entry, call, codes] of calls) {
         const before = process.memoryUsage().arrayBuffers;
@@ -295,6 +295,36 @@ describe('decompression bombs', () => {
         expect(grown, `${label} (${entry}): arrayBuffers grew by ${grown} bytes`).toBeLessThan(BOMB_BYTES);
       }
     }
+    await expectHealthy();
+  });
+});
+
+describe('big JPEGs (sharp shrink-on-load on Node) and scan bombs', () => {
+  it('a 4.3 MP JPEG truncated and with bytes flipped: a result or an SsrnetError, fast; a scan bomb is refused before decoding', async () => {
+    const sharp = await import('sharp').then((m) => m.default, () => undefined);
+    if (!sharp) {
+      console.warn('fuzz: sharp (optional) is not installed; the shrink-on-load cases are skipped');
+      return;
+    }
+    const group = readFileSync(new URL('test/fixtures/images/yunet-group-1.jpg', ROOT));
+    const big = new Uint8Array(await sharp(group).resize(2400, 1800, { fit: 'fill' }).jpeg({ quality: 85, progressive: true }).toBuffer());
+    expect(await outcome('big jpeg (shrink-on-load)', 'intact', () => estimator.estimate(big))).toBe('ok');
+    const cases = fc.tuple(fc.oneof(fc.constant(big.length), fc.nat({ max: big.length - 1 })), fc.array(fc.tuple(fc.nat({ max: big.length - 1 }), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }));
+    await fc.assert(
+      fc.asyncProperty(cases, async ([cut, flips]) => {
+        const bytes = big.slice(0, Math.max(4, cut)); // whole (flips only) or cut short
+        for (const [at, value] of flips) if (at < bytes.length) bytes[at] = value;
+        await outcome('big jpeg (shrink-on-load)', `cut at ${cut}, ${flips.length} flips`, () => estimator.estimate(bytes));
+      }),
+      fcOptions(30),
+    );
+    // A progressive JPEG of thousands of scans: a few KB that would cost a pass over the image each.
+    const sos = big.findIndex((b, i) => b === 0xff && big[i + 1] === 0xda);
+    const scan = [0xff, 0xda, 0, 8, 1, 1, 0, 0, 0, 0]; // an empty DC scan of one component
+    const bomb = concat(big.subarray(0, sos), ...Array.from({ length: 5000 }, () => scan), [0xff, 0xd9]);
+    const start = performance.now();
+    expect(await outcome('big jpeg (shrink-on-load)', 'scan bomb', () => estimator.estimate(bomb))).toBe('DECODE_FAILED');
+    expect(performance.now() - start).toBeLessThan(BOMB_MS);
     await expectHealthy();
   });
 });

@@ -1,13 +1,15 @@
 // Input normalization: magic sniffing, header-only sizes, the pixel limit before decoding, decode
-// round trips through jimp, truncated/garbage files, and raw-pixel validation and conversion.
+// round trips against jimp's encoder and decoder, EXIF orientation, truncated/garbage files, and
+// raw-pixel validation and conversion.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Jimp } from 'jimp';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { decodeImage } from '../src/decode.js';
+import { MAX_JPEG_SCANS, decodeImage } from '../src/decode.js';
 import { SsrnetError, type SsrnetErrorCode } from '../src/errors.js';
-import { DEFAULT_MAX_PIXELS, normalizeInput, readImageSize, sniffFormat, type ImageFormat, type NormalizeOptions } from '../src/input.js';
-import type { ImageInput, Rgba } from '../src/types.js';
+import { DEFAULT_MAX_PIXELS, normalizeInput, upright, readImageSize, sniffFormat, type ImageFormat, type NormalizeOptions } from '../src/input.js';
+import type { Box, ImageInput, Rgba } from '../src/types.js';
 import { Rng } from './helpers/rng.js';
 
 // decodeImage is wrapped in a pass-through spy so tests can prove it was never reached.
@@ -555,19 +557,192 @@ describe('normalizeInput: argument validation', () => {
   });
 });
 
-describe('decodeImage without a global Buffer (browsers, Workers without nodejs_compat)', () => {
-  it('fails with UNSUPPORTED_FORMAT and tells the caller to pass pixels', async () => {
-    const png = await encode('png', 2, 2);
-    const saved = globalThis.Buffer;
-    // The Buffer check runs synchronously before decodeImage's first await, so the global is
-    // only missing while nothing else can run.
-    Reflect.deleteProperty(globalThis, 'Buffer');
-    let pending: Promise<unknown>;
-    try {
-      pending = decodeImage(png);
-    } finally {
-      globalThis.Buffer = saved;
-    }
-    await expectCode(pending, 'UNSUPPORTED_FORMAT', /no global Buffer.*pass its pixels/);
+describe('the default decoders', () => {
+  it('decode JPEG and PNG without a global Buffer (browsers, Workers); GIF and BMP there are UNSUPPORTED_FORMAT', async () => {
+    const [png, jpeg, gif] = await Promise.all([encode('png', 9, 7), encode('jpeg', 9, 7), encode('gif', 9, 7)]);
+    // A fresh process, so Buffer is gone before any decoder module loads.
+    // (Node's fetch classes load lazily and need Buffer; @jsquash/png's init looks at Request.)
+    const script = `
+      void Request;
+      delete globalThis.Buffer;
+      const { decodeImage } = await import(${JSON.stringify(new URL('../src/decode.ts', import.meta.url).href)});
+      const out = [];
+      for (const hex of process.argv.slice(1)) {
+        const bytes = Uint8Array.from(hex.match(/../g), (h) => parseInt(h, 16));
+        out.push(await decodeImage(bytes).then((img) => img.width + 'x' + img.height, (err) => err.code));
+      }
+      process.stdout.write(out.join(' '));`;
+    const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, hex(png), hex(jpeg), hex(gif)], { encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('9x7 9x7 UNSUPPORTED_FORMAT');
   });
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8].flatMap((o) => [[o, true], [o, false]]))(
+    'turn a JPEG upright as jimp does, EXIF orientation %i (little-endian %s)',
+    async (orientation, little) => {
+      const bytes = withOrientation(await encode('jpeg', 24, 16, smooth(24, 16)), orientation as number, little as boolean);
+      const ours = await decodeImage(bytes);
+      const reference = (await Jimp.fromBuffer(Buffer.from(bytes))).bitmap; // jpeg-js + jimp's exifRotate
+      expect([ours.width, ours.height]).toEqual([reference.width, reference.height]);
+      expect([ours.width, ours.height]).toEqual((orientation as number) > 4 ? [16, 24] : [24, 16]);
+      // Different IDCTs move a smooth picture by a few levels; a wrong mapping moves it by ~100.
+      expect(maxAbsDiff(ours.data, new Uint8Array(reference.data))).toBeLessThanOrEqual(6);
+    },
+  );
+
+  it('upright() maps every orientation like the EXIF table (checked on a 3x2 image of distinct pixels)', () => {
+    // Pixel value = 1 + index in the stored 3x2 image; the expected upright rows per orientation.
+    const stored = { data: new Uint8Array(new Uint32Array([1, 2, 3, 4, 5, 6]).buffer), width: 3, height: 2 };
+    const expected: Record<number, number[][]> = {
+      1: [[1, 2, 3], [4, 5, 6]],
+      2: [[3, 2, 1], [6, 5, 4]],
+      3: [[6, 5, 4], [3, 2, 1]],
+      4: [[4, 5, 6], [1, 2, 3]],
+      5: [[1, 4], [2, 5], [3, 6]],
+      6: [[4, 1], [5, 2], [6, 3]],
+      7: [[6, 3], [5, 2], [4, 1]],
+      8: [[3, 6], [2, 5], [1, 4]],
+    };
+    for (const [orientation, rows] of Object.entries(expected)) {
+      const out = upright(stored, Number(orientation));
+      const values = Array.from(new Uint32Array(out.data.buffer, out.data.byteOffset, out.width * out.height));
+      expect([out.width, out.height], `orientation ${orientation}`).toEqual([rows[0].length, rows.length]);
+      expect(values, `orientation ${orientation}`).toEqual(rows.flat());
+    }
+  });
+
+  it(`refuses a JPEG with more than ${MAX_JPEG_SCANS} scans before decoding it`, async () => {
+    const bytes = await encode('jpeg', 16, 16);
+    const sos = findMarker(bytes, 0xda);
+    const scan = bytes.subarray(sos, bytes.length - 2); // SOS + entropy data, without EOI
+    const many = new Uint8Array([...bytes.subarray(0, sos), ...Array.from({ length: MAX_JPEG_SCANS + 1 }, () => [...scan]).flat(), 0xff, 0xd9]);
+    const start = performance.now();
+    await expectCode(normalizeInput(many), 'DECODE_FAILED', new RegExp(`more than ${MAX_JPEG_SCANS} scans`));
+    expect(performance.now() - start).toBeLessThan(200);
+  });
+
+  it('do not load jimp for JPEG and PNG (it is only for GIF and BMP)', async () => {
+    const [png, jpeg] = await Promise.all([encode('png', 9, 7), encode('jpeg', 9, 7)]);
+    const script = `
+      const { decodeImage } = await import(${JSON.stringify(new URL('../src/decode.ts', import.meta.url).href)});
+      const { createRequire } = await import('node:module');
+      for (const hex of process.argv.slice(1)) await decodeImage(Uint8Array.from(hex.match(/../g), (h) => parseInt(h, 16)));
+      const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => /[\\\\/](jimp|@jimp|pngjs|jpeg-js)[\\\\/]/.test(k));
+      process.stdout.write(String(loaded.length));`;
+    const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, hex(png), hex(jpeg)], { encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('0');
+  });
+});
+
+/** Offset of the first FF `marker` in `bytes`. */
+function findMarker(bytes: Uint8Array, marker: number): number {
+  for (let i = 2; i + 1 < bytes.length; i++) if (bytes[i] === 0xff && bytes[i + 1] === marker) return i;
+  throw new Error(`no FF${marker.toString(16)} marker`);
+}
+
+/** A smooth RGBA picture (decoders agree on it within a few levels). */
+function smooth(width: number, height: number): Uint8Array {
+  const data = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) data.set([(x * 255) / width, (y * 255) / height, 128, 255], (y * width + x) * 4);
+  }
+  return data;
+}
+
+/** `jpeg` with an APP1 EXIF segment holding only IFD0's Orientation tag, after SOI. */
+function withOrientation(jpeg: Uint8Array, orientation: number, littleEndian: boolean): Uint8Array {
+  const tiff = new DataView(new ArrayBuffer(26));
+  tiff.setUint16(0, littleEndian ? 0x4949 : 0x4d4d);
+  tiff.setUint16(2, 42, littleEndian);
+  tiff.setUint32(4, 8, littleEndian); // IFD0 at 8
+  tiff.setUint16(8, 1, littleEndian); // one entry
+  tiff.setUint16(10, 0x0112, littleEndian); // Orientation
+  tiff.setUint16(12, 3, littleEndian); // SHORT
+  tiff.setUint32(14, 1, littleEndian); // count
+  tiff.setUint16(18, orientation, littleEndian);
+  tiff.setUint32(22, 0, littleEndian); // no next IFD
+  const payload = [...ascii('Exif\0\0'), ...new Uint8Array(tiff.buffer)];
+  return new Uint8Array([0xff, 0xd8, 0xff, 0xe1, ...u16be(payload.length + 2), ...payload, ...jpeg.subarray(2)]);
+}
+
+// ---- big photos: made at test time from a group photo (nothing big is committed) ----
+
+const GROUP = fileURLToPath(new URL('./fixtures/images/yunet-group-1.jpg', import.meta.url));
+const sharp = await import('sharp').then((m) => m.default, () => undefined);
+if (!sharp) console.warn('input.test: sharp (an optional dependency) is not installed; the big-photo tests are skipped');
+
+/** The group photo stretched to `width` x `height`, as a JPEG. */
+async function bigJpeg(width: number, height: number, progressive = false): Promise<Uint8Array> {
+  return new Uint8Array(await sharp!(readFileSync(GROUP)).resize(width, height, { fit: 'fill' }).jpeg({ quality: 88, progressive }).toBuffer());
+}
+
+function iou(a: Box, b: Box): number {
+  const ix = Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x));
+  const iy = Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
+  return (ix * iy) / (a.width * a.height + b.width * b.height - ix * iy);
+}
+
+describe.skipIf(!sharp)('big photos', () => {
+  it('a 12 MP JPEG is decoded at reduced size (DCT 1/2 on load, then 1.5x: 1344x1008), close to the full decode averaged 3x3', async () => {
+    const bytes = await bigJpeg(4032, 3024);
+    const small = await normalizeInput(bytes);
+    expect([small.width, small.height, small.scale]).toEqual([1344, 1008, 1 / 3]);
+    const full = await sharp!(bytes).raw().toBuffer(); // RGB, 4032x3024
+    let sum = 0;
+    let n = 0;
+    for (let y = 0; y < 1008; y += 7) {
+      for (let x = 0; x < 1344; x += 7) {
+        for (let c = 0; c < 3; c++, n++) {
+          let mean = 0;
+          for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) mean += full[((3 * y + dy) * 4032 + 3 * x + dx) * 3 + c] / 9;
+          sum += Math.abs(small.data[(y * 1344 + x) * 4 + c] - mean);
+        }
+      }
+    }
+    expect(sum / n).toBeLessThan(3);
+  });
+
+  it('faces found in a shrunk 12 MP photo are reported in its original pixels, where the small photo has them', async () => {
+    const { createEstimator } = await import('../src/index.js');
+    const estimator = await createEstimator();
+    const small = await estimator.estimate(readFileSync(GROUP)); // 640x427
+    const big = await estimator.estimate(await bigJpeg(4032, 3024, true));
+    const [sx, sy] = [4032 / 640, 3024 / 427];
+    expect(small.length).toBeGreaterThanOrEqual(4);
+    for (const face of small) {
+      if (face.box.width < 50) continue; // smaller faces fall under the detector's working size at 12 MP
+      const expected = { x: face.box.x * sx, y: face.box.y * sy, width: face.box.width * sx, height: face.box.height * sy };
+      const best = Math.max(...big.map((f) => iou(f.box, expected)));
+      expect(best, `face at ${face.box.x.toFixed(0)},${face.box.y.toFixed(0)}`).toBeGreaterThan(0.7);
+    }
+    // A box given in original pixels is cropped where it says.
+    const [face] = small.filter((f) => f.box.width > 100);
+    const box = { x: face.box.x * sx, y: face.box.y * sy, width: face.box.width * sx, height: face.box.height * sy };
+    const [given] = await estimator.estimate(await bigJpeg(4032, 3024), { box });
+    expect(given.box).toEqual(box);
+    expect(Math.abs(given.age - face.age)).toBeLessThan(5);
+  }, 30_000);
+
+  it('a valid 49 MP JPEG (7000x7000, under the 50 MP default) is processed, not DECODE_FAILED; over maxPixels it is refused from its header', async () => {
+    const bytes = await bigJpeg(7000, 7000);
+    const image = await normalizeInput(bytes);
+    expect([image.width, image.height, image.scale]).toEqual([1167, 1167, 1 / 6]);
+    await expectCode(normalizeInput(bytes, { maxPixels: 48_999_999 }), 'IMAGE_TOO_LARGE', /7000x7000/);
+  }, 30_000);
+
+  it('EXIF orientation is applied to shrunk JPEGs too (6: 4032x3024 stored → 1008x1344 upright)', async () => {
+    const bytes = withOrientation(await bigJpeg(4032, 3024), 6, false);
+    const image = await normalizeInput(bytes);
+    expect([image.width, image.height, image.scale]).toEqual([1008, 1344, 1 / 3]);
+    const plain = await normalizeInput(await bigJpeg(4032, 3024));
+    // Orientation 6: upright (x, y) is stored (y, h - 1 - x).
+    let diff = 0;
+    for (const [x, y] of [[10, 20], [500, 700], [1000, 1300]]) {
+      for (let c = 0; c < 3; c++) diff = Math.max(diff, Math.abs(image.data[(y * 1008 + x) * 4 + c] - plain.data[((1007 - x) * 1344 + y) * 4 + c]));
+    }
+    expect(diff).toBeLessThanOrEqual(8);
+  }, 30_000);
 });

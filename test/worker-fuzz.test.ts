@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEstimator } from '../src/index.js';
 import { EXAMPLE_BOX, ROOT } from './helpers/engine.js';
 import { MAGIC, hiddenFrameBombs, jpegSofOffset, withSize } from './helpers/hostile.js';
-import { bundleWorker, startWorker } from './helpers/worker.js';
+import { bundleWorker, startWorker, workerdMemory } from './helpers/worker.js';
 
 const RUN_SCALE = Number(process.env.FUZZ_RUNS ?? 1);
 const SEED = Number(process.env.FUZZ_SEED ?? 0x155e6);
@@ -160,6 +160,39 @@ describe('hostile requests to the Worker', () => {
     expect(put.status).toBe(405);
     await put.arrayBuffer();
     await expectHealthy('a PUT with a body');
+  });
+
+  it('big dimensions stay inside a 128 MB isolate: headers over 6 MP are 413 at once, a 6 MP progressive JPEG costs < 128 MB', async () => {
+    const sharp = await import('sharp').then((m) => m.default, () => undefined);
+    const memory = workerdMemory();
+    if (!sharp || !memory) {
+      console.warn('worker-fuzz: sharp or /proc is missing; the big-dimension memory test is skipped');
+      return;
+    }
+    const group = readFileSync(new URL('test/fixtures/images/yunet-group-1.jpg', ROOT));
+    const jpegOf = async (w: number, h: number): Promise<Uint8Array> =>
+      new Uint8Array(await sharp(group).resize(w, h, { fit: 'fill' }).jpeg({ quality: 88, progressive: true }).toBuffer());
+    expect((await post(group, '')).status).toBe(200); // the decoders and the detector are loaded
+    const before = workerdMemory()!;
+    // A real 49 MP photo (1.8 MB: under the body limit) and lying headers: refused from the header.
+    for (const [label, body] of [
+      ['a valid 7000x7000 JPEG', await jpegOf(7000, 7000)],
+      ['a JPEG header of 65535x65535', withSize('jpeg', jpeg, 65535, 65535)],
+      ['a PNG header of 30000x30000', withSize('png', png, 30000, 30000)],
+    ] as const) {
+      const start = performance.now();
+      expectError(await post(body, ''), 'IMAGE_TOO_LARGE', label);
+      expect(performance.now() - start, label).toBeLessThan(1_000);
+    }
+    expect(workerdMemory()!.peak - before.peak, 'the refused bodies').toBeLessThan(16);
+    // At the limit (6 MP, progressive: the decoder's most memory per pixel) it is processed.
+    const reply = await post(await jpegOf(3000, 2000), '');
+    expect(reply.status).toBe(200);
+    expect(reply.json.faces?.length).toBeGreaterThanOrEqual(4);
+    const grown = workerdMemory()!.peak - before.peak;
+    console.info(`worker: a 6 MP progressive JPEG raised workerd's peak RSS by ${grown.toFixed(0)} MB`);
+    expect(grown).toBeLessThan(128);
+    await expectHealthy('big dimensions');
   });
 
   it('junk queries get 400 BAD_INPUT', async () => {

@@ -46,6 +46,20 @@ describe('Cloudflare Worker on workerd', () => {
     expect(Math.abs(json.faces[0].age - nodeAge)).toBeLessThanOrEqual(AGE_TOLERANCE);
   });
 
+  it('a photo POSTed without a query: every face with its age, as Node finds them', async () => {
+    const group = readFileSync('test/fixtures/images/yunet-group-1.jpg');
+    const node = await (await createEstimator()).estimate(group);
+    const { status, json } = await post(group);
+    expect(status).toBe(200);
+    expect(node.length).toBeGreaterThanOrEqual(4);
+    expect(json.faces).toHaveLength(node.length);
+    json.faces.forEach((face: { box: unknown; score: number; age: number }, i: number) => {
+      expect(face.box).toEqual(node[i].box); // the same decoder (@jsquash) and wasm: the same numbers
+      expect(face.score).toBe(node[i].score);
+      expect(Math.abs(face.age - node[i].age)).toBeLessThanOrEqual(AGE_TOLERANCE);
+    });
+  });
+
   it('GET / returns the usage text', async () => {
     const res = await mf.dispatchFetch('http://worker.test/');
     expect(res.status).toBe(200);

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import jpeg from 'jpeg-js';
-import { decodePortable } from '../src/decode-portable.js';
+import { decodePortable } from './decode-portable.js';
 import type { BgrImage } from '../src/oracle/yunet-f32.js';
 import type { Rgba } from '../src/types.js';
 

@@ -1,10 +1,10 @@
 /**
  * The Cloudflare Worker example (examples/worker) bundled the way wrangler bundles it
- * (workerd/worker/browser conditions, ESM, .wasm → CompiledWasm module, .ssrq → Data module per
+ * (workerd/worker/browser conditions, ESM, .wasm → CompiledWasm module, .ssrq/.yunf → Data module per
  * wrangler.toml) and started on miniflare's workerd. Shared by test/worker.test.ts and
  * test/worker-fuzz.test.ts.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as esbuild from 'esbuild';
 import { Miniflare } from 'miniflare';
@@ -13,7 +13,7 @@ const ENTRY = 'examples/worker/src/index.ts';
 
 export type WorkerModule = { type: 'ESModule' | 'CompiledWasm' | 'Data'; path: string; contents: Uint8Array<ArrayBuffer> };
 
-/** Bundles the worker; imports of .wasm/.ssrq become separate modules, as wrangler's rules make them. */
+/** Bundles the worker; imports of .wasm/.ssrq/.yunf become separate modules, as wrangler's rules make them. */
 export async function bundleWorker(): Promise<WorkerModule[]> {
   const modules: WorkerModule[] = [];
   const result = await esbuild.build({
@@ -28,7 +28,7 @@ export async function bundleWorker(): Promise<WorkerModule[]> {
       {
         name: 'module-rules',
         setup(build) {
-          build.onResolve({ filter: /\.(wasm|ssrq)$/ }, async (args) => {
+          build.onResolve({ filter: /\.(wasm|ssrq|yunf)$/ }, async (args) => {
             if (args.pluginData === 'resolving') return undefined;
             const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'resolving' });
             const name = basename(resolved.path);
@@ -48,4 +48,25 @@ export async function startWorker(modules: WorkerModule[]): Promise<Miniflare> {
   const mf = new Miniflare({ modules, modulesRoot: '/worker', compatibilityDate: '2025-07-01' });
   await mf.ready;
   return mf;
+}
+
+/**
+ * Resident memory of the workerd processes this test process started, in MB: current and peak
+ * (Linux /proc VmRSS and VmHWM); undefined where /proc is absent.
+ */
+export function workerdMemory(): { rss: number; peak: number } | undefined {
+  if (!existsSync('/proc/self/status')) return undefined;
+  let rss = 0;
+  let peak = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      if (status.match(/^PPid:\s+(\d+)/m)?.[1] !== String(process.pid) || !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('workerd')) continue;
+      rss += Number(status.match(/^VmRSS:\s+(\d+)/m)?.[1] ?? 0) / 1024;
+      peak += Number(status.match(/^VmHWM:\s+(\d+)/m)?.[1] ?? 0) / 1024;
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return { rss, peak };
 }

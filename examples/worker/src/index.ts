@@ -1,28 +1,45 @@
 /**
  * SSR-Net age estimation as a Cloudflare Worker.
  *
- *   POST /?box=x,y,w,h&margin=0.4   body: a JPEG or PNG   → 200 { "faces": [...] } (the library's result)
+ *   POST /                          body: a JPEG or PNG   → 200 { "faces": [...] }: every face the detector finds, with its age
+ *   POST /?box=x,y,w,h&margin=0.4   body: a JPEG or PNG   → 200 { "faces": [one] }: the age of the face in that box
  *   GET  /                                                → usage text
  *
  * Errors are JSON `{ "error": { "code", "message" } }` with the library's stable code: 413 for a
- * body over 5 MB (IMAGE_TOO_LARGE), 415 for bytes that are not JPEG/PNG (UNSUPPORTED_FORMAT), 400
- * for everything the caller got wrong (BAD_INPUT, DECODE_FAILED), 500 otherwise.
+ * body over 5 MB or an image over MAX_PIXELS (IMAGE_TOO_LARGE, refused from its header), 415 for
+ * bytes that are not JPEG/PNG (UNSUPPORTED_FORMAT), 400 for everything the caller got wrong
+ * (BAD_INPUT, DECODE_FAILED), 500 otherwise.
  *
- * The engine is imported as a compiled WebAssembly.Module (Workers refuse to compile wasm from
- * bytes at run time) and the weights as ArrayBuffers (wrangler.toml: `rules` type "Data").
+ * Every .wasm is imported as a compiled WebAssembly.Module (Workers refuse to compile wasm from
+ * bytes at run time): the engine, the face detector and the @jsquash JPEG/PNG decoders; the
+ * weights are imported as ArrayBuffers (wrangler.toml: `rules` type "Data").
+ *
+ * Memory: a Cloudflare isolate has 128 MB. The decoders here cannot shrink on load, so a JPEG
+ * costs about 4 bytes per pixel in mozjpeg's memory, the same again for the RGBA copy, and up to
+ * 3 more for a progressive file's coefficients: at MAX_PIXELS (6 MP) about 66 MB, plus the 5 MB
+ * body, the engine (256 KiB) and the detector (under 1 MiB). test/worker.test.ts measures
+ * workerd's peak RSS for a 6 MP progressive JPEG and a body whose header claims a huge image.
  */
-import { type Box, type Estimator, SsrnetError, createEstimator } from 'ssrnet-wasm';
+import { type Box, type Estimator, SsrnetError, createDecoder, createEstimator } from 'ssrnet-wasm';
+import jpegDecoder from '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm';
+import pngDecoder from '@jsquash/png/codec/pkg/squoosh_png_bg.wasm';
 import wasm from 'ssrnet-wasm/build/ssrnet-simd.wasm';
+import detectorWasm from 'ssrnet-wasm/build/yunet-simd.wasm';
 import ageMegaageAsian from 'ssrnet-wasm/weights/age-megaage-asian.ssrq';
 import ageWiki from 'ssrnet-wasm/weights/age-wiki.ssrq';
+import detectorWeights from 'ssrnet-wasm/weights/yunet.yunf';
 
 /** Largest accepted request body. */
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
+/** Largest accepted image (width x height): keeps a request's decoding inside the 128 MB isolate. */
+const MAX_PIXELS = 6_000_000;
 
 const USAGE = `ssrnet-wasm age estimation
-POST / with a JPEG or PNG body (at most 5 MB) -> {"faces":[{"box":{...},"age":...}]}
-Query: box=x,y,width,height (default: the whole image is the face), margin=0.4
-Example: curl --data-binary @face.jpg 'https://<worker>/?box=175,70,90,90'
+POST / with a JPEG or PNG body (at most 5 MB and ${MAX_PIXELS / 1e6} megapixels) -> {"faces":[{"box":{...},"score":...,"age":...}]}
+  every face found in the photo, with its age
+Query: box=x,y,width,height (only the face in that box), margin=0.4
+Example: curl --data-binary @group.jpg 'https://<worker>/'
+         curl --data-binary @face.jpg 'https://<worker>/?box=175,70,90,90'
 `;
 
 /** HTTP status of each library error code. */
@@ -33,7 +50,7 @@ const STATUS: Record<string, number> = {
   IMAGE_TOO_LARGE: 413,
 };
 
-/** One estimator per isolate, created on first use (the wasm instance is 256 KiB). */
+/** One estimator per isolate, created on first use (the engine instance is 256 KiB). */
 let estimator: Promise<Estimator> | undefined;
 
 function getEstimator(): Promise<Estimator> {
@@ -41,6 +58,8 @@ function getEstimator(): Promise<Estimator> {
     wasm,
     simd: true,
     weights: { 'age-wiki': ageWiki, 'age-megaage-asian': ageMegaageAsian },
+    detector: { wasm: detectorWasm, weights: detectorWeights },
+    decode: createDecoder({ jpeg: jpegDecoder, png: pngDecoder }),
   }).catch((err: unknown) => {
     estimator = undefined; // a failed creation must not poison later requests
     throw err;
@@ -95,7 +114,7 @@ async function estimateRequest(request: Request): Promise<Response> {
   const url = new URL(request.url);
   const box = parseBox(url.searchParams.get('box'));
   const margin = url.searchParams.has('margin') ? Number(url.searchParams.get('margin')) : undefined;
-  const faces = await (await getEstimator()).estimate(body, { box, margin });
+  const faces = await (await getEstimator()).estimate(body, { box, margin, maxPixels: MAX_PIXELS });
   return json({ faces }, 200);
 }
 

@@ -7,3 +7,7 @@ declare module '*.ssrq' {
   const data: ArrayBuffer; // Data rule
   export default data;
 }
+declare module '*.yunf' {
+  const data: ArrayBuffer; // Data rule
+  export default data;
+}

@@ -1,21 +1,18 @@
 /**
- * A JPEG/PNG decoder in plain JavaScript, for runtimes where jimp cannot run (Cloudflare Workers,
- * browsers): no Node `Buffer`, no `zlib`, no WebAssembly to compile. It is the default decoder of
- * the universal entry (src/universal.ts).
+ * The plain-JS JPEG/PNG decoder the YuNet fixtures were made with (tools/scenes.ts `loadBgr`):
+ * jpeg-js (the JPEG decoder jimp uses) and fast-png, giving jimp's pixels. Kept in tools/ so the
+ * peer fixtures (test/fixtures/yunet-peer) stay reproducible; the library decodes with the
+ * platform's fastest decoder instead (src/decode.ts).
  *
- * It returns the same pixels as the Node entry's jimp decoder, so every platform gives the same
- * ages for the same file:
- * - JPEG: jpeg-js, the decoder jimp itself uses, with jimp's options; then the EXIF orientation
- *   is applied with jimp's pixel mapping (@jimp/core utils/image-bitmap.js).
- * - PNG: fast-png (pure JS, fflate inflate), converted to 8-bit RGBA by pngjs's rules (jimp's PNG
- *   decoder): palette lookup; gray expanded to r = g = b; a pixel equal to the tRNS colour becomes
- *   0,0,0,0; depths other than 8 scaled with floor(v * 255 / (2^depth - 1) + 0.5).
- * GIF and BMP are not decoded here (UNSUPPORTED_FORMAT): pass decoded pixels for those.
+ * - JPEG: jpeg-js with jimp's options; then the EXIF orientation with jimp's pixel mapping.
+ * - PNG: fast-png, converted to 8-bit RGBA by pngjs's rules (jimp's PNG decoder): palette lookup;
+ *   gray expanded to r = g = b; a pixel equal to the tRNS colour becomes 0,0,0,0; depths other
+ *   than 8 scaled with floor(v * 255 / (2^depth - 1) + 0.5).
  */
 import { decode as decodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
-import { SsrnetError } from './errors.js';
-import type { Rgba } from './types.js';
+import { SsrnetError } from '../src/errors.js';
+import type { Rgba } from '../src/types.js';
 
 /**
  * Decode JPEG or PNG bytes to RGBA, exactly as the Node entry's jimp decoder does.

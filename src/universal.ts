@@ -22,7 +22,7 @@ export { SsrnetError } from './errors.js';
 export type { SsrnetErrorCode } from './errors.js';
 export { AGE_MODELS, DEFAULT_AGE_MODEL, DEFAULT_GENDER_MODEL, GENDER_MODELS } from './models.js';
 export type { AgeModelChoice, AgeModelName, GenderModelName } from './models.js';
-export type { Box, EstimateOptions, FaceResult, ImageDataLike, ImageDecoder, ImageInput, PixelFormat, RawImage } from './types.js';
+export type { Box, EstimateOptions, FaceLandmarks, FaceResult, ImageDataLike, ImageDecoder, ImageInput, PixelFormat, Point, RawImage } from './types.js';
 export { simdSupported } from './simd.js';
 
 /** The plain-JS JPEG/PNG decoder (same pixels as jimp on Node), loaded on first use. */

@@ -3,8 +3,10 @@
 //
 // Arithmetic is float64 in the same order as the reference (test/helpers/crop-reference.ts), so
 // the bytes are identical on every host: wasm f64 is IEEE binary64 without fused multiply-add,
-// and Math.round here rounds halves up exactly as JavaScript's does. Neither op is a hot spot
-// (bench/first-call.bench.ts): the crop is 12288 outputs, the resize one pass over the image.
+// and Math.round here rounds halves up exactly as JavaScript's does. Both are scalar: the crop is
+// 12288 outputs (~0.1 ms, against ~0.75 ms per network run), the resize one pass over the image
+// (0.4 ms for a 640x480 frame kept at its size, ~10 ms from 1024x768 and ~30 ms from 12 MP down to
+// 640x480, against ~50 ms for the detector network at 640x480; bench/resize.bench.ts).
 //
 // Source layouts (row-major, no row padding): RGBA 4 bytes a pixel (alpha ignored), RGB and BGR
 // 3 bytes, GRAY 1 byte (read as R = G = B).
@@ -114,6 +116,18 @@ export function cropFaceBgr(src: usize, width: i32, height: i32, format: i32, x:
 export function resizeToBgr(src: usize, width: i32, height: i32, format: i32, dst: usize, dstWidth: i32, dstHeight: i32): void {
   const bpp = <usize>bytesPerPixel(format);
   const ro = redOffset(format), go = greenOffset(format), bo = blueOffset(format);
+  if (dstWidth == width && dstHeight == height) {
+    // Same size: every block is one pixel, and the average of one value is that value.
+    const n = <usize>width * <usize>height;
+    for (let i: usize = 0; i < n; i++) {
+      const p = src + i * bpp;
+      const o = dst + i * 3;
+      store<u8>(o, load<u8>(p + bo));
+      store<u8>(o + 1, load<u8>(p + go));
+      store<u8>(o + 2, load<u8>(p + ro));
+    }
+    return;
+  }
   const stride = <usize>width * bpp;
   const sx = <f64>width / <f64>dstWidth;
   const sy = <f64>height / <f64>dstHeight;
@@ -124,21 +138,39 @@ export function resizeToBgr(src: usize, width: i32, height: i32, format: i32, ds
     for (let x = 0; x < dstWidth; x++) {
       const x0 = min(width - 1, <i32>Math.floor(<f64>x * sx));
       const x1 = max(x0 + 1, <i32>Math.min(<f64>width, Math.round(<f64>(x + 1) * sx)));
-      // u64 sums: a block can be the whole image (up to 2^30 bytes of pixels).
+      // Exact integer sums: u32 per block row (at most 65535 x 255), u64 over rows (a block can
+      // be the whole image, up to 2^30 bytes of pixels).
       let r: u64 = 0, g: u64 = 0, b: u64 = 0;
       for (let v = y0; v < y1; v++) {
         const row = src + <usize>v * stride;
         const end = row + <usize>x1 * bpp;
-        for (let p = row + <usize>x0 * bpp; p < end; p += bpp) {
-          r += <u64>load<u8>(p + ro);
-          g += <u64>load<u8>(p + go);
-          b += <u64>load<u8>(p + bo);
+        let rr: u32 = 0, gg: u32 = 0, bb: u32 = 0;
+        if (format == PIXEL_RGBA) {
+          // One load a pixel: R, G, B are bytes 0, 1, 2 (little-endian).
+          for (let p = row + <usize>x0 * 4; p < end; p += 4) {
+            const px = load<u32>(p);
+            rr += px & 0xff;
+            gg += (px >>> 8) & 0xff;
+            bb += (px >>> 16) & 0xff;
+          }
+        } else {
+          for (let p = row + <usize>x0 * bpp; p < end; p += bpp) {
+            rr += <u32>load<u8>(p + ro);
+            gg += <u32>load<u8>(p + go);
+            bb += <u32>load<u8>(p + bo);
+          }
         }
+        r += <u64>rr;
+        g += <u64>gg;
+        b += <u64>bb;
       }
-      const n = <f64>(<i64>(y1 - y0) * <i64>(x1 - x0));
-      store<u8>(o, <u8>Math.round(<f64>b / n));
-      store<u8>(o + 1, <u8>Math.round(<f64>g / n));
-      store<u8>(o + 2, <u8>Math.round(<f64>r / n));
+      // round(b / n) in integers: (2b + n) / 2n. Equal to Math.round of the f64 quotient for
+      // every sum below 2^52 (ours are below 2^38): a quotient that is not exactly k + 0.5 lies
+      // at least 1/(2n) from it, more than the f64 division's error of (b / n) * 2^-53.
+      const n = <u64>(y1 - y0) * <u64>(x1 - x0);
+      store<u8>(o, <u8>((2 * b + n) / (2 * n)));
+      store<u8>(o + 1, <u8>((2 * g + n) / (2 * n)));
+      store<u8>(o + 2, <u8>((2 * r + n) / (2 * n)));
       o += 3;
     }
   }

@@ -21,7 +21,8 @@
 //   HEAD_SCRATCH      768      f32 vectors of the float head (head.ts)
 //   SLOT_KINDS        16       i32 per weights slot: -1 empty, 0 age, 1 gender
 //   (free up to 256 KiB)
-//   IMAGE             w*h*bpp  at 262144 (the end of the 4 initial pages): the host's image,
+//   IMAGE             w*h*bpp  at 262144 (the end of the 4 initial pages; after the arena if it is
+//                              longer, as in the WASI command): the host's image,
 //                              reserved by reserveImage (RGBA, RGB, BGR or gray u8)
 //   RESIZED           dw*dh*3  at the next 16-byte boundary after the image: resizeImage's BGR output
 
@@ -80,17 +81,18 @@ export function weightsSlot(slot: i32): usize {
 
 /** Bytes of the fixed part: the 4 initial pages the arena lives in. */
 export const FIXED_BYTES: usize = 4 << 16;
-/** The host's image starts right after the fixed part. */
-export const IMAGE: usize = FIXED_BYTES;
+/**
+ * The host's image starts right after the fixed part (262144 in the engine builds). A module that
+ * embeds more static data (the WASI command's weights) pushes the arena past it: the image then
+ * starts after the arena.
+ */
+export const IMAGE: usize = max(FIXED_BYTES, align16(ARENA_END));
 /** Largest linear memory (asconfig maximumMemory: 16384 pages, 1 GiB): images and resized images must fit below it. */
 export const MAX_MEMORY_BYTES: u64 = <u64>16384 << 16;
 /** Longest image side the engine accepts. */
 export const MAX_IMAGE_SIDE: i32 = 65535;
 /** Longest resized-image side the engine accepts. */
 export const MAX_RESIZED_SIDE: i32 = 8192;
-
-// The arena must fit in the fixed part (a compile-time fact; checked by test/budgets.test.ts too).
-assert(ARENA_END <= IMAGE);
 
 /** Where resizeImage writes, for an image of `imageBytes` bytes. */
 export function resizedAt(imageBytes: usize): usize {

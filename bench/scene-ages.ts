@@ -99,6 +99,7 @@ async function main(): Promise<void> {
       const image = deg ? rotate(toRgba(canvas), deg, 320, 240) : toRgba(canvas);
       engine.setImage(image);
       const [face] = detector.detect(engine);
+      if (DEBUG && face) console.log(`size ${size} rotated ${deg}°: eyes at ${((Math.atan2(face.landmarks.leftEye.y - face.landmarks.rightEye.y, face.landmarks.leftEye.x - face.landmarks.rightEye.x) * 180) / Math.PI).toFixed(1)}°`);
       const chipBox = { x: at.x, y: at.y, width: size, height: size };
       const raw = { ...image, format: 'rgba' as const };
       // The reference: the chip's square on the unrotated canvas.
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
           const angle = (Math.atan2(le.y - re.y, le.x - re.x) * 180) / Math.PI;
           const box = yunetBox(face);
           const mid = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-          const aligned = rotate(image, angle, mid.x, mid.y);
+          const aligned = rotate(image, -angle, mid.x, mid.y);
           if (DEBUG) {
             engine.setImage(aligned);
             const [again] = detector.detect(engine);

@@ -229,11 +229,16 @@ export class Estimator {
       this.engine.cropFace(box, margin);
       return [this.estimateInput({ x: box.x, y: box.y, width: box.width, height: box.height })];
     }
-    return detector.detect(this.engine, detectOptions).map((face) => {
+    const results: FaceResult[] = [];
+    for (const face of detector.detect(this.engine, detectOptions)) {
       const box = faceBoxOf(face);
+      // A face cut by the image edge can have its landmark-centred box wholly outside the image
+      // (nothing of it to crop): such a detection is dropped rather than failing the call.
+      if (!(box.x < image.width && box.x + box.width > 0 && box.y < image.height && box.y + box.height > 0)) continue;
       this.engine.cropFace(box, margin);
-      return this.estimateInput(box, face);
-    });
+      results.push(this.estimateInput(box, face));
+    }
+    return results;
   }
 
   /** The detector, instantiated once; a failed load is retried by the next call. */

@@ -265,9 +265,14 @@ export class Detector {
    *
    * @param bgr `width * height * 3` bytes, BGR
    * @param scale image size / working size, per axis
-   * @param options as for {@link detect}
-   * @throws SsrnetError BAD_INPUT for a wrong length or invalid options; ENGINE_FAILED for a size
-   *   the module refuses
+   * @param options `minScore` and `maxFaces` as for {@link detect}; `minFaceSize` is checked but
+   *   has no effect here (the caller chose the working size)
+   * @throws SsrnetError BAD_INPUT for a wrong length, scale or invalid options; ENGINE_FAILED for
+   *   a size the module refuses
+   * @example
+   * ```ts
+   * const faces = detector.detectResized(bgr640x480, 640, 480, { x: 2, y: 2 }); // from a 1280x960 frame
+   * ```
    */
   detectResized(bgr: Uint8Array, width: number, height: number, scale: { x: number; y: number }, options: DetectOptions = {}): Detection[] {
     if (!isPlainObject(options)) throw invalidParameter('options', 'an object', options);

@@ -424,6 +424,21 @@ describe('photos', () => {
     }
   });
 
+  it('detectResized: a working image and its scale give detect()\'s faces; wrong lengths and scales are BAD_INPUT', async () => {
+    const img = await photo('astronaut.png');
+    const expected = detectIn(simd, img);
+    const size = workingSize(img.width, img.height, simd.limits);
+    engine.setImage(img);
+    const bgr = engine.resizeImage(size.width, size.height).slice();
+    expect(simd.detectResized(bgr, size.width, size.height, { x: img.width / size.width, y: img.height / size.height })).toEqual(expected);
+    const halved = simd.detectResized(bgr, size.width, size.height, { x: 0.5 * img.width / size.width, y: 0.5 * img.height / size.height });
+    expect(halved[0].box.x).toBeCloseTo(expected[0].box.x / 2, 9);
+    for (const [data, scale] of [[bgr.subarray(1), { x: 1, y: 1 }], [bgr, { x: 0, y: 1 }], [bgr, { x: 1, y: Number.NaN }], [bgr, undefined]] as const) {
+      const err = (() => { try { simd.detectResized(data as Uint8Array, size.width, size.height, scale as { x: number; y: number }); } catch (e) { return e; } })();
+      expect((err as SsrnetError).code).toBe('BAD_INPUT');
+    }
+  });
+
   it('runs in fixed memory, unchanged by detection', async () => {
     const before = simd.memoryBytes;
     detectIn(simd, await photo('astronaut.png'), { minFaceSize: 20 });

@@ -10,6 +10,10 @@
  * - `old`: the detector box widened by the former DETECTION_IN_CHIP constants;
  * - with --rotate: `aligned`, the yunet box cropped from the image rotated so the eyes are level.
  *
+ * `--rotate DEG` rotates each scene about the face by +DEG (48 and 160 px) or -DEG (96 px) before
+ * detection; the reference stays the unrotated chip square. A tiny angle (0.0001) measures the
+ * eye-levelled crop on upright faces.
+ *
  * Prints MAE against the labels and mean |age - chip-box age| and the signed bias per convention
  * and size. Model: the default ('auto').
  *

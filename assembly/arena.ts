@@ -1,5 +1,7 @@
 // The engine's whole working memory: one static arena laid out here, once, from the model's
-// dimensions. Nothing is allocated at run time and memory never grows (asconfig: 4 pages fixed).
+// dimensions, in the 4 initial pages (256 KiB), then the image region above them. Nothing is
+// allocated at run time; memory grows only when the host reserves a larger image than before
+// (index.ts reserveImage) or asks for a larger resized image, and never shrinks.
 //
 // Every tensor is followed by TENSOR_SLACK readable bytes: the conv kernels read the padding
 // channel of an odd channel count (its weight is zero) one byte past a pixel.
@@ -18,6 +20,11 @@
 //   CRC_TABLE         1024     u32 CRC-32 table
 //   HEAD_SCRATCH      768      f32 vectors of the float head (head.ts)
 //   SLOT_KINDS        16       i32 per weights slot: -1 empty, 0 age, 1 gender
+//   (free up to 256 KiB)
+//   IMAGE             w*h*bpp  at 262144 (the end of the 4 initial pages; after the arena if it is
+//                              longer, as in the WASI command): the host's image,
+//                              reserved by reserveImage (RGBA, RGB, BGR or gray u8)
+//   RESIZED           dw*dh*3  at the next 16-byte boundary after the image: resizeImage's BGR output
 
 import { TANH_LUT_SIZE } from './kernels/tanh-lut';
 
@@ -70,4 +77,24 @@ export const ARENA_END: usize = SLOT_KINDS + 16;
 /** Start of weights slot `slot` (0 ≤ slot < WEIGHT_SLOTS). */
 export function weightsSlot(slot: i32): usize {
   return WEIGHTS + <usize>(slot * WEIGHTS_CAPACITY);
+}
+
+/** Bytes of the fixed part: the 4 initial pages the arena lives in. */
+export const FIXED_BYTES: usize = 4 << 16;
+/**
+ * The host's image starts right after the fixed part (262144 in the engine builds). A module that
+ * embeds more static data (the WASI command's weights) pushes the arena past it: the image then
+ * starts after the arena.
+ */
+export const IMAGE: usize = max(FIXED_BYTES, align16(ARENA_END));
+/** Largest linear memory (asconfig maximumMemory: 16384 pages, 1 GiB): images and resized images must fit below it. */
+export const MAX_MEMORY_BYTES: u64 = <u64>16384 << 16;
+/** Longest image side the engine accepts. */
+export const MAX_IMAGE_SIDE: i32 = 65535;
+/** Longest resized-image side the engine accepts. */
+export const MAX_RESIZED_SIDE: i32 = 8192;
+
+/** Where resizeImage writes, for an image of `imageBytes` bytes. */
+export function resizedAt(imageBytes: usize): usize {
+  return align16(IMAGE + imageBytes);
 }

@@ -13,6 +13,8 @@ export const ERR_BOUNDS: i32 = 6;
 export const ERR_SLOT: i32 = 7;
 export const ERR_NOT_LOADED: i32 = 8;
 export const ERR_NOT_FINITE: i32 = 9;
+export const ERR_ARGUMENT: i32 = 10;
+export const ERR_NO_IMAGE: i32 = 11;
 
 /** Fills the 256-entry u32 CRC-32 table (IEEE 802.3, reflected, as zlib's crc32) at `table`. */
 export function initCrcTable(table: usize): void {

@@ -9,7 +9,7 @@
  * timed calls; medians and p90s in ms.
  *
  * Rows: `network` (the WASM forward pass alone) at 320x240 and 640x480, simd and scalar;
- * `detect` (Detector.detect: working-size resize in TS (temporary) + network + decoding/NMS) on
+ * `detect` (Detector.detect: the engine's wasm resize to the working size + network + decoding/NMS) on
  * the 640x480 photo; `estimate` (Estimator.estimate: detect + crop + SSR-Net, the default 'auto'
  * age model). Also prints multiply-adds per frame, the weights size, wasm sizes and the fixed
  * linear memory, and writes bench/results/detect-latest.json.
@@ -18,6 +18,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Jimp } from 'jimp';
 import { Detector } from '../src/detector.js';
+import { Engine } from '../src/engine.js';
 import { createEstimator } from '../src/index.js';
 import { KIND_DEPTHWISE, KIND_STEM, readYunet } from '../src/oracle/yunet-weights.js';
 import type { Rgba } from '../src/types.js';
@@ -91,6 +92,8 @@ function macsPerFrame(weights: Uint8Array, width: number, height: number): numbe
 async function main(): Promise<void> {
   const image = await photo640x480();
   const raw = { ...image, format: 'rgba' as const };
+  const engine = await Engine.create(read('build/ssrnet-simd.wasm'));
+  engine.setImage(image);
   const weights = read('weights/yunet.yunf');
   const simd = await Detector.create(read('build/yunet-simd.wasm'), weights);
   const scalar = await Detector.create(read('build/yunet-scalar.wasm'), weights);
@@ -109,7 +112,7 @@ async function main(): Promise<void> {
     'network 640x480 (simd)': network(simd, 640, 480, 10, 40),
     'network 320x240 (scalar)': network(scalar, 320, 240, 2, 10),
     'network 640x480 (scalar)': network(scalar, 640, 480, 1, 5),
-    'detect 640x480 photo (simd)': time(() => simd.detect(image), 10, 40),
+    'detect 640x480 photo (simd)': time(() => simd.detect(engine), 10, 40),
     'estimate (simd, auto model)': await timeAsync(() => estimator.estimate(raw), 10, 40),
   };
 

@@ -4,19 +4,21 @@
  *
  * YuNet finds faces from about 10-20 px up to the whole input in one pass (anchors at strides 8,
  * 16 and 32), so a photo is not tiled: it is resized once to a working size ({@link workingSize},
- * the one place the policy lives), converted to BGR, and the engine runs the network, the box and
- * landmark decoding and NMS. Detections are mapped back to image pixels here.
+ * the one place the policy lives) and converted to BGR by the SSR-Net engine module, which holds
+ * the decoded image (Engine.resizeImage, assembly/crop.ts); the host copies that working image
+ * into this module, which runs the network, the box and landmark decoding and NMS. Detections are
+ * mapped back to image pixels here.
  */
-import type { WasmSource } from './engine.js';
+import type { Engine, WasmSource } from './engine.js';
 import { SsrnetError, invalidParameter } from './errors.js';
-import type { Box, Rgba } from './types.js';
+import type { Box, FaceLandmarks } from './types.js';
 import { isNumberInRange, isPlainObject, isPositiveInteger } from './validate.js';
 
 /** f32 per engine result record: score, x, y, w, h, 5 landmarks (x, y). */
 const RECORD_FLOATS = 15;
 /** YuNet's five landmarks, in the network's order (the person's right eye is on the image's left). */
-export const LANDMARK_NAMES = ['rightEye', 'leftEye', 'noseTip', 'mouthRight', 'mouthLeft'] as const;
-export type LandmarkName = (typeof LANDMARK_NAMES)[number];
+export const LANDMARK_NAMES = ['rightEye', 'leftEye', 'noseTip', 'mouthRight', 'mouthLeft'] as const satisfies readonly (keyof FaceLandmarks)[];
+export type LandmarkName = keyof FaceLandmarks;
 
 /**
  * Default `minScore`. Faces score 0.89 (camera.png, a near profile) to 0.93 (the astronaut); the
@@ -72,11 +74,7 @@ const DETECTOR_CODES: Record<number, string> = {
   10: 'an input size or threshold is out of range',
 };
 
-/** A point in image pixels. */
-export interface Point {
-  x: number;
-  y: number;
-}
+export type { Point } from './types.js';
 
 /** One detected face. */
 export interface Detection {
@@ -85,7 +83,7 @@ export interface Detection {
   /** The detector's confidence, 0 to 1: sqrt(sigmoid(class) x sigmoid(objectness)). */
   score: number;
   /** Five landmarks in image pixels; right and left are the person's. */
-  landmarks: Record<LandmarkName, Point>;
+  landmarks: FaceLandmarks;
 }
 
 /**
@@ -166,38 +164,6 @@ export function workingSize(width: number, height: number, limits: InputLimits, 
   return out;
 }
 
-/**
- * TODO(crop-branch): temporary TypeScript resize, until the engine's image → BGR resize
- * (assembly/image.ts, branch `crop`) replaces it. Area average over the integer pixel range each
- * output pixel covers (nearest pixel when enlarging), RGBA → BGR.
- */
-export function resizeToBgr(image: Rgba, width: number, height: number, out: Uint8Array): void {
-  const sx = image.width / width;
-  const sy = image.height / height;
-  for (let y = 0; y < height; y++) {
-    const y0 = Math.min(image.height - 1, Math.floor(y * sy));
-    const y1 = Math.max(y0 + 1, Math.min(image.height, Math.round((y + 1) * sy)));
-    for (let x = 0; x < width; x++) {
-      const x0 = Math.min(image.width - 1, Math.floor(x * sx));
-      const x1 = Math.max(x0 + 1, Math.min(image.width, Math.round((x + 1) * sx)));
-      let r = 0, g = 0, b = 0;
-      for (let v = y0; v < y1; v++) {
-        for (let u = x0; u < x1; u++) {
-          const i = (v * image.width + u) * 4;
-          r += image.data[i];
-          g += image.data[i + 1];
-          b += image.data[i + 2];
-        }
-      }
-      const n = (y1 - y0) * (x1 - x0);
-      const o = (y * width + x) * 3;
-      out[o] = Math.round(b / n);
-      out[o + 1] = Math.round(g / n);
-      out[o + 2] = Math.round(r / n);
-    }
-  }
-}
-
 /** Raw head outputs of one level (stride 8, 16, 32) for tests and debugging, in the engine's layout. */
 export interface RawLevel {
   cls: Float32Array;
@@ -266,28 +232,60 @@ export class Detector {
   }
 
   /**
-   * Finds the faces in an image.
+   * Finds the faces in the image an SSR-Net engine holds (written with `Engine.setImage`): the
+   * engine resizes it to the working size in wasm, this module detects on that.
    *
-   * @param image decoded RGBA pixels (`normalizeInput`'s output)
+   * @param engine an engine holding the image
    * @param options `minScore` (default 0.6), `maxFaces` (default unlimited), `minFaceSize`
    *   (default: the image at most 640 px on its longer side)
    * @returns the faces by descending score, boxes and landmarks in image pixels
-   * @throws SsrnetError BAD_INPUT for invalid options; ENGINE_FAILED if the module fails
+   * @throws SsrnetError BAD_INPUT for invalid options or an engine without an image;
+   *   ENGINE_FAILED if a module fails
    * @example
    * ```ts
-   * const [face] = detector.detect(await normalizeInput(bytes));
+   * engine.setImage(await normalizeInput(bytes));
+   * const [face] = detector.detect(engine);
    * console.log(face.box, face.score, face.landmarks.noseTip);
    * ```
    */
-  detect(image: Rgba, options: DetectOptions = {}): Detection[] {
+  detect(engine: Engine, options: DetectOptions = {}): Detection[] {
     if (!isPlainObject(options)) throw invalidParameter('options', 'an object', options);
-    const { minScore, maxFaces, minFaceSize } = resolveDetectOptions(options);
-    const size = workingSize(image.width, image.height, this.limits, minFaceSize);
-    this.setInputSize(size.width, size.height);
-    resizeToBgr(image, size.width, size.height, this.input(size.width, size.height)); // TODO(crop-branch): the engine's resize
-    const sx = image.width / size.width;
-    const sy = image.height / size.height;
-    return this.detectInput(minScore, maxFaces).map((d) => scaleDetection(d, sx, sy));
+    const resolved = resolveDetectOptions(options);
+    const image = engine.image;
+    if (!image) throw new SsrnetError('BAD_INPUT', 'the engine holds no image to detect faces in (Engine.setImage first)');
+    const size = workingSize(image.width, image.height, this.limits, resolved.minFaceSize);
+    const bgr = engine.resizeImage(size.width, size.height);
+    return this.detectResized(bgr, size.width, size.height, { x: image.width / size.width, y: image.height / size.height }, resolved);
+  }
+
+  /**
+   * Finds the faces in an image already resized to a working size the module accepts
+   * ({@link workingSize}) as BGR; detections are scaled back by `scale` (image pixels per
+   * working pixel).
+   *
+   * @param bgr `width * height * 3` bytes, BGR
+   * @param scale image size / working size, per axis
+   * @param options `minScore` and `maxFaces` as for {@link detect}; `minFaceSize` is checked but
+   *   has no effect here (the caller chose the working size)
+   * @throws SsrnetError BAD_INPUT for a wrong length, scale or invalid options; ENGINE_FAILED for
+   *   a size the module refuses
+   * @example
+   * ```ts
+   * const faces = detector.detectResized(bgr640x480, 640, 480, { x: 2, y: 2 }); // from a 1280x960 frame
+   * ```
+   */
+  detectResized(bgr: Uint8Array, width: number, height: number, scale: { x: number; y: number }, options: DetectOptions = {}): Detection[] {
+    if (!isPlainObject(options)) throw invalidParameter('options', 'an object', options);
+    const { minScore, maxFaces } = resolveDetectOptions(options);
+    if (!(bgr instanceof Uint8Array) || bgr.length !== width * height * 3) {
+      throw invalidParameter('bgr', `a Uint8Array of ${width} * ${height} * 3 bytes`, bgr);
+    }
+    if (!isNumberInRange(scale?.x, Number.MIN_VALUE, Number.MAX_VALUE) || !isNumberInRange(scale?.y, Number.MIN_VALUE, Number.MAX_VALUE)) {
+      throw invalidParameter('scale', 'positive finite { x, y }', scale);
+    }
+    this.setInputSize(width, height);
+    this.input(width, height).set(bgr);
+    return this.detectInput(minScore, maxFaces).map((d) => scaleDetection(d, scale.x, scale.y));
   }
 
   /** Sets the engine's input size (1..640 a side, padded size within 640x480); throws ENGINE_FAILED otherwise. */
@@ -312,7 +310,7 @@ export class Detector {
     const r = new Float32Array(e.memory.buffer, e.resultsPtr(), count * RECORD_FLOATS);
     const out: Detection[] = [];
     for (let i = 0; i < r.length; i += RECORD_FLOATS) {
-      const landmarks = {} as Record<LandmarkName, Point>;
+      const landmarks = {} as FaceLandmarks;
       LANDMARK_NAMES.forEach((name, k) => {
         landmarks[name] = { x: r[i + 5 + 2 * k], y: r[i + 6 + 2 * k] };
       });
@@ -348,7 +346,7 @@ export function boxIou(a: Box, b: Box): number {
 
 /** Maps a detection in working-image pixels to image pixels (x times sx, y times sy). */
 function scaleDetection(d: Detection, sx: number, sy: number): Detection {
-  const landmarks = {} as Record<LandmarkName, Point>;
+  const landmarks = {} as FaceLandmarks;
   for (const name of LANDMARK_NAMES) landmarks[name] = { x: d.landmarks[name].x * sx, y: d.landmarks[name].y * sy };
   return { score: d.score, box: { x: d.box.x * sx, y: d.box.y * sy, width: d.box.width * sx, height: d.box.height * sy }, landmarks };
 }

@@ -1,7 +1,8 @@
 /**
  * The WASM engine seen from TypeScript: instantiation, weights loading into the engine's slots,
- * and one inference on a 64x64x3 BGR crop. Engine result codes become SsrnetErrors here. The ABI
- * is documented in assembly/index.ts and docs/embedding.md.
+ * the image region (the decoded image written once; face crops and the detector's working image
+ * made from it in wasm) and one inference on a 64x64x3 BGR crop. Engine result codes become
+ * SsrnetErrors here. The ABI is documented in assembly/index.ts and docs/embedding.md.
  *
  * Instantiation calls WebAssembly.instantiate directly rather than @assemblyscript/loader: the
  * ABI is integers and pointers only, so the loader's string/array helpers have nothing to do,
@@ -9,6 +10,8 @@
  * undici — measured at ~22 ms of a cold start whose whole budget is 5 ms (bench/e2e.bench.ts).
  */
 import { SsrnetError } from './errors.js';
+import { checkCropBox } from './preprocess.js';
+import type { Box, Rgba } from './types.js';
 
 /** The engine's exports (assembly/index.ts). */
 interface EngineExports {
@@ -26,10 +29,19 @@ interface EngineExports {
   tensorPtr(id: number): number;
   arenaStart(): number;
   arenaEnd(): number;
+  reserveImage(width: number, height: number, format: number): number;
+  cropFace(x: number, y: number, w: number, h: number, margin: number): number;
+  resizeImage(width: number, height: number): number;
 }
 
 /** ABI version this host speaks (assembly/index.ts ABI_VERSION). */
-const ABI_VERSION = 1;
+const ABI_VERSION = 2;
+
+/** Pixel formats of reserveImage (assembly/crop.ts); the host always writes RGBA. */
+const PIXEL_RGBA = 0;
+/** Largest image side and resized side the engine accepts (assembly/arena.ts). */
+const MAX_IMAGE_SIDE = 65535;
+const MAX_RESIZED_SIDE = 8192;
 
 /** Engine result codes (assembly/blob.ts, shared by both engines) → what a user should be told. */
 const ENGINE_CODES: Record<number, string> = {
@@ -42,6 +54,8 @@ const ENGINE_CODES: Record<number, string> = {
   7: 'the weights slot does not exist',
   8: 'no weights are loaded in this slot',
   9: 'it contains a non-finite number (NaN or infinity)',
+  10: 'a box, margin or size is out of range',
+  11: 'no image has been written',
 };
 
 /** A wasm engine source: compiled module (Cloudflare Workers) or the .wasm bytes. */
@@ -54,8 +68,14 @@ export const GENDER_SLOT = 2;
 /** Model kind byte of the .ssrq header. */
 export type SlotKind = 'age' | 'gender';
 
-/** One instantiated engine: fixed 256 KiB of memory, one inference at a time (synchronous). */
+/**
+ * One instantiated engine, one inference at a time (synchronous): a fixed 256 KiB arena plus an
+ * image region that grows to the largest image written (up to 1 GiB; it never shrinks).
+ */
 export class Engine {
+  /** Size of the image in the image region, once one is written. */
+  private imageSize: { width: number; height: number } | undefined;
+
   private constructor(private readonly exports: EngineExports) {}
 
   /** Compiles (unless given a Module) and instantiates the engine; BAD_WASM when that fails. */
@@ -108,7 +128,13 @@ export class Engine {
     if (crop.length !== e.inputSize()) {
       throw new SsrnetError('BAD_INPUT', `expected a 64x64x3 crop of ${e.inputSize()} bytes for the engine input, got ${crop.length}`);
     }
-    new Uint8Array(e.memory.buffer, e.inputPtr(), e.inputSize()).set(crop);
+    this.input().set(crop);
+    return this.runInput(slot);
+  }
+
+  /** Runs the model in `slot` on the engine's current input (the last crop written) and returns its output. */
+  runInput(slot: number): number {
+    const e = this.exports;
     let code: number;
     try {
       code = e.run(slot);
@@ -121,12 +147,81 @@ export class Engine {
     return value;
   }
 
+  /** Size of the image last written by {@link setImage}; undefined before. */
+  get image(): { width: number; height: number } | undefined {
+    return this.imageSize;
+  }
+
+  /** The 64x64x3 BGR network input, a view into engine memory (valid until the memory grows). */
+  input(): Uint8Array {
+    return new Uint8Array(this.exports.memory.buffer, this.exports.inputPtr(), this.exports.inputSize());
+  }
+
+  /**
+   * Copies a decoded RGBA image into the engine's image region (growing its memory if the image
+   * is larger than any before); later {@link cropFace} and {@link resizeImage} calls read it.
+   *
+   * @param image RGBA pixels, `width * height * 4` bytes, sides 1..65535
+   * @throws SsrnetError BAD_INPUT for a malformed image; IMAGE_TOO_LARGE when it does not fit
+   *   in the engine's 1 GiB of memory
+   */
+  setImage(image: Rgba): void {
+    const { data, width, height } = image;
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || !(data instanceof Uint8Array) || data.length !== width * height * 4) {
+      throw new SsrnetError('BAD_INPUT', `expected RGBA { data, width, height } with width * height * 4 bytes, got ${width}x${height} and ${data?.length} bytes`);
+    }
+    if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
+      throw new SsrnetError('IMAGE_TOO_LARGE', `the image is ${width}x${height}; the engine takes sides up to ${MAX_IMAGE_SIDE} px`);
+    }
+    this.imageSize = undefined;
+    const ptr = this.exports.reserveImage(width, height, PIXEL_RGBA);
+    if (ptr === 0) {
+      throw new SsrnetError('IMAGE_TOO_LARGE', `the ${width}x${height} image (${data.length} bytes) does not fit in the engine's memory (1 GiB)`);
+    }
+    new Uint8Array(this.exports.memory.buffer, ptr, data.length).set(data);
+    this.imageSize = { width, height };
+  }
+
+  /**
+   * Crops the image written by {@link setImage} into the network input: `box` widened by
+   * `margin` per side, resized to 64x64x3 BGR in wasm (cv2 INTER_LINEAR geometry,
+   * BORDER_REPLICATE; src/preprocess.ts). Follow with {@link runInput}.
+   *
+   * @throws SsrnetError BAD_INPUT for an invalid box or margin (checked here, before wasm);
+   *   ENGINE_FAILED when no image was written
+   */
+  cropFace(box: Box, margin: number): void {
+    if (!this.imageSize) throw new SsrnetError('ENGINE_FAILED', `the engine failed: ${ENGINE_CODES[11]}`);
+    const { x, y, width, height } = checkCropBox(box, margin, this.imageSize);
+    this.check(this.exports.cropFace(x, y, width, height, margin));
+  }
+
+  /**
+   * The image written by {@link setImage}, area-averaged to `width` x `height` x 3 BGR in wasm: a
+   * view into engine memory, valid until the next engine call (copy it out).
+   *
+   * @throws SsrnetError BAD_INPUT for a side outside 1..8192; ENGINE_FAILED when no image was
+   *   written or memory cannot grow
+   */
+  resizeImage(width: number, height: number): Uint8Array {
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > MAX_RESIZED_SIDE || height > MAX_RESIZED_SIDE) {
+      throw new SsrnetError('BAD_INPUT', `expected a resized size of 1..${MAX_RESIZED_SIDE} a side, got ${width}x${height}`);
+    }
+    const ptr = this.exports.resizeImage(width, height);
+    if (ptr === 0) throw new SsrnetError('ENGINE_FAILED', `the engine could not resize to ${width}x${height}: no image, or out of memory`);
+    return new Uint8Array(this.exports.memory.buffer, ptr, width * height * 3);
+  }
+
+  private check(code: number): void {
+    if (code !== 0) throw new SsrnetError('ENGINE_FAILED', `the engine failed: ${ENGINE_CODES[code] ?? `code ${code}`}`);
+  }
+
   /** A view of an intermediate tensor (tensorPtr ids of assembly/index.ts), for tests and debugging. */
   tensor(id: number, length: number): Uint8Array {
     return new Uint8Array(this.exports.memory.buffer, this.exports.tensorPtr(id), length);
   }
 
-  /** Bytes of linear memory (fixed: it never grows) and of the arena inside it. */
+  /** Bytes of linear memory (the arena's 256 KiB plus the largest image so far) and of the arena inside it. */
   get memoryBytes(): { memory: number; arena: number } {
     return { memory: this.exports.memory.buffer.byteLength, arena: this.exports.arenaEnd() - this.exports.arenaStart() };
   }

@@ -4,7 +4,7 @@
  * compiled module; src/node.ts fills them in from the package on Node.
  */
 import { AUTO_MODEL } from './auto-model.js';
-import { Detector, resolveDetectOptions } from './detector.js';
+import { type Detection, Detector, LANDMARK_NAMES, resolveDetectOptions } from './detector.js';
 import { AGE_SLOTS, Engine, GENDER_SLOT, type WasmSource } from './engine.js';
 import { combineAges } from './ensemble.js';
 import { SsrnetError, invalidParameter } from './errors.js';
@@ -20,10 +20,11 @@ import {
   isAgeModelChoice,
   isGenderModel,
 } from './models.js';
-import { CROP_SIZE, DEFAULT_MARGIN, cropFace, wholeImageBox } from './preprocess.js';
+import { faceBoxFromYunet } from './face-box.js';
+import { DEFAULT_MARGIN, wholeImageBox } from './preprocess.js';
 import { simdSupported } from './simd.js';
 import type { Box, EstimateOptions, FaceResult, ImageDecoder, ImageInput } from './types.js';
-import { isPlainObject } from './validate.js';
+import { isNumberInRange, isPlainObject } from './validate.js';
 
 /** Bytes or a buffer holding a `.ssrq` weights file. */
 export type WeightsSource = Uint8Array | ArrayBuffer;
@@ -127,19 +128,17 @@ function genderAbove05(weights: Uint8Array): 'male' | 'female' {
   return weights[32] === 1 ? 'female' : 'male';
 }
 
-/**
- * The detector's box → the face-box convention the age models are measured with (a UTKFace chip,
- * the box the 0.4 margin applies to). On the even-numbered dev chips, each alone at 80 px on a
- * grey 160x160 image, YuNet's box covers x 0.086–0.918 and y -0.072–0.972 of the chip (medians
- * over 150 chips, all found): narrower and taller, reaching above the chip. Used as is, it would
- * crop a different face region than the models were measured on.
- */
-const DETECTION_IN_CHIP = { x: 0.086, y: -0.072, width: 0.832, height: 1.044 };
+/** A detection's face box in the age models' convention (src/face-box.ts: landmark-centred square). */
+function faceBoxOf(face: Detection): Box {
+  return faceBoxFromYunet({ ...face.box, landmarks: LANDMARK_NAMES.map((name) => face.landmarks[name]) });
+}
 
-function faceBoxFromDetection(box: Box): Box {
-  const width = box.width / DETECTION_IN_CHIP.width;
-  const height = box.height / DETECTION_IN_CHIP.height;
-  return { x: box.x - DETECTION_IN_CHIP.x * width, y: box.y - DETECTION_IN_CHIP.y * height, width, height };
+/** A detection found in an image decoded at `scale`, in original pixels. */
+function toOriginalDetection(face: Detection, scale: number): Detection {
+  if (scale === 1) return face;
+  const landmarks = {} as Detection['landmarks'];
+  for (const name of LANDMARK_NAMES) landmarks[name] = { x: face.landmarks[name].x / scale, y: face.landmarks[name].y / scale };
+  return { score: face.score, box: toOriginalBox(face.box, scale), landmarks };
 }
 
 /** The age models a model choice runs, in slot order. */
@@ -149,8 +148,10 @@ function ageModelsOf(model: AgeModelChoice): AgeModelName[] {
 
 /**
  * An age (and gender) estimator. Create it with `createEstimator`; reuse it for every image —
- * it holds one fixed-size engine instance (256 KiB) with up to three models loaded, and the face
- * detector (fixed memory, instantiated on the first estimate without a box). Calls may
+ * it holds one engine instance with up to three models loaded (a fixed 256 KiB arena, plus an
+ * image region that grows to the largest decoded image so far: width * height * 4 bytes, plus
+ * the detector's working image), and the face detector (fixed memory, instantiated on the first
+ * estimate without a box). Calls may
  * overlap: each inference runs synchronously once its image is decoded, so concurrent calls give
  * the same results as serial ones.
  */
@@ -194,7 +195,7 @@ export class Estimator {
     return this.engine.simd;
   }
 
-  /** Linear memory of the engine instance in bytes (fixed) and the arena inside it. */
+  /** Linear memory of the engine instance in bytes (the arena plus the largest image so far) and the arena inside it. */
   get memoryBytes(): { memory: number; arena: number } {
     return this.engine.memoryBytes;
   }
@@ -225,23 +226,31 @@ export class Estimator {
     const { margin = DEFAULT_MARGIN, detect = true } = options;
     if (detect !== true && detect !== false) throw invalidParameter('options.detect', 'true or false', detect);
     const detectOptions = resolveDetectOptions(options, 'options');
+    if (!isNumberInRange(margin, 0, 2)) throw invalidParameter('options.margin', 'a finite number from 0 to 2', margin);
     const image = await normalizeInput(input, { maxPixels: options.maxPixels, decode: this.decode });
-    const crop = new Uint8Array(CROP_SIZE * CROP_SIZE * 3);
-    // A big JPEG may arrive decoded at reduced size (image.scale < 1): boxes in and out are in
-    // original pixels, crops are taken in decoded pixels (toOriginalBox with 1 / scale maps back).
+    const given = options.box !== undefined || !detect;
+    const detector = given ? undefined : await this.loadDetector();
+    // A big JPEG may arrive decoded at reduced size (image.scale < 1): boxes and landmarks in and
+    // out are in original pixels, crops are taken in decoded pixels.
     const scale = image.scale ?? 1;
-    if (options.box !== undefined || !detect) {
+    // From here on everything is synchronous: concurrent calls cannot interleave between writing
+    // the image into the engine and the last crop made from it.
+    this.engine.setImage(image);
+    if (!detector) {
       const box = options.box ?? toOriginalBox(wholeImageBox(image), scale);
-      cropFace(image, toOriginalBox(box, 1 / scale), margin, crop);
-      return [this.estimateCrop(crop, { x: box.x, y: box.y, width: box.width, height: box.height })];
+      this.engine.cropFace(toOriginalBox(box, 1 / scale), margin);
+      return [this.estimateInput({ x: box.x, y: box.y, width: box.width, height: box.height })];
     }
-    const detector = await this.loadDetector();
-    // From here on everything is synchronous: concurrent calls cannot interleave.
-    return detector.detect(image, detectOptions).map((face) => {
-      const box = faceBoxFromDetection(face.box);
-      cropFace(image, box, margin, crop);
-      return this.estimateCrop(crop, toOriginalBox(box, scale), face.score);
-    });
+    const results: FaceResult[] = [];
+    for (const face of detector.detect(this.engine, detectOptions)) {
+      const box = faceBoxOf(face);
+      // A face cut by the image edge can have its landmark-centred box wholly outside the image
+      // (nothing of it to crop): such a detection is dropped rather than failing the call.
+      if (!(box.x < image.width && box.x + box.width > 0 && box.y < image.height && box.y + box.height > 0)) continue;
+      this.engine.cropFace(box, margin);
+      results.push(this.estimateInput(toOriginalBox(box, scale), toOriginalDetection(face, scale)));
+    }
+    return results;
   }
 
   /** The detector, instantiated once; a failed load is retried by the next call. */
@@ -256,13 +265,13 @@ export class Estimator {
     return this.detector;
   }
 
-  /** Runs the models on a prepared 64x64x3 BGR crop (synchronous: no other call can interleave). */
-  private estimateCrop(crop: Uint8Array, box: FaceResult['box'], score?: number): FaceResult {
-    const outputs = ageModelsOf(this.model).map((_, i) => this.engine.run(AGE_SLOTS[i], crop));
+  /** Runs the models on the crop in the engine's input (synchronous: no other call can interleave). */
+  private estimateInput(box: FaceResult['box'], face?: Detection): FaceResult {
+    const outputs = ageModelsOf(this.model).map((_, i) => this.engine.runInput(AGE_SLOTS[i]));
     const age = this.model === 'auto' ? combineAges(AUTO_MODEL, outputs) : outputs[0];
-    const result: FaceResult = score === undefined ? { box, age } : { box, score, age };
+    const result: FaceResult = face === undefined ? { box, age } : { box, score: face.score, landmarks: face.landmarks, age };
     if (this.genderModel) {
-      const score = Math.min(1, Math.max(0, this.engine.run(GENDER_SLOT, crop)));
+      const score = Math.min(1, Math.max(0, this.engine.runInput(GENDER_SLOT)));
       const positive = score > 0.5;
       const other = this.genderPositive === 'male' ? 'female' : 'male';
       result.gender = { label: positive ? this.genderPositive : other, probability: positive ? score : 1 - score };

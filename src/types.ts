@@ -92,14 +92,43 @@ export interface Box {
   height: number;
 }
 
+/** A point in image pixels. */
+export interface Point {
+  x: number;
+  y: number;
+}
+
+/**
+ * The five facial landmarks the detector gives, in image pixels. Right and left are the
+ * person's: `rightEye` is on the image's left in a frontal photo.
+ */
+export interface FaceLandmarks {
+  /** Centre of the person's right eye. */
+  rightEye: Point;
+  /** Centre of the person's left eye. */
+  leftEye: Point;
+  /** Tip of the nose. */
+  noseTip: Point;
+  /** Right corner of the mouth (the person's right). */
+  mouthRight: Point;
+  /** Left corner of the mouth (the person's left). */
+  mouthLeft: Point;
+}
+
 /** Result for one face. */
 export interface FaceResult {
   /**
-   * The face box the estimate was made for (before `margin` was added). For a detected face:
-   * the detector's box mapped to the face-box convention the age models expect (wider and a
-   * little lower; see faceBoxFromDetection in src/estimator.ts).
+   * The face box the estimate was made for (before `margin` was added). For a detected face: a
+   * square centred on the landmarks and sized from the detector's box, in the face-box
+   * convention the age models were measured with (a UTKFace chip; faceBoxFromYunet in
+   * src/face-box.ts). It may extend past the image edges.
    */
   box: Box;
+  /**
+   * The detector's five landmarks (eyes, nose tip, mouth corners) in image pixels; present only
+   * for detected faces (not when `box` is given or `detect` is false).
+   */
+  landmarks?: FaceLandmarks;
   /**
    * The face detector's confidence, 0 to 1; present only for detected faces (not when `box` is
    * given or `detect` is false).

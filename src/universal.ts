@@ -21,7 +21,7 @@ export { SsrnetError } from './errors.js';
 export type { SsrnetErrorCode } from './errors.js';
 export { AGE_MODELS, DEFAULT_AGE_MODEL, DEFAULT_GENDER_MODEL, GENDER_MODELS } from './models.js';
 export type { AgeModelChoice, AgeModelName, GenderModelName } from './models.js';
-export type { Box, EstimateOptions, FaceResult, ImageDataLike, ImageDecoder, ImageInput, PixelFormat, RawImage } from './types.js';
+export type { Box, EstimateOptions, FaceLandmarks, FaceResult, ImageDataLike, ImageDecoder, ImageInput, PixelFormat, Point, RawImage } from './types.js';
 export { simdSupported } from './simd.js';
 export { createDecoder, DECODE_PIXEL_BUDGET, MAX_JPEG_SCANS } from './decode.js';
 export type { CodecModules, Decoded, Decoder } from './decode.js';

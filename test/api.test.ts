@@ -13,7 +13,8 @@ import { boxIou } from '../src/detector.js';
 import { combineAges } from '../src/ensemble.js';
 import { normalizeInput } from '../src/input.js';
 import { predictF32 } from '../src/oracle/ssrnet-f32.js';
-import { CROP_SIZE, cropFace } from '../src/preprocess.js';
+import { CROP_SIZE } from '../src/preprocess.js';
+import { cropFace } from './helpers/crop-reference.js';
 import {
   type Box,
   type Estimator,

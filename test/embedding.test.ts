@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CROP_SIZE, DEFAULT_MARGIN, cropFace } from '../src/preprocess.js';
+import { CROP_SIZE, DEFAULT_MARGIN } from '../src/preprocess.js';
+import { cropFace } from './helpers/crop-reference.js';
 import { EXAMPLE_BOX, engineWith, ensureWasmBuilt, examplePhoto, weightsFile } from './helpers/engine.js';
 
 const DOC = 'docs/embedding.md';
@@ -25,6 +26,8 @@ interface EngineExports {
   tensorPtr(id: number): number;
   arenaStart(): number;
   arenaEnd(): number;
+  reserveImage(width: number, height: number, format: number): number;
+  resizeImage(width: number, height: number): number;
 }
 
 const has = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
@@ -49,7 +52,7 @@ function memoryMapTable(e: EngineExports): string {
     ['fusion features, f32', 8], ['tanh table', 9],
   ];
   const rows: [string, string, number][] = [
-    ['static data (engine constants)', '—', 0],
+    ['static data (engine constants, the crop\'s column taps)', '—', 0],
     ['input, 64x64x3 u8 BGR', '`inputPtr()`', e.inputPtr()],
     ...Array.from({ length: e.weightSlots() }, (_, s): [string, string, number] => [`weights slot ${s}`, `\`weightsPtr(${s})\``, e.weightsPtr(s)]),
     ...tensors.map(([name, id]): [string, string, number] => [name, `\`tensorPtr(${id})\``, e.tensorPtr(id)]),
@@ -57,12 +60,19 @@ function memoryMapTable(e: EngineExports): string {
   const end = e.arenaEnd();
   const memory = e.memory.buffer.byteLength;
   const lines = rows.map(([name, from, offset], i) => `| ${name} | ${from} | ${offset} | ${(rows[i + 1]?.[2] ?? end) - offset} |`);
+  // The image region, shown for a 640x480 RGBA image (this grows the instance's memory).
+  const image = e.reserveImage(640, 480, 0);
+  const resized = e.resizeImage(320, 240);
+  const grown = e.memory.buffer.byteLength;
   return [
     '| region | address from | offset | span (bytes) |',
     '|---|---|---:|---:|',
     ...lines,
     `| end of arena | \`arenaEnd()\` | ${end} | ${memory - end} unused |`,
-    `| end of memory | ${memory / 65536} pages | ${memory} | |`,
+    `| end of the initial memory | ${memory / 65536} pages | ${memory} | |`,
+    `| image, e.g. 640x480 RGBA | \`reserveImage(640, 480, 0)\` | ${image} | ${resized - image} |`,
+    `| resized BGR image, e.g. 320x240 | \`resizeImage(320, 240)\` | ${resized} | ${320 * 240 * 3} |`,
+    `| end of memory after both | ${grown / 65536} pages | ${grown} | |`,
   ].join('\n');
 }
 

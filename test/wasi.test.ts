@@ -10,7 +10,8 @@ import { WASI } from 'node:wasi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEstimator } from '../src/index.js';
 import { normalizeInput } from '../src/input.js';
-import { CROP_SIZE, DEFAULT_MARGIN, cropFace, wholeImageBox } from '../src/preprocess.js';
+import { CROP_SIZE, DEFAULT_MARGIN, wholeImageBox } from '../src/preprocess.js';
+import { cropFace } from './helpers/crop-reference.js';
 import { EXAMPLE_BOX } from './helpers/engine.js';
 import { Rng } from './helpers/rng.js';
 

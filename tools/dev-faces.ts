@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { decodeImage } from '../src/decode.js';
-import { CROP_SIZE, DEFAULT_MARGIN, type ChannelOrder, cropFace, wholeImageBox } from '../src/preprocess.js';
+import { CROP_SIZE, DEFAULT_MARGIN, wholeImageBox } from '../src/preprocess.js';
+import { type ChannelOrder, cropFace } from '../test/helpers/crop-reference.js';
 
 /** Where CI and developers have the shared data: ../shared beside the repository. */
 export const DEV_FACES_DIR = fileURLToPath(new URL('../../shared/data/utkface-dev/', import.meta.url));

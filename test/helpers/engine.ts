@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { decodeImage } from '../../src/decode.js';
 import { Engine } from '../../src/engine.js';
-import { CROP_SIZE, DEFAULT_MARGIN, cropFace } from '../../src/preprocess.js';
+import { CROP_SIZE, DEFAULT_MARGIN } from '../../src/preprocess.js';
+import { cropFace } from './crop-reference.js';
 import type { Box, Rgba } from '../../src/types.js';
 import { Rng } from './rng.js';
 

@@ -18,7 +18,20 @@
  *   stage heads are computed in float from the int8 maps (so conv-tower error vs head-conv error).
  *
  * `--weights DIR` reads the .ssrq files from DIR instead of weights/ (to compare candidate
- * quantizations before replacing the committed files). Needs `npm run asbuild` and ../shared.
+ * quantizations before replacing the committed files); `--augment-every N` augments every Nth face
+ * only (every face is run as is). Needs `npm run asbuild` and ../shared.
+ *
+ * What it found (age-wiki, 2026-12-07, `--augment-every 3`: 3548 crops): dev chips as is mean
+ * 0.178 y / max 1.14 y, portraits as is 0.223 / 1.29, augmented 0.235 / 2.77 (8 crops > 1.5 y).
+ * In every one of the worst, stage 1's scale Δ₁ alone carries the drift (p and η of all three
+ * stages are constant in these models: their mix branches are dead relus, so the age moves only
+ * through Δ₁..Δ₃, and Δ₁ divides every later term). Δ₁ comes from featS ⊙ featX of the 4x4 layer-4
+ * maps: the s stream stays within ~1.5% of float at every layer, the x stream's error jumps at
+ * conv3 (1-2% → 3-10%) and conv4 (5-20%), and the stage-1 x head conv doubles it (featX 10-30%).
+ * With float head convs on the int8 maps about half to all of the drift remains: the tower, not
+ * only the head. Tried: refitting Δ's dense layer to the int8 features (ridge, 150 chips) made
+ * portraits worse (overfit); calibrating on mirrored and re-exposed chips too lowered the mean
+ * (0.229 → 0.211 y) but not the tail (2.74 y). Not committed.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -21,25 +21,21 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import {
-  AGE_MODELS,
-  type AgeModelChoice,
-  type Box,
-  DEFAULT_AGE_MODEL,
-  DEFAULT_GENDER_MODEL,
-  type FaceResult,
-  GENDER_MODELS,
-  type GenderModelName,
-  SsrnetError,
-  createEstimator,
-} from './index.js';
+// Cold start (issue 12): a one-shot `ssrnet estimate photo.jpg` loads only what it runs. The eval
+// command (cli-progress) is imported when asked for; the decoders are imported by src/decode.ts on
+// the first image of their format and the detector's wasm is compiled on the first detection.
 import { annotate } from './annotate.js';
 import { UsageError, parseOrReport, parseSimdOption } from './cli-usage.js';
-import { EVAL_USAGE, evalCommand } from './eval-command.js';
+import { SsrnetError } from './errors.js';
+import { createEstimator } from './index.js';
 import { normalizeInput, toOriginalBox } from './input.js';
+import { AGE_MODELS, type AgeModelChoice, DEFAULT_AGE_MODEL, DEFAULT_GENDER_MODEL, GENDER_MODELS, type GenderModelName } from './models.js';
 import { EstimatorPool, mapInOrder } from './parallel.js';
+import { PACKAGE_ROOT } from './platform/node.js';
+import type { Box, FaceResult } from './types.js';
 
-const USAGE = `Usage: ssrnet estimate [options] FILE...
+/** The help text; the eval part comes from src/eval-command.ts, loaded only for help or eval. */
+const usage = (evalUsage: string): string => `Usage: ssrnet estimate [options] FILE...
        ssrnet eval DIR_OR_CSV [options]   (see below)
        ssrnet help | --help | --version
 
@@ -70,7 +66,7 @@ Options:
 
 Exit status: 0 all files processed, 1 some file failed (reported on stderr), 2 usage error.
 
-${EVAL_USAGE}`;
+${evalUsage}`;
 
 
 /** What the command line asked for. */
@@ -92,15 +88,15 @@ type FileResult = { file: string; faces: FaceResult[] } | { file: string; error:
 
 /** Runs the CLI on `argv` (without node and the script) and returns the exit status. */
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'eval') return evalCommand(argv.slice(1));
+  if (argv[0] === 'eval') return (await import('./eval-command.js')).evalCommand(argv.slice(1));
   const command = parseOrReport(() => parseCommand(argv), 'ssrnet --help');
   if (command === undefined) return 2;
   if (command === 'help') {
-    process.stdout.write(USAGE);
+    process.stdout.write(usage((await import('./eval-command.js')).EVAL_USAGE));
     return 0;
   }
   if (command === 'version') {
-    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(await readFile(new URL('package.json', PACKAGE_ROOT), 'utf8')) as { version: string };
     process.stdout.write(`${pkg.version}\n`);
     return 0;
   }

@@ -1,4 +1,4 @@
-// The `ssrnet` command line, run as users run it: `node dist/cli.js` in a child process.
+// The `ssrnet` command line, run as users run it: `node dist/bin/ssrnet.js` (the package's bin) in a child process.
 // Covers human and --json output, stdin, per-file failures (exit 1, the other files still
 // printed), usage errors (exit 2), --help / --version, and --gender.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -207,5 +207,36 @@ describe.concurrent('help and version', () => {
     expect(r.status).toBe(0);
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(r.stdout).toBe(`${pkg.version}\n`);
+  });
+});
+
+describe('the shipped executable (cold start, issue 12)', () => {
+  /** Relative paths of the chunks `file` imports statically (`import ... from "./chunk.js"`), transitively. */
+  function staticGraph(file: string, seen = new Set<string>()): Set<string> {
+    seen.add(file);
+    const text = readFileSync(join(ROOT, 'dist', 'bin', file), 'utf8');
+    for (const [, dep] of text.matchAll(/^import\s[^'"]*?["'](\.\/[^'"]+)["']/gm)) if (!seen.has(dep.slice(2))) staticGraph(dep.slice(2), seen);
+    return seen;
+  }
+
+  it('package.json `bin` is the bundle the tests run, and `npm run example` runs it', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
+    expect(pkg.bin).toEqual({ ssrnet: 'dist/bin/ssrnet.js' });
+    expect(pkg.scripts.example).toContain('node dist/bin/ssrnet.js estimate');
+    expect(readFileSync(join(ROOT, pkg.bin.ssrnet), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
+  });
+
+  it('loads no package and no eval code before they are needed: the bundle imports only node: builtins statically', () => {
+    // The entry enables the compile cache, then imports the CLI chunk dynamically.
+    const entry = readFileSync(join(ROOT, 'dist', 'bin', 'ssrnet.js'), 'utf8');
+    const [, cliChunk] = /import\(["']\.\/(cli-[^'"]+)["']\)/.exec(entry) ?? [];
+    expect(cliChunk, 'the entry imports the CLI chunk dynamically').toBeDefined();
+    const loaded = [...staticGraph(cliChunk)];
+    for (const file of loaded) {
+      const text = readFileSync(join(ROOT, 'dist', 'bin', file), 'utf8');
+      const bare = [...text.matchAll(/^import\s[^'"]*?["']([^'".][^'"]*)["']/gm)].map((m) => m[1]);
+      expect(bare.filter((spec) => !spec.startsWith('node:')), `${file} statically imports packages`).toEqual([]);
+      expect(text, `${file} holds the eval command`).not.toContain('Measures age (and gender) accuracy');
+    }
   });
 });

@@ -50,7 +50,7 @@ describe('converter', () => {
     expect(a).toEqual(b);
   });
 
-  it.skipIf(!haveDevFaces())('reproduces the committed age-wiki.ssrq from the .h5 and the dev faces', async () => {
+  it.skipIf(!haveDevFaces())(`reproduces the committed age-wiki.ssrq from the .h5 and the dev faces${haveDevFaces() ? '' : ' (SKIPPED: ../shared/data/utkface-dev absent)'}`, async () => {
     const faces = calibrationSubset(await loadDevFaces()).map((f) => f.crop);
     const params = await readKerasSsrnet(keras('age-wiki'), 'age');
     const bytes = writeSsrq(quantizeModel(params, faces), { calibrationFaces: faces.length });

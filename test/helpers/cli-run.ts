@@ -1,5 +1,5 @@
 /**
- * Running the built CLI (`node dist/cli.js`) from tests, and face images to run it on: crops of
+ * Running the shipped CLI (`node dist/bin/ssrnet.js`, the package's `bin`) from tests, and face images to run it on: crops of
  * the example photo written as UTKFace-named JPEGs, so they exist on a fresh clone.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Jimp } from 'jimp';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = join(ROOT, 'dist', 'cli.js');
+const CLI = join(ROOT, 'dist', 'bin', 'ssrnet.js');
 
 export interface Run {
   status: number | null;
@@ -17,7 +17,7 @@ export interface Run {
   stderr: string;
 }
 
-/** Builds the engine and dist/ when missing, or recompiles dist/ when some src/ file is newer. */
+/** Builds the engine and dist/ when missing, or recompiles dist/ and the CLI bundle when some src/ file is newer. */
 export function ensureCliBuilt(): void {
   if (!existsSync(join(ROOT, 'build', 'ssrnet-simd.wasm'))) {
     if (spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) throw new Error('npm run build failed');
@@ -29,10 +29,13 @@ export function ensureCliBuilt(): void {
   if (stale && spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) {
     throw new Error('tsc -p tsconfig.json failed');
   }
+  if ((stale || !existsSync(CLI)) && spawnSync('npm', ['run', 'build:cli'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) {
+    throw new Error('npm run build:cli failed');
+  }
 }
 
 /**
- * Runs `node dist/cli.js ...args` from the package root, feeding `stdin` if given; stdout and
+ * Runs `node dist/bin/ssrnet.js ...args` from the package root, feeding `stdin` if given; stdout and
  * stderr are pipes (not TTYs).
  */
 export function runCli(args: string[], stdin?: Uint8Array): Promise<Run> {

@@ -174,7 +174,7 @@ describe('docs/embedding.md matches the built engine', () => {
     const script = `(module $engine binary "${hex(readFileSync(wasmPath('scalar')))}")
 (register "engine" $engine)
 (module
-  (import "engine" "memory" (memory 4 4))
+  (import "engine" "memory" (memory 4 16384))
   (import "engine" "loadWeights" (func $loadWeights (param i32 i32) (result i32)))
   (import "engine" "run" (func $run (param i32) (result i32)))
   (import "engine" "result" (func $result (result f64)))

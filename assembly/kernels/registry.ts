@@ -9,6 +9,7 @@
 
 export {
   qu8_conv_acc__scalar,
+  qu8_conv_acc__swar64,
   qu8_conv_acc__simd128,
 } from "./conv";
 

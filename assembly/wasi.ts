@@ -192,8 +192,8 @@ function fail(code: u32, message: string): void {
   unreachable();
 }
 
-const USAGE = 'usage: ssrnet-wasi [--raw WxH --format rgb24|gray|yuyv|nv12] [--box X,Y,W,H] [--margin M] ' +
-  '[--max-faces N] [--min-score S] [--model NAME] [--gender[=NAME]] [--crop] [FILE | -]';
+// One literal: a concatenation would allocate (the stub runtime's heap is the arenas' memory).
+const USAGE = 'usage: ssrnet-wasi [--raw WxH --format rgb24|gray|yuyv|nv12] [--box X,Y,W,H] [--margin M] [--max-faces N] [--min-score S] [--model NAME] [--gender[=NAME]] [--crop] [FILE | -]';
 
 // ---- input ----
 
@@ -661,8 +661,14 @@ function printCrop(src: usize, width: i32, height: i32, format: i32): void {
   writeAll(STDOUT, input, CROP_BYTES);
 }
 
-/** Parses the PPM/PGM in FRAME (`length` bytes) and runs it. */
-function processPnm(length: usize): void {
+/** The image parsed from the PPM/PGM (its pixels are in FRAME). */
+let imagePixels: usize = 0;
+let imageWidth: i32 = 0;
+let imageHeight: i32 = 0;
+let imageFormat: i32 = 0;
+
+/** Parses and checks the PPM/PGM in FRAME (`length` bytes). */
+function parsePnm(length: usize): void {
   if (length < 2 || load<u8>(FRAME) != 0x50 || (load<u8>(FRAME, 1) != 0x36 && load<u8>(FRAME, 1) != 0x35)) {
     fail(1, 'expected a binary PPM (P6) or PGM (P5) image');
   }
@@ -677,29 +683,46 @@ function processPnm(length: usize): void {
   if (pos >= length || !isSpace(load<u8>(FRAME + pos))) fail(1, 'expected one whitespace byte after the header');
   pos++;
   if (<u64>(length - pos) < <u64>width * <u64>height * <u64>channels) fail(1, 'the image data is truncated');
-  processImage(FRAME + pos, width, height, channels == 3 ? PIXEL_RGB : PIXEL_GRAY);
+  imagePixels = FRAME + pos;
+  imageWidth = width;
+  imageHeight = height;
+  imageFormat = channels == 3 ? PIXEL_RGB : PIXEL_GRAY;
 }
 
-/** Reads and runs raw frames from `fd` until the stream ends at a frame boundary. */
-function processRaw(fd: u32): void {
+/** Bytes of one raw frame (--raw, --format); exits when it is larger than this build handles. */
+function rawFrameBytes(): usize {
   if (<u64>rawWidth * <u64>rawHeight > MAX_PIXELS) fail(1, 'the frame is larger than this build handles (2097152 pixels, e.g. 1920x1080)');
   const pixels = <usize>rawWidth * <usize>rawHeight;
-  const frameBytes = rawFormat == RAW_RGB24 ? pixels * 3 : rawFormat == RAW_GRAY ? pixels : rawFormat == RAW_YUYV ? pixels * 2 : pixels + (pixels >> 1);
-  let frames = 0;
-  for (;;) {
-    const n = readUpTo(fd, FRAME, frameBytes);
-    if (n == 0 && frames > 0) return;
-    if (n < frameBytes) fail(1, frames == 0 && n == 0 ? 'no frame in the input' : 'the last frame is truncated (fewer bytes than --raw and --format say)');
-    if (rawFormat == RAW_RGB24) {
-      processImage(FRAME, rawWidth, rawHeight, PIXEL_RGB);
-    } else if (rawFormat == RAW_GRAY) {
-      processImage(FRAME, rawWidth, rawHeight, PIXEL_GRAY);
-    } else {
-      yuvFrameToRgb(rawWidth, rawHeight, rawFormat);
-      processImage(RGB, rawWidth, rawHeight, PIXEL_RGB);
-    }
-    frames++;
+  return rawFormat == RAW_RGB24 ? pixels * 3 : rawFormat == RAW_GRAY ? pixels : rawFormat == RAW_YUYV ? pixels * 2 : pixels + (pixels >> 1);
+}
+
+/** Reads one raw frame into FRAME; false at the end of the stream (at a frame boundary). */
+function readFrame(fd: u32, frameBytes: usize, first: bool): bool {
+  const n = readUpTo(fd, FRAME, frameBytes);
+  if (n == 0 && !first) return false;
+  if (n < frameBytes) fail(1, first && n == 0 ? 'no frame in the input' : 'the last frame is truncated (fewer bytes than --raw and --format say)');
+  return true;
+}
+
+/** Runs the raw frame in FRAME. */
+function processFrame(): void {
+  if (rawFormat == RAW_RGB24) {
+    processImage(FRAME, rawWidth, rawHeight, PIXEL_RGB);
+  } else if (rawFormat == RAW_GRAY) {
+    processImage(FRAME, rawWidth, rawHeight, PIXEL_GRAY);
+  } else {
+    yuvFrameToRgb(rawWidth, rawHeight, rawFormat);
+    processImage(RGB, rawWidth, rawHeight, PIXEL_RGB);
   }
+}
+
+/** Loads the embedded detector (unless --box makes it unused) and models. */
+function loadAll(): void {
+  if (!hasBox) {
+    memory.copy(detectorWeightsPtr(), YUNET_WEIGHTS, <usize>YUNET_WEIGHTS_LENGTH);
+    if (loadDetectorWeights(YUNET_WEIGHTS_LENGTH) != 0) fail(1, 'the embedded detector weights were rejected');
+  }
+  loadModels();
 }
 
 // ---- the command ----
@@ -710,19 +733,20 @@ export function _start(): void {
   if (ENGINE_END > DETECTOR_WEIGHTS) fail(1, 'build error: the engine arena must lie inside the detector input region');
   const path = parseArgs();
   const fd = path == 0 ? STDIN : openFile(path, argLength(path));
-
-  memory.copy(detectorWeightsPtr(), YUNET_WEIGHTS, <usize>YUNET_WEIGHTS_LENGTH);
-  if (loadDetectorWeights(YUNET_WEIGHTS_LENGTH) != 0) fail(1, 'the embedded detector weights were rejected');
-  loadModels();
-
+  // The input is read and checked before the models are loaded: bad input fails at once.
   if (rawFormat >= 0) {
-    processRaw(fd);
+    const frameBytes = rawFrameBytes();
+    readFrame(fd, frameBytes, true);
+    loadAll();
+    do processFrame(); while (readFrame(fd, frameBytes, false));
   } else {
     const length = readUpTo(fd, FRAME, FRAME_BYTES);
     if (length == FRAME_BYTES && readUpTo(fd, OUT, 1) != 0) {
       fail(1, 'the image is larger than this build handles (2097152 pixels, e.g. 1920x1080)');
     }
-    processPnm(length);
+    parsePnm(length);
+    loadAll();
+    processImage(imagePixels, imageWidth, imageHeight, imageFormat);
   }
   if (path != 0) fd_close(fd);
 }

@@ -66,13 +66,16 @@ function runNative(r: Runtime, build: Build, args: string[], stdin: Buffer): Run
   return { code: p.status ?? -1, stdout: p.stdout, stderr: `${p.stderr}${p.signal ? ` (signal ${p.signal})` : ''}` };
 }
 
+const modules = new Map<Build, WebAssembly.Module>();
+
 /** Runs a build on Node's WASI with `stdin` bytes; the working directory `dir` is preopened as ".". */
 async function runNode(build: Build, args: string[], stdin: Buffer): Promise<Run> {
   writeFileSync(join(dir, 'stdin'), stdin);
   const fds = [openSync(join(dir, 'stdin'), 'r'), openSync(join(dir, 'stdout'), 'w'), openSync(join(dir, 'stderr'), 'w')];
   try {
     const wasi = new WASI({ version: 'preview1', args: ['ssrnet-wasi', ...args], stdin: fds[0], stdout: fds[1], stderr: fds[2], preopens: { '.': dir }, returnOnExit: true });
-    const instance = await WebAssembly.instantiate(await WebAssembly.compile(readFileSync(BUILDS[build])), wasi.getImportObject() as WebAssembly.Imports);
+    if (!modules.has(build)) modules.set(build, await WebAssembly.compile(readFileSync(BUILDS[build])));
+    const instance = await WebAssembly.instantiate(modules.get(build)!, wasi.getImportObject() as WebAssembly.Imports);
     const code = wasi.start(instance);
     return { code, stdout: readFileSync(join(dir, 'stdout')), stderr: readFileSync(join(dir, 'stderr'), 'utf8') };
   } finally {
@@ -200,6 +203,19 @@ describe.each(Object.keys(BUILDS) as Build[])('Node WASI, %s build', (build) => 
       expect(got, `${model} ${margin} ${gender}`).toEqual([want]);
     }
     expect(parseLines(await runNode(build, ['--max-faces', '1', '--gender'], ppm))).toEqual([photoFaces.slice(0, 1)]);
+  });
+
+  it('--min-face N detects at the working size Node\'s minFaceSize picks (same faces)', async () => {
+    for (const minFaceSize of [40, 12]) {
+      const want: FaceResult[] = [];
+      for (const d of detector.detect(photo, { minFaceSize })) {
+        const box = faceBoxFromYunet({ ...d.box, landmarks: LANDMARK_NAMES.map((n) => d.landmarks[n]) });
+        const [face] = await estimator.estimate(photo, { box });
+        want.push({ box, score: d.score, age: face.age, gender: face.gender });
+      }
+      expect(want.length, `minFaceSize ${minFaceSize}`).toBeGreaterThan(0);
+      expect(parseLines(await runNode(build, ['--gender', '--min-face', String(minFaceSize)], readFileSync(join(dir, 'face.ppm'))))).toEqual([want]);
+    }
   });
 
   it('converts YUYV and NV12 with BT.601 limited range (white, black, red, green, blue)', async () => {

@@ -162,6 +162,11 @@ describe('WASI command builds', () => {
     expect(SIMD_TOKEN.test(text(BUILDS.simd))).toBe(true);
   });
 
+  it('docs/embedding.md states the fixed memory', () => {
+    const block = readFileSync('docs/embedding.md', 'utf8').match(/<!-- wasi-memory:start -->([\s\S]*?)<!-- wasi-memory:end -->/)?.[1] ?? '';
+    expect(block).toContain(`${MEMORY_PAGES} pages (${(MEMORY_PAGES * 65536).toLocaleString('en-US')} bytes)`);
+  });
+
   it.each(Object.keys(BUILDS) as Build[])('%s: imports only WASI preview1, exports _start and memory; fixed memory, never grown', (build) => {
     const module = new WebAssembly.Module(readFileSync(BUILDS[build]));
     const imports = WebAssembly.Module.imports(module);

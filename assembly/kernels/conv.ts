@@ -63,6 +63,36 @@ export function qu8_conv_acc__scalar(
   }
 }
 
+/** Largest Cp of the packed 3x3x3 path of qu8_conv_acc__simd128 (its static weight buffer). */
+const CONV1_MAX_CP: i32 = 64;
+/** The packed 3x3x3 weights: [ky][pair q < 5][Cp*2 bytes], built per call (static, 1920 bytes). */
+const CONV1_PACKED: usize = memory.data(3 * 5 * CONV1_MAX_CP * 2, 16);
+
+/**
+ * Repacks 3x3 weights with Cin = 3 (c4 pair layout: per tap, pairs (c0, c1) and (c2, 0)) into
+ * CONV1_PACKED as one run of 5 pairs per kernel row: a row's 3 pixels x 3 channels are 9
+ * contiguous input bytes e = kx*3 + c, paired (e0,e1) (e2,e3) (e4,e5) (e6,e7) (e8, 0). Per block of
+ * 4 output channels and row: pairs 0, 3, 4 are the (kx0: c0,c1), (kx2: c0,c1), (kx2: c2,0) groups
+ * unchanged; pairs 1 = (kx0 c2, kx1 c0) and 2 = (kx1 c1, kx1 c2) are one byte shuffle each.
+ */
+function packConv1Weights__simd128(weights: usize, outChannelsPadded: i32): void {
+  const pairBytes = <usize>(outChannelsPadded * 2);
+  for (let ky = 0; ky < 3; ky++) {
+    const src = weights + <usize>(ky * 6) * pairBytes; // tap (ky, 0), pair 0
+    const dst = CONV1_PACKED + <usize>(ky * 5) * pairBytes;
+    for (let b: usize = 0; b < pairBytes; b += 8) {
+      const g01 = v128.load64_zero(src + pairBytes + b);
+      const g10 = v128.load64_zero(src + 2 * pairBytes + b);
+      const g11 = v128.load64_zero(src + 3 * pairBytes + b);
+      store<u64>(dst + b, load<u64>(src + b));
+      v128.store64_lane(dst + pairBytes + b, i8x16.shuffle(g01, g10, 0, 16, 2, 18, 4, 20, 6, 22, 0, 0, 0, 0, 0, 0, 0, 0), 0);
+      v128.store64_lane(dst + 2 * pairBytes + b, i8x16.shuffle(g10, g11, 1, 16, 3, 18, 5, 20, 7, 22, 0, 0, 0, 0, 0, 0, 0, 0), 0);
+      store<u64>(dst + 3 * pairBytes + b, load<u64>(src + 4 * pairBytes + b));
+      store<u64>(dst + 4 * pairBytes + b, load<u64>(src + 5 * pairBytes + b));
+    }
+  }
+}
+
 /**
  * simd128 variant, same signature and result as qu8_conv_acc__scalar.
  *
@@ -89,9 +119,15 @@ export function qu8_conv_acc__scalar(
  * Weight bytes per channel tile are read at stride Cp*2; all of a layer's weights (<= 9 KiB for
  * SSR-Net) stay in L1 across the ~30-60 calls per layer.
  *
+ * 3x3 with Cin = 3 (SSR-Net's conv1, Cp <= 64): the weights are first repacked
+ * (packConv1Weights__simd128, a static 1920-byte buffer rewritten by every such call) so that
+ * each kernel row is one run of 5 pairs over its 9 contiguous input bytes: 15 dot steps per pixel
+ * and channel block instead of 18 (3 runs of 2 pairs per row, 1 product in 4 a zero padding
+ * weight). The integer sums are the same products in another order: bit-identical.
+ *
  * Measured (Zen 3, Node 20, bench/kernels.bench.ts, best runs): conv2.x (31x32 -> 28x32) at
  * ~32 GMAC/s, ~78% of the pure dot_i16x8_s + add peak (~41 GMAC/s); conv1.x (Cin 3) at ~15 real
- * GMAC/s, ~36% (runs of only 2 pairs, and 1 product in 4 is the zero padding channel).
+ * GMAC/s, ~36%, before the conv1 packing.
  */
 export function qu8_conv_acc__simd128(
   input: usize, inWidth: i32, inChannels: i32, kernelSize: i32,
@@ -102,8 +138,15 @@ export function qu8_conv_acc__simd128(
   // Input pairs of one kernel row that are contiguous in memory: with an even Cin the K taps of
   // a row are one run of K*cinPairs pairs; with an odd Cin each tap is its own run.
   const odd = inChannels & 1;
-  const runPairs = odd ? cinPairs : cinPairs * kernelSize;
-  const runs = odd ? kernelSize : 1;
+  let runPairs = odd ? cinPairs : cinPairs * kernelSize;
+  let runs = odd ? kernelSize : 1;
+  if (inChannels == 3 && kernelSize == 3 && outChannelsPadded <= CONV1_MAX_CP) {
+    // One run of 5 pairs per row over repacked weights (the row's 9 bytes, plus 1 byte of slack).
+    packConv1Weights__simd128(weights, outChannelsPadded);
+    weights = CONV1_PACKED;
+    runPairs = 5;
+    runs = 1;
+  }
   const pixelBytes = <usize>inChannels;
   const rowBytes = <usize>(inWidth * inChannels);
   const accPixelBytes = <usize>(outChannelsPadded * 4);

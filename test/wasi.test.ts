@@ -326,6 +326,23 @@ describe('Node WASI: bad input', () => {
   });
 });
 
+// ---- natively, outside any wasm runtime: wabt's wasm2c + a minimal C WASI layer ----
+
+const has = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+const native = has('wasm2c') && has('cc');
+describe('wasm2c + cc (native C)', () => {
+  it.skipIf(!native)(`scalar build: Node's faces and ages natively${native ? '' : ' (SKIPPED: needs wasm2c from apt package wabt, and cc)'}`, () => {
+    execFileSync('wasm2c', [BUILDS.scalar, '-n', 'ssrnet', '-o', join(dir, 'ssrnet.c')]);
+    const binary = join(dir, 'ssrnet-wasi');
+    // -ffp-contract=off: wasm forbids fusing a*b+c, C compilers may do it by default.
+    execFileSync('cc', ['-O1', '-ffp-contract=off', `-I${dir}`, 'test/helpers/wasi-wasm2c.c', join(dir, 'ssrnet.c'), '/usr/share/wabt/wasm2c/wasm-rt-impl.c', '-lm', '-o', binary]);
+    for (const args of [['--gender'], ['--gender', 'face.ppm']]) {
+      const stdout = execFileSync(binary, args, { cwd: dir, input: readFileSync(join(dir, 'face.ppm')), encoding: 'utf8' });
+      expect(JSON.parse(stdout).faces, args.join(' ')).toEqual(photoFaces);
+    }
+  }, 300_000);
+});
+
 // ---- the native runtimes ----
 
 describe.each(RUNTIMES.map((r) => [r.name, r] as const))('%s', (_name, runtime) => {

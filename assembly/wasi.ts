@@ -27,12 +27,15 @@
 //
 // Memory is fixed (initial = maximum pages in asconfig; no memory.grow anywhere): the engine's
 // arena (arena.ts) and the detector's (yunet-arena.ts) both start at the heap base. They are used
-// one after the other: the engine's arena lies inside the detector's INPUT region, so the
-// detector overwrites it; the engine's loaded state (verified weights, tables) is saved once after
-// loading and copied back after each detection. After both arenas, this file's regions:
+// one after the other. The detector's INPUT region (written per frame) overlays the engine's
+// arena, so the engine's loaded state (verified weights, tables) is saved once after loading and
+// copied back after each detection; should the engine's arena ever reach past the detector's
+// INPUT into its weights, that part of the detector's loaded state is saved too and copied back
+// before each detection. After both arenas, this file's regions:
 //   IO, ARGV, OUT, DIGITS        syscall records, arguments, output text, number digits
 //   FACES                        MAX_FACES face records (box, score) of the current frame
 //   SAVED                        the engine's arena after loading
+//   SAVED_DETECTOR               the detector's loaded bytes the engine's arena overlays (none today)
 //   FRAME                        FRAME_BYTES: the input file / one raw frame
 //   RGB                          3 * MAX_PIXELS: a YUYV / NV12 frame converted to RGB
 // A frame of more than MAX_PIXELS pixels, or a file larger than FRAME, is refused with a message.
@@ -125,7 +128,10 @@ const OUT: usize = align16(ARGV_BUF + ARGS_BYTES);
 const DIGITS: usize = OUT + OUT_BYTES;
 const FACES: usize = DIGITS + 128;
 const SAVED: usize = align16(FACES + <usize>MAX_FACES * FACE_F64 * 8);
-const FRAME: usize = align16(SAVED + (ENGINE_END - ENGINE_BASE));
+/** End of the detector's bytes that the engine's arena overlays past its INPUT (= DETECTOR_WEIGHTS when none). */
+const DETECTOR_OVERLAP_END: usize = max(DETECTOR_WEIGHTS, min(ENGINE_END, DETECTOR_END));
+const SAVED_DETECTOR: usize = align16(SAVED + (ENGINE_END - ENGINE_BASE));
+const FRAME: usize = align16(SAVED_DETECTOR + (DETECTOR_OVERLAP_END - DETECTOR_WEIGHTS));
 const RGB: usize = align16(FRAME + FRAME_BYTES);
 /** One past the last byte this command uses: asconfig's fixed page count must cover it. */
 const MEMORY_END: usize = RGB + <usize>(MAX_PIXELS * 3);
@@ -538,6 +544,7 @@ function workingSize(width: i32, height: i32): void {
  * (src/face-box.ts faceBoxFromYunet). Writes FACES; returns the count.
  */
 function detectImage(src: usize, width: i32, height: i32, format: i32): i32 {
+  memory.copy(DETECTOR_WEIGHTS, SAVED_DETECTOR, DETECTOR_OVERLAP_END - DETECTOR_WEIGHTS);
   workingSize(width, height);
   if (setInputSize(workWidth, workHeight) != 0) fail(1, 'the detector refused the working size');
   resizeToBgr(src, width, height, format, detectorInputPtr(), workWidth, workHeight);
@@ -735,6 +742,7 @@ function loadAll(): void {
   if (!hasBox) {
     memory.copy(detectorWeightsPtr(), YUNET_WEIGHTS, <usize>YUNET_WEIGHTS_LENGTH);
     if (loadDetectorWeights(YUNET_WEIGHTS_LENGTH) != 0) fail(1, 'the embedded detector weights were rejected');
+    memory.copy(SAVED_DETECTOR, DETECTOR_WEIGHTS, DETECTOR_OVERLAP_END - DETECTOR_WEIGHTS);
   }
   loadModels();
 }
@@ -744,7 +752,6 @@ function loadAll(): void {
 /** Entry point of the WASI command. */
 export function _start(): void {
   if (MEMORY_END > (<usize>memory.size() << 16)) fail(1, 'build error: the fixed memory is smaller than the memory map');
-  if (ENGINE_END > DETECTOR_WEIGHTS) fail(1, 'build error: the engine arena must lie inside the detector input region');
   const path = parseArgs();
   const fd = path == 0 ? STDIN : openFile(path, argLength(path));
   // The input is read and checked before the models are loaded: bad input fails at once.

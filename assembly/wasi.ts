@@ -20,6 +20,8 @@
 //     --model NAME       auto (default), age-wiki, age-imdb, age-morph2, age-megaage-asian
 //     --gender[=NAME]    also estimate gender (default model gender-imdb)
 //     --crop             print the first face's 64x64 network input as a P6 PPM (RGB) instead
+//     --swar-conv        age networks with the scalar i64 SWAR conv even in the simd build: faster
+//                        on interpreters that emulate v128 (WAMR's fast interpreter); same results
 // Output per frame: {"faces":[{"box":{"x":..,"y":..,"width":..,"height":..},"score":..,"age":..,
 // "gender":{"label":"male","probability":..}}]} — "score" only for detected faces, "gender" only
 // with --gender. The box is the face box the age models saw (src/face-box.ts faceBoxFromYunet
@@ -48,6 +50,7 @@ import {
 import { ARENA_BASE as ENGINE_BASE, ARENA_END as ENGINE_END } from './arena';
 import { PIXEL_GRAY, PIXEL_RGB, cropFaceBgr, pixelBytes, resizeToBgr } from './crop';
 import { inputPtr, loadWeights, result, run, weightsPtr } from './index';
+import { useSwarConv } from './ssrnet';
 import { ARENA_END as DETECTOR_END, MAX_FACES, WEIGHTS as DETECTOR_WEIGHTS } from './yunet-arena';
 import {
   detect as detectFaces, inputPtr as detectorInputPtr, loadWeights as loadDetectorWeights, maxInputSide, maxPaddedPixels,
@@ -204,7 +207,7 @@ function fail(code: u32, message: string): void {
 }
 
 // One literal: a concatenation would allocate (the stub runtime's heap is the arenas' memory).
-const USAGE = 'usage: ssrnet-wasi [--raw WxH --format rgb24|gray|yuyv|nv12] [--box X,Y,W,H] [--margin M] [--max-faces N] [--min-score S] [--min-face PX] [--model NAME] [--gender[=NAME]] [--crop] [FILE | -]';
+const USAGE = 'usage: ssrnet-wasi [--raw WxH --format rgb24|gray|yuyv|nv12] [--box X,Y,W,H] [--margin M] [--max-faces N] [--min-score S] [--min-face PX] [--model NAME] [--gender[=NAME]] [--crop] [--swar-conv] [FILE | -]';
 
 // ---- input ----
 
@@ -384,6 +387,8 @@ function parseArgs(): usize {
     const next: usize = i + 1 < argc ? load<usize>(ARGV + (<usize>(i + 1) << 2)) : 0;
     if (isArg(arg, '--crop')) {
       cropOnly = true;
+    } else if (isArg(arg, '--swar-conv')) {
+      useSwarConv(true);
     } else if (isArg(arg, '--gender')) {
       genderModel = DEFAULT_GENDER_INDEX;
     } else if (isPrefix(arg, '--gender=')) {

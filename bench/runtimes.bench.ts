@@ -2,7 +2,7 @@
  * The WASI command on every runtime, against the interpreter's own speed bound measured in the
  * same run: a plain int8 dot loop of the network's 17.08 M MACs (bench/dot-loop.ts).
  *
- *   npx tsx bench/runtimes.bench.ts [--quick]
+ *   npx tsx bench/runtimes.bench.ts [--quick] [--only TEXT]    (--only: rows whose name contains TEXT)
  *
  * Runtimes: ../shared/runtimes/linux-x64 (wasm3 with the scalar build; WAMR fast interpreter with
  * the simd and the scalar build, classic interpreter and fast JIT with the scalar build; paths
@@ -28,6 +28,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'build', 'bench');
 const RUNTIMES_DIR = resolve(ROOT, '../shared/runtimes/linux-x64');
 const quick = process.argv.includes('--quick');
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : '';
 const BEST_OF = quick ? 1 : 3;
 
 type Build = 'simd' | 'scalar';
@@ -38,17 +39,19 @@ interface Runtime {
   run: (wasm: string, args: string[], stdin: Buffer) => number;
 }
 
-function native(name: string, env: string, build: Build, wamr: boolean): Runtime | undefined {
+function native(name: string, env: string, build: Build, wamr: boolean, extra: string[] = []): Runtime | undefined {
   const path = process.env[env] ?? join(RUNTIMES_DIR, name);
   if (!existsSync(path) || spawnSync(path, ['--version']).status !== 0) {
     console.log(`# ${name}: SKIPPED (${path} absent or cannot run here)`);
     return undefined;
   }
   return {
-    name: `${name} (${build})`, build,
+    name: `${name} (${build}${extra.length ? `, ${extra.join(' ')}` : ''})`, build,
     run: (wasm, args, stdin) => {
       const t0 = performance.now();
-      const r = spawnSync(path, [...(wamr ? ['--dir=.'] : []), wasm, ...args], { cwd: OUT, input: stdin, maxBuffer: 64 << 20 });
+      // The extra options go to the ssrnet command only (the dot loop takes just its count).
+      const all = wasm.includes('dot-loop') ? args : [...extra, ...args];
+      const r = spawnSync(path, [...(wamr ? ['--dir=.'] : []), wasm, ...all], { cwd: OUT, input: stdin, maxBuffer: 64 << 20 });
       const ms = performance.now() - t0;
       if (r.status !== 0) throw new Error(`${name} ${args.join(' ')}: exit ${r.status} ${r.signal ?? ''} ${r.stderr}`);
       return ms;
@@ -124,12 +127,13 @@ async function main(): Promise<void> {
   const runtimes = [
     native('wasm3', 'WASM3', 'scalar', false),
     native('iwasm-fast-simd', 'IWASM_FAST_SIMD', 'simd', true),
+    native('iwasm-fast-simd', 'IWASM_FAST_SIMD', 'simd', true, ['--swar-conv']),
     native('iwasm-fast-simd', 'IWASM_FAST_SIMD', 'scalar', true),
     native('iwasm-classic', 'IWASM_CLASSIC', 'scalar', true),
     native('iwasm-fastjit', 'IWASM_FASTJIT', 'scalar', true),
     v8('scalar'),
     v8('simd'),
-  ].filter((r): r is Runtime => r !== undefined);
+  ].filter((r): r is Runtime => r !== undefined && r.name.includes(only));
 
   const faceArgs = ['--raw', '64x64', '--format', 'rgb24', '--box', '0,0,64,64'];
   const frameArgs = ['--raw', '640x480', '--format', 'rgb24'];
@@ -141,8 +145,9 @@ async function main(): Promise<void> {
     const dotMs = perUnit((reps) => r.run(dot[r.build], [String(reps)], Buffer.alloc(0)), slow ? 4 : 20);
     const netMs = perUnit((n) => r.run(wasi[r.build], [...faceArgs, '--model', 'age-wiki'], frames(face, n)), slow ? 5 : 40);
     const faceMs = perUnit((n) => r.run(wasi[r.build], faceArgs, frames(face, n)), slow ? 5 : 40);
-    const frameMs = perUnit((n) => r.run(wasi[r.build], frameArgs, frames(frame, n)), slow ? 2 : 6, slow ? 1 : BEST_OF);
-    const smallMs = perUnit((n) => r.run(wasi[r.build], [...frameArgs, '--min-face', '32'], frames(frame, n)), slow ? 2 : 6, slow ? 1 : BEST_OF);
+    // Interpreters take seconds per frame: 3 frames − 1 frame, once (the difference dwarfs the noise).
+    const frameMs = perUnit((n) => r.run(wasi[r.build], frameArgs, frames(frame, n)), slow ? 3 : 6, slow ? 1 : BEST_OF);
+    const smallMs = perUnit((n) => r.run(wasi[r.build], [...frameArgs, '--min-face', '32'], frames(frame, n)), slow ? 3 : 6, slow ? 1 : BEST_OF);
     const f = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2)) + ' ms';
     console.log(`| ${r.name} | ${f(dotMs)} | ${f(netMs)} | ${(netMs / dotMs).toFixed(2)}x | ${f(faceMs)} | ${f(frameMs)} | ${f(smallMs)} |`);
   }

@@ -210,6 +210,10 @@ describe.each(Object.keys(BUILDS) as Build[])('Node WASI, %s build', (build) => 
     expect(parseLines(await runNode(build, ['--max-faces', '1', '--gender'], ppm))).toEqual([photoFaces.slice(0, 1)]);
   });
 
+  it('--swar-conv (the scalar SWAR conv in the age networks) gives the same faces and ages', async () => {
+    expect(parseLines(await runNode(build, ['--gender', '--swar-conv'], readFileSync(join(dir, 'face.ppm'))))).toEqual([photoFaces]);
+  });
+
   it('--min-face N detects at the working size Node\'s minFaceSize picks (same faces)', async () => {
     for (const minFaceSize of [40, 12]) {
       const want: FaceResult[] = [];

@@ -8,7 +8,8 @@
  * the simd and the scalar build, classic interpreter and fast JIT with the scalar build; paths
  * overridable by WASM3, IWASM_FAST_SIMD, IWASM_CLASSIC, IWASM_FASTJIT) and V8 (Node's WASI, both
  * builds). Every time is a difference of two runs of one process (N frames − 1 frame, or dot loop
- * R reps − 1 rep), so start-up and model loading cancel; best of a few runs.
+ * R reps − 1 rep), so start-up and model loading cancel; best of a few runs. V8 runs with
+ * --no-liftoff (optimized code from the first call: the steady state).
  *
  * Printed per runtime: dot-loop bound (ms per 17.08 M MACs), one network run (a 64x64 face with
  * --box and one age model: 17.08 M MACs) and its ratio to the bound, one face with the default
@@ -20,9 +21,14 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
 import { WASI } from 'node:wasi';
 import { Detector } from '../src/detector.js';
 import { normalizeInput } from '../src/input.js';
+
+// V8 rows: optimized code from the first call (no baseline tier), i.e. V8's steady state; each
+// run is a fresh instance of a cached module, and wasm has no on-stack replacement.
+setFlagsFromString('--no-liftoff');
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'build', 'bench');

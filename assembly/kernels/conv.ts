@@ -65,7 +65,10 @@ export function qu8_conv_acc__scalar(
 
 /** Largest Cp of the packed 3x3x3 path of qu8_conv_acc__simd128 (its static weight buffer). */
 const CONV1_MAX_CP: i32 = 64;
-/** The packed 3x3x3 weights: [ky][pair q < 5][Cp*2 bytes], built per call (static, 1920 bytes). */
+/**
+ * The packed 3x3x3 weights: [ky][pair q < 5][Cp*2 bytes], rebuilt by every conv1 call of the
+ * simd128 and swar64 kernels (static data, 1920 bytes, in both builds: their memory maps match).
+ */
 const CONV1_PACKED: usize = memory.data(3 * 5 * CONV1_MAX_CP * 2, 16);
 
 /**
@@ -89,6 +92,26 @@ function packConv1Weights__simd128(weights: usize, outChannelsPadded: i32): void
       v128.store64_lane(dst + 2 * pairBytes + b, i8x16.shuffle(g10, g11, 1, 16, 3, 18, 5, 20, 7, 22, 0, 0, 0, 0, 0, 0, 0, 0), 0);
       store<u64>(dst + 3 * pairBytes + b, load<u64>(src + 4 * pairBytes + b));
       store<u64>(dst + 4 * pairBytes + b, load<u64>(src + 5 * pairBytes + b));
+    }
+  }
+}
+
+/** packConv1Weights__simd128 in scalar code (byte moves): the same CONV1_PACKED bytes. */
+function packConv1Weights__scalar(weights: usize, outChannelsPadded: i32): void {
+  const pairBytes = <usize>(outChannelsPadded * 2);
+  for (let ky = 0; ky < 3; ky++) {
+    const src = weights + <usize>(ky * 6) * pairBytes;
+    const dst = CONV1_PACKED + <usize>(ky * 5) * pairBytes;
+    for (let b: usize = 0; b < pairBytes; b += 8) {
+      store<u64>(dst + b, load<u64>(src + b));
+      store<u64>(dst + 3 * pairBytes + b, load<u64>(src + 4 * pairBytes + b));
+      store<u64>(dst + 4 * pairBytes + b, load<u64>(src + 5 * pairBytes + b));
+    }
+    for (let o: usize = 0; o < pairBytes; o += 2) {
+      store<u8>(dst + pairBytes + o, load<u8>(src + pairBytes + o));          // (kx0, c2)
+      store<u8>(dst + pairBytes + o + 1, load<u8>(src + 2 * pairBytes + o));  // (kx1, c0)
+      store<u8>(dst + 2 * pairBytes + o, load<u8>(src + 2 * pairBytes + o + 1)); // (kx1, c1)
+      store<u8>(dst + 2 * pairBytes + o + 1, load<u8>(src + 3 * pairBytes + o)); // (kx1, c2)
     }
   }
 }
@@ -273,8 +296,9 @@ function storeLanes(out0: usize, out1: usize, offset: usize, t: i64): void {
  * 2 loads, a mul, an add and the address arithmetic for every MAC in the spec.
  *
  * Loop order and tails as qu8_conv_acc__simd128: ky, then contiguous runs of input pairs (one run
- * of K*cinPairs pairs per kernel row when Cin is even); channels Cp % 8 (= 4) in a 4-channel
- * tile; pixels two at a time, an odd last pixel computed as both lanes and stored twice.
+ * of K*cinPairs pairs per kernel row when Cin is even; conv1, 3x3 with Cin 3, through the same
+ * repacked weights as the simd128 kernel: one run of 5 pairs per row); channels Cp % 8 (= 4) in
+ * a 4-channel tile; pixels two at a time, an odd last pixel computed as both lanes and stored twice.
  *
  * Readable slack: with an odd Cin the last pair reads channel Cin of each pixel (1 byte past the
  * pixel, times the zero padding weight), as the simd128 kernel does: >= 1 readable byte after
@@ -287,8 +311,15 @@ export function qu8_conv_acc__swar64(
   const cinPairs = (inChannels + 1) >> 1;
   const pairBytes = <usize>(outChannelsPadded * 2);
   const odd = inChannels & 1;
-  const runPairs = odd ? cinPairs : cinPairs * kernelSize;
-  const runs = odd ? kernelSize : 1;
+  let runPairs = odd ? cinPairs : cinPairs * kernelSize;
+  let runs = odd ? kernelSize : 1;
+  if (inChannels == 3 && kernelSize == 3 && outChannelsPadded <= CONV1_MAX_CP) {
+    // conv1: one run of 5 pairs per kernel row over repacked weights, as the simd128 kernel.
+    packConv1Weights__scalar(weights, outChannelsPadded);
+    weights = CONV1_PACKED;
+    runPairs = 5;
+    runs = 1;
+  }
   const pixelBytes = <usize>inChannels;
   const rowBytes = <usize>(inWidth * inChannels);
   const accPixelBytes = <usize>(outChannelsPadded * 4);

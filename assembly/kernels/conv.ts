@@ -63,17 +63,26 @@ export function qu8_conv_acc__scalar(
   }
 }
 
-/** Largest Cp of the packed 3x3x3 path of qu8_conv_acc__simd128 (its static weight buffer). */
+/** Largest Cp of the packed 3x3x3 path (the scratch holds 3 * 5 * Cp * 2 <= 1920 bytes). */
 const CONV1_MAX_CP: i32 = 64;
+/** Bytes the packed 3x3x3 path needs in its scratch. */
+export const CONV1_SCRATCH_BYTES: i32 = 3 * 5 * CONV1_MAX_CP * 2;
 /**
- * The packed 3x3x3 weights: [ky][pair q < 5][Cp*2 bytes], rebuilt by every conv1 call of the
- * simd128 and swar64 kernels (static data, 1920 bytes, in both builds: their memory maps match).
+ * Where the simd128 and swar64 kernels repack 3x3x3 weights ([ky][pair q < 5][Cp*2 bytes],
+ * rebuilt by every such call); 0 = no scratch, the unpacked path. The engine lends a buffer that
+ * is free while its conv1 layers run (assembly/ssrnet.ts), so run() writes nothing outside its
+ * arena's activation buffers.
  */
-const CONV1_PACKED: usize = memory.data(3 * 5 * CONV1_MAX_CP * 2, 16);
+let conv1Packed: usize = 0;
+
+/** Lends the kernels CONV1_SCRATCH_BYTES bytes at `ptr` for the packed 3x3x3 path (0: none). */
+export function setConv1Scratch(ptr: usize): void {
+  conv1Packed = ptr;
+}
 
 /**
  * Repacks 3x3 weights with Cin = 3 (c4 pair layout: per tap, pairs (c0, c1) and (c2, 0)) into
- * CONV1_PACKED as one run of 5 pairs per kernel row: a row's 3 pixels x 3 channels are 9
+ * the conv1 scratch as one run of 5 pairs per kernel row: a row's 3 pixels x 3 channels are 9
  * contiguous input bytes e = kx*3 + c, paired (e0,e1) (e2,e3) (e4,e5) (e6,e7) (e8, 0). Per block of
  * 4 output channels and row: pairs 0, 3, 4 are the (kx0: c0,c1), (kx2: c0,c1), (kx2: c2,0) groups
  * unchanged; pairs 1 = (kx0 c2, kx1 c0) and 2 = (kx1 c1, kx1 c2) are one byte shuffle each.
@@ -82,7 +91,7 @@ function packConv1Weights__simd128(weights: usize, outChannelsPadded: i32): void
   const pairBytes = <usize>(outChannelsPadded * 2);
   for (let ky = 0; ky < 3; ky++) {
     const src = weights + <usize>(ky * 6) * pairBytes; // tap (ky, 0), pair 0
-    const dst = CONV1_PACKED + <usize>(ky * 5) * pairBytes;
+    const dst = conv1Packed + <usize>(ky * 5) * pairBytes;
     for (let b: usize = 0; b < pairBytes; b += 8) {
       const g01 = v128.load64_zero(src + pairBytes + b);
       const g10 = v128.load64_zero(src + 2 * pairBytes + b);
@@ -96,12 +105,12 @@ function packConv1Weights__simd128(weights: usize, outChannelsPadded: i32): void
   }
 }
 
-/** packConv1Weights__simd128 in scalar code (byte moves): the same CONV1_PACKED bytes. */
+/** packConv1Weights__simd128 in scalar code (byte moves): the same scratch bytes. */
 function packConv1Weights__scalar(weights: usize, outChannelsPadded: i32): void {
   const pairBytes = <usize>(outChannelsPadded * 2);
   for (let ky = 0; ky < 3; ky++) {
     const src = weights + <usize>(ky * 6) * pairBytes;
-    const dst = CONV1_PACKED + <usize>(ky * 5) * pairBytes;
+    const dst = conv1Packed + <usize>(ky * 5) * pairBytes;
     for (let b: usize = 0; b < pairBytes; b += 8) {
       store<u64>(dst + b, load<u64>(src + b));
       store<u64>(dst + 3 * pairBytes + b, load<u64>(src + 4 * pairBytes + b));
@@ -142,8 +151,8 @@ function packConv1Weights__scalar(weights: usize, outChannelsPadded: i32): void 
  * Weight bytes per channel tile are read at stride Cp*2; all of a layer's weights (<= 9 KiB for
  * SSR-Net) stay in L1 across the ~30-60 calls per layer.
  *
- * 3x3 with Cin = 3 (SSR-Net's conv1, Cp <= 64): the weights are first repacked
- * (packConv1Weights__simd128, a static 1920-byte buffer rewritten by every such call) so that
+ * 3x3 with Cin = 3 (SSR-Net's conv1, Cp <= 64), when a scratch is lent (setConv1Scratch): the
+ * weights are first repacked (packConv1Weights__simd128, rewritten by every such call) so that
  * each kernel row is one run of 5 pairs over its 9 contiguous input bytes: 15 dot steps per pixel
  * and channel block instead of 18 (3 runs of 2 pairs per row, 1 product in 4 a zero padding
  * weight). The integer sums are the same products in another order: bit-identical.
@@ -163,10 +172,10 @@ export function qu8_conv_acc__simd128(
   const odd = inChannels & 1;
   let runPairs = odd ? cinPairs : cinPairs * kernelSize;
   let runs = odd ? kernelSize : 1;
-  if (inChannels == 3 && kernelSize == 3 && outChannelsPadded <= CONV1_MAX_CP) {
+  if (inChannels == 3 && kernelSize == 3 && outChannelsPadded <= CONV1_MAX_CP && conv1Packed != 0) {
     // One run of 5 pairs per row over repacked weights (the row's 9 bytes, plus 1 byte of slack).
     packConv1Weights__simd128(weights, outChannelsPadded);
-    weights = CONV1_PACKED;
+    weights = conv1Packed;
     runPairs = 5;
     runs = 1;
   }
@@ -313,10 +322,10 @@ export function qu8_conv_acc__swar64(
   const odd = inChannels & 1;
   let runPairs = odd ? cinPairs : cinPairs * kernelSize;
   let runs = odd ? kernelSize : 1;
-  if (inChannels == 3 && kernelSize == 3 && outChannelsPadded <= CONV1_MAX_CP) {
+  if (inChannels == 3 && kernelSize == 3 && outChannelsPadded <= CONV1_MAX_CP && conv1Packed != 0) {
     // conv1: one run of 5 pairs per kernel row over repacked weights, as the simd128 kernel.
     packConv1Weights__scalar(weights, outChannelsPadded);
-    weights = CONV1_PACKED;
+    weights = conv1Packed;
     runPairs = 5;
     runs = 1;
   }

@@ -7,10 +7,10 @@
 // inference instead of running one long baseline-compiled loop.
 
 import {
-  ACC, FEATURES, INPUT, S1, S2, S3, S4, TANH_LUT, X1, X2, X3, X4,
+  ACC, FEATURES, FEATURES_FLOATS, INPUT, S1, S2, S3, S4, TANH_LUT, X1, X2, X3, X4,
 } from './arena';
 import { stagewiseHead } from './head';
-import { qu8_conv_acc } from './kernels/conv';
+import { CONV1_SCRATCH_BYTES, qu8_conv_acc, qu8_conv_acc__swar64, setConv1Scratch } from './kernels/conv';
 import {
   qu8_maxpool_tanh_lut_u8, qu8_relu_avgpool_f32, qu8_relu_avgpool_requant_u8, qu8_relu_maxpool_f32,
 } from './kernels/pool';
@@ -25,6 +25,23 @@ const STAGE1_HEAD_S = 8;
 const RELU_AVGPOOL_U8: u8 = 0;
 const MAXPOOL_TANH_U8: u8 = 1;
 const RELU_AVGPOOL_F32: u8 = 2;
+
+/**
+ * Kernel selection: the scalar SWAR conv instead of the build's dispatcher (simd128 in the simd
+ * build). For interpreters that emulate v128 instructions one by one (WAMR's fast interpreter),
+ * where the i64 SWAR kernel does more MACs per dispatched instruction; bit-identical either way.
+ */
+let swarConv = false;
+
+// conv1's packed-weight scratch: FEATURES is free until the fusion blocks, which run after both
+// conv1 layers (forward below), and it is large enough (2720 >= CONV1_SCRATCH_BYTES bytes).
+assert(FEATURES_FLOATS * 4 >= CONV1_SCRATCH_BYTES);
+setConv1Scratch(FEATURES);
+
+/** Selects the conv kernel for the following runs: true = qu8_conv_acc__swar64, false = the build's. */
+export function useSwarConv(on: bool): void {
+  swarConv = on;
+}
 
 /**
  * One conv block: valid KxK conv of a `size`x`size` map with `record`'s weights, fused activation
@@ -50,8 +67,10 @@ function convBlock(blob: usize, record: i32, input: usize, size: i32, output: us
   for (let py = 0; py < pooled; py++) {
     for (let dy = 0; dy < pool; dy++) {
       const y = py * pool + dy;
-      qu8_conv_acc(input + <usize>y * inRowBytes, size, cin, k, weights, bias, convWidth, cp,
-        ACC + (<usize>(dy * accRowStride) << 2));
+      const rowIn = input + <usize>y * inRowBytes;
+      const rowAcc = ACC + (<usize>(dy * accRowStride) << 2);
+      if (swarConv) qu8_conv_acc__swar64(rowIn, size, cin, k, weights, bias, convWidth, cp, rowAcc);
+      else qu8_conv_acc(rowIn, size, cin, k, weights, bias, convWidth, cp, rowAcc);
     }
     const out = output + <usize>py * outRowBytes;
     if (epilogue == RELU_AVGPOOL_U8) {

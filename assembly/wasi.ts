@@ -1,26 +1,61 @@
-// The WASI command build (build/ssrnet-wasi.wasm, scalar only): age estimation for one face crop
-// on any WASI preview1 runtime, with the age-wiki weights embedded at build time
-// (tools/embed-weights.ts → build/wasi-weights.ts).
+// The WASI command: the library's whole default pipeline on any WASI preview1 runtime — find the
+// faces (YuNet, assembly/yunet*.ts), crop each (assembly/crop.ts), estimate its age with the
+// 'auto' combination (or one --model) and optionally its gender, print the library's result JSON.
+// Two builds of this one file (asconfig targets wasi-simd / wasi-scalar):
+//   build/ssrnet-wasi-simd.wasm    simd128 kernels: WAMR fast interpreter, AOT compilers, V8
+//   build/ssrnet-wasi-scalar.wasm  no SIMD (i64 SWAR conv): wasm3, WAMR classic / fast JIT
+// Every model is embedded at build time (tools/embed-weights.ts → build/wasi-weights.ts).
 //
-//   ssrnet-wasi.wasm [--crop] [FILE | -]
+//   ssrnet-wasi [options] [FILE | -]
+//     FILE or stdin: a binary PPM (P6) or PGM (P5), maxval 255; or with --raw, raw frames
+//     --raw WxH --format rgb24|gray|yuyv|nv12   raw frames of that size; stdin (or FILE) may hold
+//                        any number of them back to back: one JSON line per frame
+//     --box X,Y,W,H      estimate this face box (no detection)
+//     --margin M         widening of the box per side, 0..2 (default 0.4)
+//     --max-faces N      at most N faces per frame, the best scoring (1..512)
+//     --min-score S      smallest detector score kept, 0..1 (default 0.6)
+//     --min-face PX      detect on a copy resized so that faces down to PX pixels stay findable
+//                        (the CLI's option: a working image made for that face size, e.g. 640x480
+//                        with --min-face 32 runs the detector at 320x240, 4x less work)
+//     --model NAME       auto (default), age-wiki, age-imdb, age-morph2, age-megaage-asian
+//     --gender[=NAME]    also estimate gender (default model gender-imdb)
+//     --crop             print the first face's 64x64 network input as a P6 PPM (RGB) instead
+//     --swar-conv        age networks with the scalar i64 SWAR conv even in the simd build: faster
+//                        on interpreters that emulate v128 (WAMR's fast interpreter); same results
+// Output per frame: {"faces":[{"box":{"x":..,"y":..,"width":..,"height":..},"score":..,"age":..,
+// "gender":{"label":"male","probability":..}}]} — "score" only for detected faces, "gender" only
+// with --gender. The box is the face box the age models saw (src/face-box.ts faceBoxFromYunet
+// for a detection), before the margin. Exit codes: 0 ok, 1 bad input, 2 usage.
 //
-// Reads a binary PPM (P6) or PGM (P5) with maxval 255 from FILE (opened through the runtime's
-// preopened directories) or from stdin. The whole image is the face: it is widened by the default
-// margin 0.4 with replicated edges and resized bilinearly to 64x64 BGR exactly as src/preprocess.ts
-// does (same float64 arithmetic, same rounding), then the engine runs through its ABI
-// (index.ts: weightsPtr, loadWeights, inputPtr, run, result) as any host would.
-// Prints {"faces":[{"box":{"x":0,"y":0,"width":W,"height":H},"age":A}]} — the library's result
-// shape — on stdout. `--crop` prints the 64x64 network input as a P6 PPM (RGB) instead.
-// Exit codes: 0 ok, 1 bad input or engine failure (message on stderr), 2 usage.
-//
-// Memory: the engine's arena (arena.ts) is untouched; this file uses the bytes after ARENA_END
-// (the scratch below) and grows memory for the image (asconfig target `wasi`: up to 64 MiB). No
-// managed allocation happens (runtime stub): all text is written byte by byte into OUT.
+// Memory is fixed (initial = maximum pages in asconfig; no memory.grow anywhere): the engine's
+// arena (arena.ts) and the detector's (yunet-arena.ts) both start at the heap base. They are used
+// one after the other. The detector's INPUT region (written per frame) overlays the engine's
+// arena, so the engine's loaded state (verified weights, tables) is saved once after loading and
+// copied back after each detection; should the engine's arena ever reach past the detector's
+// INPUT into its weights, that part of the detector's loaded state is saved too and copied back
+// before each detection. After both arenas, this file's regions:
+//   IO, ARGV, OUT, DIGITS        syscall records, arguments, output text, number digits
+//   FACES                        MAX_FACES face records (box, score) of the current frame
+//   SAVED                        the engine's arena after loading
+//   SAVED_DETECTOR               the detector's loaded bytes the engine's arena overlays (none today)
+//   FRAME                        FRAME_BYTES: the input file / one raw frame
+//   RGB                          3 * MAX_PIXELS: a YUYV / NV12 frame converted to RGB
+// A frame of more than MAX_PIXELS pixels, or a file larger than FRAME, is refused with a message.
 
 import { dtoa_buffered, itoa_buffered } from 'util/number';
-import { EMBEDDED_WEIGHTS, EMBEDDED_WEIGHTS_LENGTH } from '../build/wasi-weights';
-import { ARENA_END } from './arena';
+import {
+  AGE_MODEL_COUNT, AUTO_COEFFICIENTS, AUTO_HINGES, AUTO_KNOTS, AUTO_MODELS, DEFAULT_GENDER_INDEX, MODEL_COUNT,
+  YUNET_WEIGHTS, YUNET_WEIGHTS_LENGTH, autoModelIndex, modelLength, modelName, modelPtr,
+} from '../build/wasi-weights';
+import { ARENA_BASE as ENGINE_BASE, ARENA_END as ENGINE_END } from './arena';
+import { PIXEL_GRAY, PIXEL_RGB, cropFaceBgr, pixelBytes, resizeToBgr } from './crop';
 import { inputPtr, loadWeights, result, run, weightsPtr } from './index';
+import { useSwarConv } from './ssrnet';
+import { ARENA_END as DETECTOR_END, MAX_FACES, WEIGHTS as DETECTOR_WEIGHTS } from './yunet-arena';
+import {
+  detect as detectFaces, inputPtr as detectorInputPtr, loadWeights as loadDetectorWeights, maxInputSide, maxPaddedPixels,
+  resultsPtr, recordFloats, run as runDetector, setInputSize, weightsPtr as detectorWeightsPtr,
+} from './yunet-index';
 
 // ---- WASI preview1 imports (errno 0 is success) ----
 
@@ -58,34 +93,62 @@ const STDERR: u32 = 2;
 /** WASI rights: fd_read (bit 1) and fd_seek (bit 2) are all a file needs here. */
 const RIGHTS_READ: u64 = 0x2 | 0x4;
 
-// ---- scratch after the engine's arena ----
+// ---- limits and memory map ----
 
-const CROP: i32 = 64;
-const MARGIN: f64 = 0.4;
+/** Largest frame in pixels (1920x1080 fits): 2 MiP. */
+const MAX_PIXELS: u64 = 2 << 20;
+/** The input buffer: a PPM of MAX_PIXELS RGB pixels with a header of up to 4 KiB. */
+const FRAME_BYTES: usize = <usize>(MAX_PIXELS * 3) + 4096;
 const ARGS_BYTES: usize = 4096;
-const OUT_BYTES: usize = 1024;
+const MAX_ARGS: u32 = 64;
+const OUT_BYTES: usize = 4096;
+/** f64 per face record: x, y, width, height (the face box), score. */
+const FACE_F64: usize = 5;
+const CROP_BYTES: i32 = 64 * 64 * 3;
+const DEFAULT_MARGIN: f64 = 0.4;
+/** src/detector.ts DEFAULT_MIN_SCORE and NMS_IOU. */
+const DEFAULT_MIN_SCORE: f64 = 0.6;
+const NMS_IOU: f32 = 0.45;
+/** src/detector.ts SMALLEST_RELIABLE_FACE: face side in working-image pixels that --min-face maps to. */
+const SMALLEST_RELIABLE_FACE: f64 = 16;
+/** src/face-box.ts YUNET_FACE_BOX: side and centre offset per sqrt(box area). */
+const FACE_BOX_SIZE: f64 = 1.0396;
+const FACE_BOX_DX: f64 = 0.0129;
+const FACE_BOX_DY: f64 = 0.0056;
+/** Engine weight slots (src/engine.ts AGE_SLOTS, GENDER_SLOT). */
+const GENDER_SLOT: i32 = 2;
 
-/** iovec (8) + a result u32 (4) + the fd of path_open (4). */
-const IO: usize = (ARENA_END + 15) & ~(<usize>15);
-const ARGV: usize = IO + 16;
-const ARGV_BUF: usize = ARGV + 256;
-const OUT: usize = ARGV_BUF + ARGS_BYTES;
+// @ts-ignore: decorator
+@inline function align16(n: usize): usize {
+  return (n + 15) & ~(<usize>15);
+}
+
+const IO: usize = align16(max(ENGINE_END, DETECTOR_END));
+const ARGV: usize = IO + 32;
+const ARGV_BUF: usize = ARGV + <usize>(MAX_ARGS * 4);
+const OUT: usize = align16(ARGV_BUF + ARGS_BYTES);
 /** UTF-16 digits from the std library's number formatters. */
 const DIGITS: usize = OUT + OUT_BYTES;
-/** Taps per axis: lo i32[64], hi i32[64], frac f64[64] (the Taps of src/preprocess.ts). */
-const COL_LO: usize = DIGITS + 128;
-const COL_HI: usize = COL_LO + 256;
-const COL_FRAC: usize = COL_HI + 256;
-const ROW_LO: usize = COL_FRAC + 512;
-const ROW_HI: usize = ROW_LO + 256;
-const ROW_FRAC: usize = ROW_HI + 256;
-/** The file read from stdin or FILE; memory grows to hold it. */
-const FILE: usize = ROW_FRAC + 512;
+const FACES: usize = DIGITS + 128;
+const SAVED: usize = align16(FACES + <usize>MAX_FACES * FACE_F64 * 8);
+/** End of the detector's bytes that the engine's arena overlays past its INPUT (= DETECTOR_WEIGHTS when none). */
+const DETECTOR_OVERLAP_END: usize = max(DETECTOR_WEIGHTS, min(ENGINE_END, DETECTOR_END));
+const SAVED_DETECTOR: usize = align16(SAVED + (ENGINE_END - ENGINE_BASE));
+const FRAME: usize = align16(SAVED_DETECTOR + (DETECTOR_OVERLAP_END - DETECTOR_WEIGHTS));
+const RGB: usize = align16(FRAME + FRAME_BYTES);
+/** One past the last byte this command uses: asconfig's fixed page count must cover it. */
+const MEMORY_END: usize = RGB + <usize>(MAX_PIXELS * 3);
+
+/** Raw frame formats (--format). */
+const RAW_RGB24: i32 = 0;
+const RAW_GRAY: i32 = 1;
+const RAW_YUYV: i32 = 2;
+const RAW_NV12: i32 = 3;
+
+// ---- output ----
 
 /** Bytes written into OUT so far. */
 let outLength: usize = 0;
-
-// ---- output ----
 
 function writeAll(fd: u32, ptr: usize, length: usize): void {
   while (length > 0) {
@@ -93,13 +156,21 @@ function writeAll(fd: u32, ptr: usize, length: usize): void {
     store<usize>(IO, length, 4);
     if (fd_write(fd, IO, 1, IO + 8) != 0) return;
     const written = <usize>load<u32>(IO, 8);
+    if (written == 0) return;
     ptr += written;
     length -= written;
   }
 }
 
+function flush(fd: u32): void {
+  writeAll(fd, OUT, outLength);
+  outLength = 0;
+}
+
+/** Appends a byte to OUT, writing OUT to stdout first when it is full (JSON of many faces). */
 function putByte(c: i32): void {
-  if (outLength < OUT_BYTES) store<u8>(OUT + outLength++, <u8>c);
+  if (outLength == OUT_BYTES) flush(STDOUT);
+  store<u8>(OUT + outLength++, <u8>c);
 }
 
 function putText(text: string): void {
@@ -115,19 +186,18 @@ function putInt(value: i32): void {
   putDigits(itoa_buffered<i32>(DIGITS, value));
 }
 
-/** Shortest digits that read back as `value` (the std library's Grisu2, as f64.toString). */
-function putFloat(value: f64): void {
-  putDigits(dtoa_buffered<f64>(DIGITS, value));
-}
-
-function flush(fd: u32): void {
-  writeAll(fd, OUT, outLength);
-  outLength = 0;
+/** A number as JSON.stringify writes it: integers without ".0", else the shortest round-trip digits. */
+function putNumber(value: f64): void {
+  if (value == Math.floor(value) && Math.abs(value) < 1e15) {
+    putDigits(itoa_buffered<i64>(DIGITS, <i64>value));
+  } else {
+    putDigits(dtoa_buffered<f64>(DIGITS, value));
+  }
 }
 
 /** Prints `ssrnet-wasi: <message>` on stderr and exits with `code`. */
 function fail(code: u32, message: string): void {
-  outLength = 0;
+  flush(STDOUT);
   putText('ssrnet-wasi: ');
   putText(message);
   putByte(10);
@@ -136,28 +206,29 @@ function fail(code: u32, message: string): void {
   unreachable();
 }
 
+// One literal: a concatenation would allocate (the stub runtime's heap is the arenas' memory).
+const USAGE = 'usage: ssrnet-wasi [--raw WxH --format rgb24|gray|yuyv|nv12] [--box X,Y,W,H] [--margin M] [--max-faces N] [--min-score S] [--min-face PX] [--model NAME] [--gender[=NAME]] [--crop] [--swar-conv] [FILE | -]';
+
 // ---- input ----
 
-/** Reads `fd` to its end into FILE, growing memory as needed; returns the byte count. */
-function readAll(fd: u32): usize {
-  let length: usize = 0;
-  for (;;) {
-    const end = FILE + length + 65536;
-    const have = (<usize>memory.size()) << 16;
-    if (end > have && memory.grow(<i32>((end - have + 65535) >> 16)) < 0) {
-      fail(1, 'the image does not fit in memory (64 MiB at most)');
-    }
-    store<usize>(IO, FILE + length);
-    store<usize>(IO, 65536, 4);
+/**
+ * Reads from `fd` into `dst` until `want` bytes are in or the stream ends; returns the count.
+ * A read error is reported and exits.
+ */
+function readUpTo(fd: u32, dst: usize, want: usize): usize {
+  let have: usize = 0;
+  while (have < want) {
+    store<usize>(IO, dst + have);
+    store<usize>(IO, want - have, 4);
     if (fd_read(fd, IO, 1, IO + 8) != 0) fail(1, 'cannot read the input');
     const n = <usize>load<u32>(IO, 8);
     if (n == 0) break;
-    length += n;
+    have += n;
   }
-  return length;
+  return have;
 }
 
-/** True when the NUL-less `length`-byte string at `a` starts with the one at `b` (length `bLength`). */
+/** True when the `length`-byte string at `a` starts with the `bLength`-byte string at `b`. */
 function startsWith(a: usize, length: usize, b: usize, bLength: usize): bool {
   if (bLength > length) return false;
   for (let i: usize = 0; i < bLength; i++) if (load<u8>(a + i) != load<u8>(b + i)) return false;
@@ -166,14 +237,18 @@ function startsWith(a: usize, length: usize, b: usize, bLength: usize): bool {
 
 /**
  * Opens `path` for reading through the preopened directory whose name prefixes it (a relative
- * path through a preopen named "." or "./"); returns the fd.
+ * path through a preopen named "." or "./"); returns the fd. A preopen name's reported length may
+ * count a trailing NUL (wasm3 does): the name ends at its first NUL.
  */
 function openFile(path: usize, length: usize): u32 {
   const name = OUT; // the preopen's name is read into OUT (nothing is printed before this)
   for (let fd: u32 = 3; fd_prestat_get(fd, IO) == 0; fd++) {
     if (load<u8>(IO) != 0) continue; // not a directory
-    const nameLength = <usize>load<u32>(IO, 4);
+    let nameLength = <usize>load<u32>(IO, 4);
     if (nameLength > OUT_BYTES || fd_prestat_dir_name(fd, name, <u32>nameLength) != 0) continue;
+    for (let i: usize = 0; i < nameLength; i++) {
+      if (load<u8>(name + i) == 0) { nameLength = i; break; }
+    }
     let rest = path;
     let restLength = length;
     const isDot = (nameLength == 1 && load<u8>(name) == 0x2e) || (nameLength == 2 && load<u16>(name) == 0x2f2e);
@@ -187,24 +262,25 @@ function openFile(path: usize, length: usize): u32 {
     }
     if (path_open(fd, 1, rest, <u32>restLength, 0, RIGHTS_READ, 0, 0, IO + 12) == 0) return load<u32>(IO, 12);
   }
+  outLength = 0;
   fail(1, 'cannot open the file (is its directory preopened, e.g. --dir .?)');
   return 0;
 }
 
-/** Position in FILE while parsing the header. */
+/** Position in FRAME while parsing the PPM header. */
 let pos: usize = 0;
 
 function isSpace(c: u32): bool {
   return c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d || c == 0x0b || c == 0x0c;
 }
 
-/** Reads one header number (skipping whitespace and # comments); -1 when there is none. */
+/** Reads one header number (skipping whitespace and # comments); -1 when there is none or it is absurd. */
 function headerNumber(end: usize): i32 {
   for (;;) {
     if (pos >= end) return -1;
-    const c = <u32>load<u8>(FILE + pos);
+    const c = <u32>load<u8>(FRAME + pos);
     if (c == 0x23) {
-      while (pos < end && load<u8>(FILE + pos) != 0x0a) pos++;
+      while (pos < end && load<u8>(FRAME + pos) != 0x0a) pos++;
     } else if (isSpace(c)) {
       pos++;
     } else {
@@ -214,7 +290,7 @@ function headerNumber(end: usize): i32 {
   let value: i32 = 0;
   let digits = 0;
   while (pos < end) {
-    const d = <i32>load<u8>(FILE + pos) - 0x30;
+    const d = <i32>load<u8>(FRAME + pos) - 0x30;
     if (d < 0 || d > 9) break;
     if (value > 100_000_000) return -1;
     value = value * 10 + d;
@@ -224,72 +300,7 @@ function headerNumber(end: usize): i32 {
   return digits > 0 ? value : -1;
 }
 
-// ---- crop (src/preprocess.ts cropFace, for a whole-image box) ----
-
-/** sampleTaps of src/preprocess.ts: source indices and weights along one axis. */
-function sampleTaps(start: f64, size: f64, limit: i32, lo: usize, hi: usize, frac: usize): void {
-  const first = start;
-  const last = Math.max(start, start + size - 1);
-  for (let i = 0; i < CROP; i++) {
-    const s = Math.min(Math.max(start + ((<f64>i + 0.5) * size) / <f64>CROP - 0.5, first), last);
-    const l = Math.floor(s);
-    store<f64>(frac + (<usize>i << 3), s - l);
-    // BORDER_REPLICATE: neighbours outside the image read the edge pixel.
-    store<i32>(lo + (<usize>i << 2), min(max(<i32>l, 0), limit - 1));
-    store<i32>(hi + (<usize>i << 2), min(max(<i32>l + 1, 0), limit - 1));
-  }
-}
-
-/** Bilinear sample of channel offset `c` from the four neighbours, rounded as Math.round. */
-function blend(pixels: usize, p00: usize, p01: usize, p10: usize, p11: usize, c: usize, w00: f64, w01: f64, w10: f64, w11: f64): u8 {
-  const v = w00 * <f64>load<u8>(pixels + p00 + c) + w01 * <f64>load<u8>(pixels + p01 + c) + w10 * <f64>load<u8>(pixels + p10 + c) + w11 * <f64>load<u8>(pixels + p11 + c);
-  return <u8>Math.round(v);
-}
-
-/**
- * Writes the 64x64 BGR crop of a `width` x `height` image with `channels` (3 RGB, 1 gray) bytes per
- * pixel at `pixels` into `out`: the whole image widened by MARGIN per side.
- */
-function cropWholeImage(pixels: usize, width: i32, height: i32, channels: i32, out: usize): void {
-  const w = <f64>width;
-  const h = <f64>height;
-  sampleTaps(0 - MARGIN * w, w * (1 + 2 * MARGIN), width, COL_LO, COL_HI, COL_FRAC);
-  sampleTaps(0 - MARGIN * h, h * (1 + 2 * MARGIN), height, ROW_LO, ROW_HI, ROW_FRAC);
-  const stride = <usize>width * <usize>channels;
-  // Offsets of blue, green, red within a pixel: RGB 2,1,0; gray 0,0,0.
-  const blue: usize = channels == 3 ? 2 : 0;
-  const green: usize = channels == 3 ? 1 : 0;
-  let o = out;
-  for (let v = 0; v < CROP; v++) {
-    const top = <usize>load<i32>(ROW_LO + (<usize>v << 2)) * stride;
-    const bottom = <usize>load<i32>(ROW_HI + (<usize>v << 2)) * stride;
-    const fy = load<f64>(ROW_FRAC + (<usize>v << 3));
-    for (let u = 0; u < CROP; u++) {
-      const left = <usize>load<i32>(COL_LO + (<usize>u << 2)) * <usize>channels;
-      const right = <usize>load<i32>(COL_HI + (<usize>u << 2)) * <usize>channels;
-      const fx = load<f64>(COL_FRAC + (<usize>u << 3));
-      const w00 = (1 - fx) * (1 - fy);
-      const w01 = fx * (1 - fy);
-      const w10 = (1 - fx) * fy;
-      const w11 = fx * fy;
-      const p00 = top + left;
-      const p01 = top + right;
-      const p10 = bottom + left;
-      const p11 = bottom + right;
-      store<u8>(o, blend(pixels, p00, p01, p10, p11, blue, w00, w01, w10, w11));
-      store<u8>(o + 1, blend(pixels, p00, p01, p10, p11, green, w00, w01, w10, w11));
-      store<u8>(o + 2, blend(pixels, p00, p01, p10, p11, 0, w00, w01, w10, w11));
-      o += 3;
-    }
-  }
-}
-
-// ---- the command ----
-
-/** The `index`-th argument's address and length (argv was read into ARGV / ARGV_BUF). */
-function argAt(index: u32): usize {
-  return load<usize>(ARGV + (<usize>index << 2));
-}
+// ---- argument parsing ----
 
 function argLength(ptr: usize): usize {
   let n: usize = 0;
@@ -304,67 +315,464 @@ function isArg(ptr: usize, text: string): bool {
   return true;
 }
 
-/** Entry point of the WASI command. */
-export function _start(): void {
+/** Cursor of the number parser over a NUL-terminated argument. */
+let cursor: usize = 0;
+
+/** A decimal number at `cursor` (optional sign, digits, optional fraction; no exponent); NaN if none. */
+function parseNumber(): f64 {
+  let sign: f64 = 1;
+  if (load<u8>(cursor) == 0x2d) { sign = -1; cursor++; } else if (load<u8>(cursor) == 0x2b) cursor++;
+  let value: f64 = 0;
+  let digits = 0;
+  while (<u32>(load<u8>(cursor) - 0x30) <= 9) { value = value * 10 + <f64>(load<u8>(cursor) - 0x30); cursor++; digits++; }
+  if (load<u8>(cursor) == 0x2e) {
+    cursor++;
+    let scale: f64 = 1;
+    // Digits after the point are accumulated as an integer and divided once (one rounding).
+    let fraction: f64 = 0;
+    while (<u32>(load<u8>(cursor) - 0x30) <= 9) { fraction = fraction * 10 + <f64>(load<u8>(cursor) - 0x30); scale *= 10; cursor++; digits++; }
+    value += fraction / scale;
+  }
+  return digits > 0 && digits <= 30 ? sign * value : NaN;
+}
+
+/** The whole argument `arg` as one number; NaN when anything else is in it. */
+function numberArg(arg: usize): f64 {
+  cursor = arg;
+  const v = parseNumber();
+  return load<u8>(cursor) == 0 ? v : NaN;
+}
+
+/** Index of the model named by the argument at `ptr` (age models when `age`), or -1. */
+function modelIndex(ptr: usize, age: bool): i32 {
+  const from = age ? 0 : AGE_MODEL_COUNT;
+  const to = age ? AGE_MODEL_COUNT : MODEL_COUNT;
+  for (let i = from; i < to; i++) if (isArg(ptr, modelName(i))) return i;
+  return -1;
+}
+
+// ---- options ----
+
+let rawWidth: i32 = 0;
+let rawHeight: i32 = 0;
+let rawFormat: i32 = -1;
+let hasBox = false;
+let boxX: f64 = 0;
+let boxY: f64 = 0;
+let boxW: f64 = 0;
+let boxH: f64 = 0;
+let margin: f64 = DEFAULT_MARGIN;
+let maxFaces: i32 = MAX_FACES;
+let minScore: f64 = DEFAULT_MIN_SCORE;
+/** --min-face in pixels; 0 when not given. */
+let minFace: f64 = 0;
+/** -1: 'auto'; else the age model's index. */
+let ageModel: i32 = -1;
+/** -1: no gender; else the gender model's index. */
+let genderModel: i32 = -1;
+/** The gender model says "female" above 0.5 (weights byte 32, src/estimator.ts genderAbove05). */
+let genderFemaleAbove = false;
+let cropOnly = false;
+
+/** Parses argv; returns the FILE argument's address (0 for stdin). */
+function parseArgs(): usize {
   if (args_sizes_get(IO, IO + 4) != 0) fail(2, 'cannot read the arguments');
   const argc = load<u32>(IO);
-  if (argc > 64 || <usize>load<u32>(IO, 4) > ARGS_BYTES) fail(2, 'too many arguments');
+  if (argc > MAX_ARGS || <usize>load<u32>(IO, 4) > ARGS_BYTES) fail(2, 'too many arguments');
   args_get(ARGV, ARGV_BUF);
-
-  let cropOnly = false;
   let path: usize = 0;
+  let rawGiven = false;
   for (let i: u32 = 1; i < argc; i++) {
-    const arg = argAt(i);
-    if (isArg(arg, '--crop')) cropOnly = true;
-    else if (path == 0 && (load<u8>(arg) != 0x2d || isArg(arg, '-'))) path = arg;
-    else fail(2, 'usage: ssrnet-wasi.wasm [--crop] [FILE | -]  (binary PPM P6 or PGM P5, maxval 255)');
+    const arg = load<usize>(ARGV + (<usize>i << 2));
+    const next: usize = i + 1 < argc ? load<usize>(ARGV + (<usize>(i + 1) << 2)) : 0;
+    if (isArg(arg, '--crop')) {
+      cropOnly = true;
+    } else if (isArg(arg, '--swar-conv')) {
+      useSwarConv(true);
+    } else if (isArg(arg, '--gender')) {
+      genderModel = DEFAULT_GENDER_INDEX;
+    } else if (isPrefix(arg, '--gender=')) {
+      genderModel = modelIndex(arg + 9, false);
+      if (genderModel < 0) fail(2, 'unknown gender model (expected gender-imdb, gender-wiki or gender-morph)');
+    } else if (next != 0 && isArg(arg, '--raw')) {
+      cursor = next;
+      const w = parseNumber();
+      const x = load<u8>(cursor);
+      cursor++;
+      const h = x == 0x78 ? parseNumber() : NaN;
+      if (!(load<u8>(cursor) == 0 && w >= 1 && h >= 1 && w <= 65535 && h <= 65535 && w == Math.floor(w) && h == Math.floor(h))) {
+        fail(2, 'bad --raw (expected WxH, e.g. 640x480)');
+      }
+      rawWidth = <i32>w;
+      rawHeight = <i32>h;
+      rawGiven = true;
+      i++;
+    } else if (next != 0 && isArg(arg, '--format')) {
+      if (isArg(next, 'rgb24')) rawFormat = RAW_RGB24;
+      else if (isArg(next, 'gray')) rawFormat = RAW_GRAY;
+      else if (isArg(next, 'yuyv')) rawFormat = RAW_YUYV;
+      else if (isArg(next, 'nv12')) rawFormat = RAW_NV12;
+      else fail(2, 'bad --format (expected rgb24, gray, yuyv or nv12)');
+      i++;
+    } else if (next != 0 && isArg(arg, '--box')) {
+      cursor = next;
+      boxX = parseNumber();
+      const ok1 = load<u8>(cursor++) == 0x2c;
+      boxY = parseNumber();
+      const ok2 = load<u8>(cursor++) == 0x2c;
+      boxW = parseNumber();
+      const ok3 = load<u8>(cursor++) == 0x2c;
+      boxH = parseNumber();
+      if (!(ok1 && ok2 && ok3 && load<u8>(cursor) == 0 && isFinite(boxX) && isFinite(boxY) && boxW > 0 && boxH > 0)) {
+        fail(2, 'bad --box (expected X,Y,W,H with W and H > 0)');
+      }
+      hasBox = true;
+      i++;
+    } else if (next != 0 && isArg(arg, '--margin')) {
+      margin = numberArg(next);
+      if (!(margin >= 0 && margin <= 2)) fail(2, 'bad --margin (expected a number from 0 to 2)');
+      i++;
+    } else if (next != 0 && isArg(arg, '--max-faces')) {
+      const n = numberArg(next);
+      if (!(n >= 1 && n <= <f64>MAX_FACES && n == Math.floor(n))) fail(2, 'bad --max-faces (expected an integer from 1 to 512)');
+      maxFaces = <i32>n;
+      i++;
+    } else if (next != 0 && isArg(arg, '--min-score')) {
+      minScore = numberArg(next);
+      if (!(minScore >= 0 && minScore <= 1)) fail(2, 'bad --min-score (expected a number from 0 to 1)');
+      i++;
+    } else if (next != 0 && isArg(arg, '--min-face')) {
+      minFace = numberArg(next);
+      if (!(minFace >= 1)) fail(2, 'bad --min-face (expected a number of pixels, at least 1)');
+      i++;
+    } else if (next != 0 && isArg(arg, '--model')) {
+      ageModel = isArg(next, 'auto') ? -1 : modelIndex(next, true);
+      if (ageModel < 0 && !isArg(next, 'auto')) fail(2, 'unknown --model (expected auto, age-wiki, age-imdb, age-morph2 or age-megaage-asian)');
+      i++;
+    } else if (path == 0 && (load<u8>(arg) != 0x2d || isArg(arg, '-'))) {
+      path = arg;
+    } else {
+      fail(2, USAGE);
+    }
   }
-  const fromStdin = path == 0 || isArg(path, '-');
-  const fd = fromStdin ? STDIN : openFile(path, argLength(path));
-  const length = readAll(fd);
-  if (!fromStdin) fd_close(fd);
+  if (rawGiven != (rawFormat >= 0)) fail(2, '--raw and --format go together');
+  if (rawGiven && (rawFormat == RAW_YUYV || rawFormat == RAW_NV12) && (rawWidth & 1) != 0) fail(2, 'yuyv and nv12 frames have an even width');
+  if (rawGiven && rawFormat == RAW_NV12 && (rawHeight & 1) != 0) fail(2, 'nv12 frames have an even height');
+  return path == 0 || isArg(path, '-') ? 0 : path;
+}
 
-  // Header: P6 or P5, width, height, maxval, one whitespace byte, then the pixels.
-  if (length < 2 || load<u8>(FILE) != 0x50 || (load<u8>(FILE, 1) != 0x36 && load<u8>(FILE, 1) != 0x35)) {
+/** True when the argument at `ptr` starts with `text`. */
+function isPrefix(ptr: usize, text: string): bool {
+  for (let i = 0; i < text.length; i++) if (<i32>load<u8>(ptr + <usize>i) != text.charCodeAt(i)) return false;
+  return true;
+}
+
+// ---- models ----
+
+/** Copies model `index` into engine slot `slot` and verifies it. */
+function loadModel(slot: i32, index: i32): void {
+  memory.copy(weightsPtr(slot), modelPtr(index), <usize>modelLength(index));
+  if (loadWeights(slot, modelLength(index)) != 0) fail(1, 'an embedded model was rejected');
+}
+
+/** Loads the age model(s) and the gender model; saves the engine's arena (see the memory map). */
+function loadModels(): void {
+  if (ageModel < 0) {
+    for (let m = 0; m < AUTO_MODELS; m++) loadModel(m, autoModelIndex(m));
+  } else {
+    loadModel(0, ageModel);
+  }
+  if (genderModel >= 0) {
+    loadModel(GENDER_SLOT, genderModel);
+    genderFemaleAbove = load<u8>(modelPtr(genderModel), 32) == 1;
+  }
+  memory.copy(SAVED, ENGINE_BASE, ENGINE_END - ENGINE_BASE);
+}
+
+/** Runs the engine on its input with the weights in `slot`; returns the raw output. */
+function runSlot(slot: i32): f64 {
+  if (run(slot) != 0) fail(1, 'the engine failed');
+  return result();
+}
+
+/** The age of the crop in the engine's input: src/estimator.ts estimateCrop + src/ensemble.ts combineAges. */
+function estimateAge(): f64 {
+  if (ageModel >= 0) return runSlot(0);
+  // Features [1, out_m, max(0, out_m - knot_k)...] times the coefficients, summed in that order.
+  let age = load<f64>(AUTO_COEFFICIENTS);
+  let c = 1;
+  for (let m = 0; m < AUTO_MODELS; m++) {
+    const out = runSlot(m);
+    age += out * load<f64>(AUTO_COEFFICIENTS + (<usize>c << 3));
+    c++;
+    for (let k = 0; k < AUTO_HINGES; k++) {
+      age += Math.max(0, out - load<f64>(AUTO_KNOTS + (<usize>k << 3))) * load<f64>(AUTO_COEFFICIENTS + (<usize>c << 3));
+      c++;
+    }
+  }
+  return Math.min(100, Math.max(1, age));
+}
+
+// ---- detection ----
+
+/** Width and height of the detector input (src/detector.ts workingSize without minFaceSize). */
+let workWidth: i32 = 0;
+let workHeight: i32 = 0;
+
+function ceil32(v: i32): i32 {
+  return (v + 31) & ~31;
+}
+
+/**
+ * src/detector.ts workingSize(width, height, limits, minFaceSize): the largest scale within the
+ * limits, at most 1; with --min-face, the scale that makes such a face SMALLEST_RELIABLE_FACE px.
+ */
+function workingSize(width: i32, height: i32): void {
+  const maxSide = <f64>maxInputSide();
+  const maxPadded = <f64>maxPaddedPixels();
+  const w = <f64>width;
+  const h = <f64>height;
+  let scale = Math.min(maxSide / Math.max(w, h), Math.sqrt(maxPadded / (w * h)));
+  scale = minFace == 0 ? Math.min(scale, 1) : Math.min(scale, SMALLEST_RELIABLE_FACE / minFace);
+  for (;;) {
+    workWidth = <i32>Math.max(1, Math.round(w * scale));
+    workHeight = <i32>Math.max(1, Math.round(h * scale));
+    // Padding to multiples of 32 can push the rounded size past the limit: shrink until it fits.
+    if (<f64>max(workWidth, workHeight) <= maxSide && <f64>(ceil32(workWidth) * ceil32(workHeight)) <= maxPadded) return;
+    scale *= 0.98;
+  }
+}
+
+/**
+ * Finds the faces of the `width` x `height` image at `src` (PIXEL_* `format`): resize to the
+ * working size, run YuNet, map each detection to image pixels and to the chip-convention face box
+ * (src/face-box.ts faceBoxFromYunet). Writes FACES; returns the count.
+ */
+function detectImage(src: usize, width: i32, height: i32, format: i32): i32 {
+  memory.copy(DETECTOR_WEIGHTS, SAVED_DETECTOR, DETECTOR_OVERLAP_END - DETECTOR_WEIGHTS);
+  workingSize(width, height);
+  if (setInputSize(workWidth, workHeight) != 0) fail(1, 'the detector refused the working size');
+  resizeToBgr(src, width, height, format, detectorInputPtr(), workWidth, workHeight);
+  if (runDetector() != 0) fail(1, 'the detector failed');
+  const count = detectFaces(<f32>minScore, NMS_IOU, maxFaces);
+  if (count < 0) fail(1, 'the detector failed');
+  const sx = <f64>width / <f64>workWidth;
+  const sy = <f64>height / <f64>workHeight;
+  const stride = <usize>recordFloats() << 2;
+  for (let i = 0; i < count; i++) {
+    const r = resultsPtr() + <usize>i * stride;
+    const w = <f64>load<f32>(r, 12) * sx;
+    const h = <f64>load<f32>(r, 16) * sy;
+    const m = Math.sqrt(w * h);
+    const side = FACE_BOX_SIZE * m;
+    let lx: f64 = 0;
+    let ly: f64 = 0;
+    for (let k = 0; k < 5; k++) {
+      lx += <f64>load<f32>(r + <usize>(20 + 8 * k)) * sx;
+      ly += <f64>load<f32>(r + <usize>(24 + 8 * k)) * sy;
+    }
+    const cx = lx / 5 + FACE_BOX_DX * m;
+    const cy = ly / 5 + FACE_BOX_DY * m;
+    const f = FACES + <usize>i * FACE_F64 * 8;
+    store<f64>(f, cx - side / 2);
+    store<f64>(f, cy - side / 2, 8);
+    store<f64>(f, side, 16);
+    store<f64>(f, side, 24);
+    store<f64>(f, <f64>load<f32>(r), 32);
+  }
+  // The detector's INPUT region overlays the engine's arena: put the engine back.
+  memory.copy(ENGINE_BASE, SAVED, ENGINE_END - ENGINE_BASE);
+  return count;
+}
+
+// ---- one frame ----
+
+/** BT.601 limited range YUV → RGB, the integer form of ITU-R BT.601 (Y 16..235, U/V 16..240). */
+// @ts-ignore: decorator
+@inline
+function yuvToRgb(y: i32, u: i32, v: i32, dst: usize): void {
+  const c = 298 * (y - 16) + 128;
+  const d = u - 128;
+  const e = v - 128;
+  store<u8>(dst, <u8>min(max((c + 409 * e) >> 8, 0), 255));
+  store<u8>(dst, <u8>min(max((c - 100 * d - 208 * e) >> 8, 0), 255), 1);
+  store<u8>(dst, <u8>min(max((c + 516 * d) >> 8, 0), 255), 2);
+}
+
+/** A YUYV (Y0 U Y1 V per 2 pixels) or NV12 (Y plane, then interleaved U V at half resolution) frame at FRAME → RGB. */
+function yuvFrameToRgb(width: i32, height: i32, format: i32): void {
+  const w = <usize>width;
+  let o = RGB;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x += 2) {
+      let y0: i32, y1: i32, u: i32, v: i32;
+      if (format == RAW_YUYV) {
+        const p = FRAME + (<usize>y * w + <usize>x) * 2;
+        y0 = load<u8>(p); u = load<u8>(p, 1); y1 = load<u8>(p, 2); v = load<u8>(p, 3);
+      } else {
+        const p = FRAME + <usize>y * w + <usize>x;
+        const q = FRAME + <usize>height * w + <usize>(y >> 1) * w + <usize>x;
+        y0 = load<u8>(p); y1 = load<u8>(p, 1); u = load<u8>(q); v = load<u8>(q, 1);
+      }
+      yuvToRgb(y0, u, v, o);
+      yuvToRgb(y1, u, v, o + 3);
+      o += 6;
+    }
+  }
+}
+
+/** Runs the pipeline on the `width` x `height` image at `src` and prints its JSON line (or the crop). */
+function processImage(src: usize, width: i32, height: i32, format: i32): void {
+  let count = 1;
+  if (hasBox) {
+    if (!(boxX < <f64>width && boxX + boxW > 0 && boxY < <f64>height && boxY + boxH > 0)) fail(1, 'the --box does not overlap the image');
+    store<f64>(FACES, boxX);
+    store<f64>(FACES, boxY, 8);
+    store<f64>(FACES, boxW, 16);
+    store<f64>(FACES, boxH, 24);
+  } else {
+    count = detectImage(src, width, height, format);
+  }
+  if (cropOnly) {
+    if (count == 0) fail(1, 'no face found');
+    printCrop(src, width, height, format);
+    return;
+  }
+  putText('{"faces":[');
+  for (let i = 0; i < count; i++) {
+    const f = FACES + <usize>i * FACE_F64 * 8;
+    cropFaceBgr(src, width, height, format, load<f64>(f), load<f64>(f, 8), load<f64>(f, 16), load<f64>(f, 24), margin, inputPtr());
+    if (i > 0) putByte(0x2c);
+    putText('{"box":{"x":');
+    putNumber(load<f64>(f));
+    putText(',"y":');
+    putNumber(load<f64>(f, 8));
+    putText(',"width":');
+    putNumber(load<f64>(f, 16));
+    putText(',"height":');
+    putNumber(load<f64>(f, 24));
+    putByte(0x7d);
+    if (!hasBox) {
+      putText(',"score":');
+      putNumber(load<f64>(f, 32));
+    }
+    putText(',"age":');
+    putNumber(estimateAge());
+    if (genderModel >= 0) {
+      const score = Math.min(1, Math.max(0, runSlot(GENDER_SLOT)));
+      const above = score > 0.5;
+      putText(',"gender":{"label":"');
+      putText(above == genderFemaleAbove ? 'female' : 'male');
+      putText('","probability":');
+      putNumber(above ? score : 1 - score);
+      putByte(0x7d);
+    }
+    putByte(0x7d);
+  }
+  putText(']}\n');
+  flush(STDOUT);
+}
+
+/** Prints the first face's 64x64 network input as a P6 PPM (RGB for viewers). */
+function printCrop(src: usize, width: i32, height: i32, format: i32): void {
+  const input = inputPtr();
+  cropFaceBgr(src, width, height, format, load<f64>(FACES), load<f64>(FACES, 8), load<f64>(FACES, 16), load<f64>(FACES, 24), margin, input);
+  putText('P6\n64 64\n255\n');
+  flush(STDOUT);
+  for (let i: usize = 0; i < <usize>CROP_BYTES; i += 3) {
+    const b = load<u8>(input + i);
+    store<u8>(input + i, load<u8>(input + i + 2));
+    store<u8>(input + i + 2, b);
+  }
+  writeAll(STDOUT, input, CROP_BYTES);
+}
+
+/** The image parsed from the PPM/PGM (its pixels are in FRAME). */
+let imagePixels: usize = 0;
+let imageWidth: i32 = 0;
+let imageHeight: i32 = 0;
+let imageFormat: i32 = 0;
+
+/** Parses and checks the PPM/PGM in FRAME (`length` bytes). */
+function parsePnm(length: usize): void {
+  if (length < 2 || load<u8>(FRAME) != 0x50 || (load<u8>(FRAME, 1) != 0x36 && load<u8>(FRAME, 1) != 0x35)) {
     fail(1, 'expected a binary PPM (P6) or PGM (P5) image');
   }
-  const channels = load<u8>(FILE, 1) == 0x36 ? 3 : 1;
+  const channels = load<u8>(FRAME, 1) == 0x36 ? 3 : 1;
   pos = 2;
   const width = headerNumber(length);
   const height = headerNumber(length);
   const maxval = headerNumber(length);
   if (width <= 0 || height <= 0 || maxval < 0) fail(1, 'expected a PPM/PGM header with a positive width and height');
   if (maxval != 255) fail(1, 'expected maxval 255 (8-bit samples)');
-  if (pos >= length || !isSpace(load<u8>(FILE + pos))) fail(1, 'expected one whitespace byte after the header');
+  if (<u64>width * <u64>height > MAX_PIXELS) fail(1, 'the image is larger than this build handles (2097152 pixels, e.g. 1920x1080)');
+  if (pos >= length || !isSpace(load<u8>(FRAME + pos))) fail(1, 'expected one whitespace byte after the header');
   pos++;
   if (<u64>(length - pos) < <u64>width * <u64>height * <u64>channels) fail(1, 'the image data is truncated');
+  imagePixels = FRAME + pos;
+  imageWidth = width;
+  imageHeight = height;
+  imageFormat = channels == 3 ? PIXEL_RGB : PIXEL_GRAY;
+}
 
-  const input = inputPtr();
-  cropWholeImage(FILE + pos, width, height, channels, input);
+/** Bytes of one raw frame (--raw, --format); exits when it is larger than this build handles. */
+function rawFrameBytes(): usize {
+  if (<u64>rawWidth * <u64>rawHeight > MAX_PIXELS) fail(1, 'the frame is larger than this build handles (2097152 pixels, e.g. 1920x1080)');
+  const pixels = <usize>rawWidth * <usize>rawHeight;
+  return rawFormat == RAW_RGB24 ? pixels * 3 : rawFormat == RAW_GRAY ? pixels : rawFormat == RAW_YUYV ? pixels * 2 : pixels + (pixels >> 1);
+}
 
-  if (cropOnly) {
-    putText('P6\n64 64\n255\n');
-    flush(STDOUT);
-    // RGB for viewers: swap the BGR input's first and last channel in place, print, swap back.
-    for (let i: usize = 0; i < <usize>(CROP * CROP * 3); i += 3) {
-      const b = load<u8>(input + i);
-      store<u8>(input + i, load<u8>(input + i + 2));
-      store<u8>(input + i + 2, b);
-    }
-    writeAll(STDOUT, input, CROP * CROP * 3);
-    return;
+/** Reads one raw frame into FRAME; false at the end of the stream (at a frame boundary). */
+function readFrame(fd: u32, frameBytes: usize, first: bool): bool {
+  const n = readUpTo(fd, FRAME, frameBytes);
+  if (n == 0 && !first) return false;
+  if (n < frameBytes) fail(1, first && n == 0 ? 'no frame in the input' : 'the last frame is truncated (fewer bytes than --raw and --format say)');
+  return true;
+}
+
+/** Runs the raw frame in FRAME. */
+function processFrame(): void {
+  if (rawFormat == RAW_RGB24) {
+    processImage(FRAME, rawWidth, rawHeight, PIXEL_RGB);
+  } else if (rawFormat == RAW_GRAY) {
+    processImage(FRAME, rawWidth, rawHeight, PIXEL_GRAY);
+  } else {
+    yuvFrameToRgb(rawWidth, rawHeight, rawFormat);
+    processImage(RGB, rawWidth, rawHeight, PIXEL_RGB);
   }
+}
 
-  memory.copy(weightsPtr(0), EMBEDDED_WEIGHTS, EMBEDDED_WEIGHTS_LENGTH);
-  if (loadWeights(0, EMBEDDED_WEIGHTS_LENGTH) != 0) fail(1, 'the embedded weights were rejected');
-  if (run(0) != 0) fail(1, 'the engine failed');
+/** Loads the embedded detector (unless --box makes it unused) and models. */
+function loadAll(): void {
+  if (!hasBox) {
+    memory.copy(detectorWeightsPtr(), YUNET_WEIGHTS, <usize>YUNET_WEIGHTS_LENGTH);
+    if (loadDetectorWeights(YUNET_WEIGHTS_LENGTH) != 0) fail(1, 'the embedded detector weights were rejected');
+    memory.copy(SAVED_DETECTOR, DETECTOR_WEIGHTS, DETECTOR_OVERLAP_END - DETECTOR_WEIGHTS);
+  }
+  loadModels();
+}
 
-  putText('{"faces":[{"box":{"x":0,"y":0,"width":');
-  putInt(width);
-  putText(',"height":');
-  putInt(height);
-  putText('},"age":');
-  putFloat(result());
-  putText('}]}\n');
-  flush(STDOUT);
+// ---- the command ----
+
+/** Entry point of the WASI command. */
+export function _start(): void {
+  if (MEMORY_END > (<usize>memory.size() << 16)) fail(1, 'build error: the fixed memory is smaller than the memory map');
+  const path = parseArgs();
+  const fd = path == 0 ? STDIN : openFile(path, argLength(path));
+  // The input is read and checked before the models are loaded: bad input fails at once.
+  if (rawFormat >= 0) {
+    const frameBytes = rawFrameBytes();
+    readFrame(fd, frameBytes, true);
+    loadAll();
+    do processFrame(); while (readFrame(fd, frameBytes, false));
+  } else {
+    const length = readUpTo(fd, FRAME, FRAME_BYTES);
+    if (length == FRAME_BYTES && readUpTo(fd, OUT, 1) != 0) {
+      fail(1, 'the image is larger than this build handles (2097152 pixels, e.g. 1920x1080)');
+    }
+    parsePnm(length);
+    loadAll();
+    processImage(imagePixels, imageWidth, imageHeight, imageFormat);
+  }
+  if (path != 0) fd_close(fd);
 }

@@ -190,6 +190,16 @@ async function main(): Promise<void> {
   }
   console.log(`${'YuNet kernels per frame'.padEnd(28)} scalar ${fmtTotal(frame.scalar)} ms   simd128 ${fmtTotal(frame.simd128)} ms   ${(frame.scalar / frame.simd128).toFixed(2)}x`);
 
+  // The interpreter-oriented scalar conv (i64 SWAR) against the scalar spec, in V8.
+  console.log('\n# qu8_conv_acc__swar64 (the scalar build\'s conv, tuned for interpreters) vs the scalar spec, V8');
+  const conv = KERNELS.find((k) => k.name === 'qu8_conv_acc')!;
+  const swar = { scalar: 0, swar64: 0 };
+  for (const s of conv.ssrnet as readonly ConvShape[]) {
+    const setup = convSetup(mod, conv.name, s);
+    for (const v of ['scalar', 'swar64'] as const) swar[v] += msPerCall(setup(v)) * s.calls;
+  }
+  console.log(`conv per inference: scalar ${fmtTotal(swar.scalar)} ms   swar64 ${fmtTotal(swar.swar64)} ms   ${(swar.scalar / swar.swar64).toFixed(2)}x`);
+
   // Peak dot rate: 12 dot_i16x8_s (+ add) per iteration, 8 MACs each.
   const peak = mod.exports.benchDotI16x8Peak as (iterations: number) => number;
   const iterations = 1 << 16;

@@ -13,7 +13,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   KERNELS, VARIANTS, buildTestWasm, loadTestWasm,
-  type ConvKernel, type ConvShape, type EpilogueKernel, type EpilogueShape, type F32Kernel, type F32Shape, type KernelModule, type KernelName, type KernelSpec,
+  type ConvKernel, type ConvShape, type EpilogueKernel, type EpilogueShape, type F32Kernel, type F32Shape, type KernelModule, type KernelName, type KernelSpec, type Variant,
 } from './helpers/kernel-registry.js';
 import { Rng } from './helpers/rng.js';
 
@@ -175,11 +175,12 @@ function runConvCase(name: KernelName, c: ConvCase): void {
   const pW = s.put('weights', packC4Pair(w, c.outChannelsPadded, c.kernelSize, c.inChannels));
   const pBias = s.put('bias', bias);
   const accBytes = c.outWidth * c.outChannelsPadded * 4;
-  const pAcc = { scalar: s.alloc('acc scalar', accBytes), simd128: s.alloc('acc simd128', accBytes) };
+  const variants = kernelSpec(name).variants;
+  const pAcc = Object.fromEntries(variants.map((v) => [v, s.alloc(`acc ${v}`, accBytes)])) as Record<Variant, number>;
   const ctx = `${name} ${c.label} seed=${c.seed}`;
 
   for (let y = 0; y < c.calls; y++) {
-    for (const v of VARIANTS) {
+    for (const v of variants) {
       s.u8.fill(UNWRITTEN, pAcc[v], pAcc[v] + accBytes);
       mod.fn(name, v)(pIn + y * c.inWidth * c.inChannels, c.inWidth, c.inChannels, c.kernelSize,
         pW, pBias, c.outWidth, c.outChannelsPadded, pAcc[v]);
@@ -187,13 +188,17 @@ function runConvCase(name: KernelName, c: ConvCase): void {
     s.checkCanaries(ctx);
     const want = convRef(c, input, w, bias, y);
     const got = new Int32Array(s.bytes(pAcc.scalar, accBytes).buffer);
-    const simd = new Int32Array(s.bytes(pAcc.simd128, accBytes).buffer);
     const at = (i: number) => `(y=${y}, x=${Math.floor(i / c.outChannelsPadded)}, c=${i % c.outChannelsPadded})`;
     for (let i = 0; i < want.length; i++) {
       if (got[i] !== want[i]) throw new Error(`${ctx}: scalar != reference at ${at(i)}: acc expected ${want[i]}, got ${got[i]} (bias ${bias[i % c.outChannelsPadded]})`);
     }
-    for (let i = 0; i < want.length; i++) {
-      if (simd[i] !== got[i]) throw new Error(`${ctx}: simd128 != scalar at ${at(i)}: acc scalar ${got[i]}, simd128 ${simd[i]}`);
+    // Every other variant (swar64, simd128) against the scalar spec, bit for bit.
+    for (const v of variants) {
+      if (v === 'scalar') continue;
+      const other = new Int32Array(s.bytes(pAcc[v], accBytes).buffer);
+      for (let i = 0; i < want.length; i++) {
+        if (other[i] !== got[i]) throw new Error(`${ctx}: ${v} != scalar at ${at(i)}: acc scalar ${got[i]}, ${v} ${other[i]}`);
+      }
     }
   }
 }

@@ -1,158 +1,387 @@
-// The WASI command build/ssrnet-wasi.wasm (assembly/wasi.ts): no SIMD anywhere (nor in the scalar
-// engine), WASI imports only, its crop byte for byte equal to src/preprocess.ts, and its age equal
-// to Node's — on Node's WASI and natively outside JavaScript (wabt's wasm2c + a minimal C WASI
-// layer; Debian's wasm-interp is built without WASI support).
+// The WASI command (assembly/wasi.ts), both builds, on every runtime: Node's WASI and the
+// microcontroller-class runtimes of ../shared/runtimes/linux-x64 (wasm3, WAMR fast interpreter
+// with SIMD, classic interpreter, fast JIT). On each: the same faces, scores and ages as the Node
+// library on the same pixels (detection, face box, crop, 'auto' age, gender — compared exactly:
+// every step is the same IEEE arithmetic), from a file argument (wasm3's preopens included) and
+// from stdin; raw frames; bad input → a message on stderr and exit code 1, never a trap.
+//
+// A runtime path can be overridden with WASM3, IWASM_FAST_SIMD, IWASM_CLASSIC, IWASM_FASTJIT; a
+// runtime that is absent or cannot run on this machine is skipped with one line saying so.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { WASI } from 'node:wasi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Detector, LANDMARK_NAMES } from '../src/detector.js';
+import { faceBoxFromYunet } from '../src/face-box.js';
 import { createEstimator } from '../src/index.js';
 import { normalizeInput } from '../src/input.js';
-import { CROP_SIZE, DEFAULT_MARGIN, wholeImageBox } from '../src/preprocess.js';
+import { CROP_SIZE } from '../src/preprocess.js';
 import { cropFace } from './helpers/crop-reference.js';
-import { EXAMPLE_BOX } from './helpers/engine.js';
-import { Rng } from './helpers/rng.js';
+import type { FaceResult, Rgba } from '../src/types.js';
 
-const WASI_WASM = resolve('build/ssrnet-wasi.wasm');
-/** Node runs the engine on the same crop: only the float tail could differ between runtimes. */
-const AGE_TOLERANCE = 1e-4;
+const BUILDS = { simd: resolve('build/ssrnet-wasi-simd.wasm'), scalar: resolve('build/ssrnet-wasi-scalar.wasm') } as const;
+type Build = keyof typeof BUILDS;
 const WASI_IMPORTS = ['args_get', 'args_sizes_get', 'fd_close', 'fd_prestat_dir_name', 'fd_prestat_get', 'fd_read', 'fd_write', 'path_open', 'proc_exit'];
 /** Any SIMD instruction or type in binaryen's text format. */
 const SIMD_TOKEN = /\bv128\b|\b[if](8x16|16x8|32x4|64x2)\./;
+/** The fixed memory of both builds (asconfig wasi-simd / wasi-scalar), stated in docs/embedding.md. */
+const MEMORY_PAGES = 300;
 
-const has = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-let dir: string;
+const RUNTIMES_DIR = resolve('../shared/runtimes/linux-x64');
+interface Runtime {
+  name: string;
+  /** Which build it runs: the simd build where the runtime has SIMD, else the scalar one. */
+  build: Build;
+  path: string;
+  args: (wasm: string, args: string[]) => string[];
+}
+/** wasm3 preopens "/" and "./" by itself; WAMR preopens what --dir names. */
+const RUNTIMES: Runtime[] = [
+  { name: 'wasm3', env: 'WASM3', build: 'scalar' as Build, wasi: (w: string, a: string[]) => [w, ...a] },
+  { name: 'iwasm-fast-simd', env: 'IWASM_FAST_SIMD', build: 'simd' as Build, wasi: (w: string, a: string[]) => ['--dir=.', w, ...a] },
+  { name: 'iwasm-classic', env: 'IWASM_CLASSIC', build: 'scalar' as Build, wasi: (w: string, a: string[]) => ['--dir=.', w, ...a] },
+  { name: 'iwasm-fastjit', env: 'IWASM_FASTJIT', build: 'scalar' as Build, wasi: (w: string, a: string[]) => ['--dir=.', w, ...a] },
+].map(({ name, env, build, wasi }) => ({ name, build, path: process.env[env] ?? join(RUNTIMES_DIR, name), args: wasi }));
 
-/** A binary PPM (3 channels) or PGM (1 channel) file. */
-function pnm(width: number, height: number, channels: 1 | 3, data: Uint8Array, comment = ''): Buffer {
-  const header = `${channels === 3 ? 'P6' : 'P5'}\n${comment}${width} ${height}\n255\n`;
-  return Buffer.concat([Buffer.from(header), data]);
+/** Why a runtime cannot be used here, or undefined when it runs. */
+function unavailable(r: Runtime): string | undefined {
+  if (!existsSync(r.path)) return `${r.path} is absent (../shared not beside the project?)`;
+  const probe = spawnSync(r.path, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  if (probe.status !== 0) return `${r.path} cannot run on this machine (${probe.signal ?? `exit ${probe.status}`})`;
+  return undefined;
 }
 
-/** Runs the command on Node's WASI with `stdinFile` as stdin; the working directory is preopened. */
-async function runOnNode(args: string[], stdinFile: string): Promise<{ code: number; stdout: Buffer; stderr: string }> {
-  const stdin = openSync(stdinFile, 'r');
-  const stdout = openSync(join(dir, 'stdout'), 'w');
-  const stderr = openSync(join(dir, 'stderr'), 'w');
+let dir: string;
+
+interface Run {
+  code: number;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Runs a build on a native runtime in `dir` (the working directory is the preopen) with `stdin` bytes. */
+function runNative(r: Runtime, build: Build, args: string[], stdin: Buffer): Run {
+  const p = spawnSync(r.path, r.args(BUILDS[build], args), { cwd: dir, input: stdin, maxBuffer: 64 << 20, timeout: 120_000 });
+  return { code: p.status ?? -1, stdout: p.stdout, stderr: `${p.stderr}${p.signal ? ` (signal ${p.signal})` : ''}` };
+}
+
+const modules = new Map<Build, WebAssembly.Module>();
+
+/** Runs a build on Node's WASI with `stdin` bytes; the working directory `dir` is preopened as ".". */
+async function runNode(build: Build, args: string[], stdin: Buffer): Promise<Run> {
+  writeFileSync(join(dir, 'stdin'), stdin);
+  const fds = [openSync(join(dir, 'stdin'), 'r'), openSync(join(dir, 'stdout'), 'w'), openSync(join(dir, 'stderr'), 'w')];
   try {
-    const wasi = new WASI({ version: 'preview1', args: ['ssrnet-wasi', ...args], stdin, stdout, stderr, preopens: { '.': dir }, returnOnExit: true });
-    const instance = await WebAssembly.instantiate(await WebAssembly.compile(readFileSync(WASI_WASM)), wasi.getImportObject() as WebAssembly.Imports);
+    const wasi = new WASI({ version: 'preview1', args: ['ssrnet-wasi', ...args], stdin: fds[0], stdout: fds[1], stderr: fds[2], preopens: { '.': dir }, returnOnExit: true });
+    if (!modules.has(build)) modules.set(build, await WebAssembly.compile(readFileSync(BUILDS[build])));
+    const instance = await WebAssembly.instantiate(modules.get(build)!, wasi.getImportObject() as WebAssembly.Imports);
     const code = wasi.start(instance);
     return { code, stdout: readFileSync(join(dir, 'stdout')), stderr: readFileSync(join(dir, 'stderr'), 'utf8') };
   } finally {
-    [stdin, stdout, stderr].forEach((fd) => closeSync(fd));
+    fds.forEach((fd) => closeSync(fd));
   }
 }
 
-/** The 64x64 BGR network input src/preprocess.ts makes of a whole PPM/PGM image. */
-async function cropInTs(width: number, height: number, channels: 1 | 3, data: Uint8Array): Promise<Uint8Array> {
-  const image = await normalizeInput({ data, width, height, format: channels === 3 ? 'rgb' : 'gray' });
-  const out = new Uint8Array(CROP_SIZE * CROP_SIZE * 3);
-  cropFace(image, wholeImageBox(image), DEFAULT_MARGIN, out);
+/** A binary PPM (3 channels) or PGM (1 channel). */
+function pnm(width: number, height: number, channels: 1 | 3, data: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from(`${channels === 3 ? 'P6' : 'P5'}\n# made by the test\n${width} ${height}\n255\n`), data]);
+}
+
+/** RGBA → packed RGB or gray (the gray of an RGBA made from gray is its R). */
+function pack(img: Rgba, channels: 1 | 3): Uint8Array {
+  const out = new Uint8Array(img.width * img.height * channels);
+  for (let i = 0; i < img.width * img.height; i++) for (let c = 0; c < channels; c++) out[i * channels + c] = img.data[i * 4 + c];
   return out;
 }
 
-/** The face of the example photo as a 64x64 RGB image (the fixture the command gets). */
-let face: Uint8Array;
-let nodeAge: number;
+// ---- what Node says ----
+
+let estimator: Awaited<ReturnType<typeof createEstimator>>;
+let detector: Detector;
+
+/**
+ * The Node library's result for an image: its detector, the landmark-centred face box of
+ * src/face-box.ts, and the estimator (auto age, gender) on that box — the WASI command's pipeline.
+ */
+async function nodeFaces(img: Rgba): Promise<FaceResult[]> {
+  const faces: FaceResult[] = [];
+  for (const d of detector.detect(img)) {
+    const box = faceBoxFromYunet({ ...d.box, landmarks: LANDMARK_NAMES.map((n) => d.landmarks[n]) });
+    const [face] = await estimator.estimate(img, { box });
+    faces.push({ box, score: d.score, age: face.age, gender: face.gender });
+  }
+  return faces;
+}
+
+/** The command's JSON lines as results. */
+function parseLines(run: Run): FaceResult[][] {
+  expect(run.code, run.stderr).toBe(0);
+  return run.stdout.toString().trim().split('\n').map((line) => JSON.parse(line).faces as FaceResult[]);
+}
+
+/** The fixture: a 160x160 region of the example photo around the astronaut's face (real pixels, a ~90 px face). */
+let photo: Rgba;
+let photoFaces: FaceResult[];
+/** The same region in gray, with its own Node result. */
+let grayPhoto: Rgba;
+let grayFaces: FaceResult[];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ssrnet-wasi-'));
-  const photo = await normalizeInput(readFileSync('examples/astronaut.png'));
-  face = new Uint8Array(CROP_SIZE * CROP_SIZE * 3);
-  cropFace(photo, EXAMPLE_BOX, 0, face, 'rgb');
-  writeFileSync(join(dir, 'face.ppm'), pnm(64, 64, 3, face));
-  const estimator = await createEstimator({ model: 'age-wiki' }); // the model embedded in the command
-  [{ age: nodeAge }] = await estimator.estimate({ data: face, width: 64, height: 64, format: 'rgb' }, { detect: false });
-});
+  const full = await normalizeInput(readFileSync('examples/astronaut.png'));
+  const [x0, y0, side] = [140, 40, 160];
+  const region = new Uint8Array(side * side * 4);
+  for (let y = 0; y < side; y++) region.set(full.data.subarray(((y0 + y) * full.width + x0) * 4, ((y0 + y) * full.width + x0 + side) * 4), y * side * 4);
+  photo = { data: region, width: side, height: side };
+  const gray = new Uint8Array(side * side);
+  for (let i = 0; i < gray.length; i++) gray[i] = Math.round((region[i * 4] * 299 + region[i * 4 + 1] * 587 + region[i * 4 + 2] * 114) / 1000);
+  grayPhoto = await normalizeInput({ data: gray, width: side, height: side, format: 'gray' });
+  writeFileSync(join(dir, 'face.ppm'), pnm(side, side, 3, pack(photo, 3)));
+  mkdirSync(join(dir, 'sub'));
+  writeFileSync(join(dir, 'sub', 'face.ppm'), pnm(side, side, 3, pack(photo, 3)));
+  estimator = await createEstimator({ model: 'auto', gender: true });
+  detector = await Detector.create(readFileSync('build/yunet-simd.wasm'), readFileSync('weights/yunet.yunf'));
+  photoFaces = await nodeFaces(photo);
+  grayFaces = await nodeFaces(grayPhoto);
+  expect(photoFaces.length).toBe(1); // the fixture must hold a face, or the comparisons prove little
+  expect(grayFaces.length).toBe(1);
+}, 120_000);
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('WASI command build', () => {
-  it('has no SIMD instruction, nor has the scalar engine (the simd engine has)', () => {
-    const text = (wasm: string): string => execFileSync('node_modules/.bin/wasm-dis', [wasm], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    expect(text(WASI_WASM)).not.toMatch(SIMD_TOKEN);
-    expect(text('build/ssrnet-scalar.wasm')).not.toMatch(SIMD_TOKEN);
-    expect(text('build/ssrnet-simd.wasm')).toMatch(SIMD_TOKEN);
+// ---- the module ----
+
+describe('WASI command builds', () => {
+  const text = (wasm: string): string => execFileSync('node_modules/.bin/wasm-dis', [wasm], { encoding: 'utf8', maxBuffer: 256 << 20 });
+
+  it('scalar has no SIMD instruction, simd has', () => {
+    expect(SIMD_TOKEN.test(text(BUILDS.scalar))).toBe(false);
+    expect(SIMD_TOKEN.test(text(BUILDS.simd))).toBe(true);
   });
 
-  it('imports only WASI preview1 and exports _start and memory', () => {
-    const module = new WebAssembly.Module(readFileSync(WASI_WASM));
+  it('docs/embedding.md states the fixed memory', () => {
+    const block = readFileSync('docs/embedding.md', 'utf8').match(/<!-- wasi-memory:start -->([\s\S]*?)<!-- wasi-memory:end -->/)?.[1] ?? '';
+    expect(block).toContain(`${MEMORY_PAGES} pages (${(MEMORY_PAGES * 65536).toLocaleString('en-US')} bytes)`);
+  });
+
+  it.each(Object.keys(BUILDS) as Build[])('%s: imports only WASI preview1, exports _start and memory; fixed memory, never grown', (build) => {
+    const module = new WebAssembly.Module(readFileSync(BUILDS[build]));
     const imports = WebAssembly.Module.imports(module);
     expect(new Set(imports.map((i) => i.module))).toEqual(new Set(['wasi_snapshot_preview1']));
     expect(imports.map((i) => i.name).sort()).toEqual(WASI_IMPORTS);
     expect(WebAssembly.Module.exports(module).map((e) => e.name).sort()).toEqual(['_start', 'memory']);
+    const wat = text(BUILDS[build]);
+    expect(wat.match(/\(memory \$0 \d+ \d+\)/)?.[0]).toBe(`(memory $0 ${MEMORY_PAGES} ${MEMORY_PAGES})`);
+    // No growth and no allocation: the stub runtime's allocator (which grows memory) is not linked in.
+    expect(/memory\.grow/.test(wat)).toBe(false);
+  });
+});
+
+// ---- Node's WASI ----
+
+describe.each(Object.keys(BUILDS) as Build[])('Node WASI, %s build', (build) => {
+  it('finds the faces Node finds, with the same boxes, scores, ages and genders (stdin, "-", file)', async () => {
+    const ppm = readFileSync(join(dir, 'face.ppm'));
+    for (const args of [['--gender'], ['--gender', '-'], ['--gender', 'face.ppm']]) {
+      expect(parseLines(await runNode(build, args, ppm)), args.join(' ')).toEqual([photoFaces]);
+    }
   });
 
-  it('crops exactly as src/preprocess.ts on PPM and PGM images of many shapes', async () => {
-    const rng = new Rng(3);
-    const photo = await normalizeInput(readFileSync('examples/astronaut.png'));
-    const photoRgb = new Uint8Array(photo.width * photo.height * 3);
-    for (let i = 0; i < photo.width * photo.height; i++) photoRgb.set(photo.data.subarray(i * 4, i * 4 + 3), i * 3);
-    const cases: [number, number, 1 | 3, Uint8Array][] = [
-      [photo.width, photo.height, 3, photoRgb],
-      [64, 64, 3, face],
-      ...([[1, 1], [2, 3], [7, 5], [63, 64], [65, 64], [100, 37], [37, 100], [640, 480]] as const).map(
-        ([w, h]): [number, number, 3, Uint8Array] => [w, h, 3, new Uint8Array(Array.from({ length: w * h * 3 }, () => rng.int(0, 255)))],
-      ),
-      [50, 31, 1, new Uint8Array(Array.from({ length: 50 * 31 }, () => rng.int(0, 255)))],
+  it('gives Node\'s result on a PGM and on raw rgb24 / gray frames (one line per frame)', async () => {
+    expect(parseLines(await runNode(build, ['--gender'], pnm(160, 160, 1, pack(grayPhoto, 1))))).toEqual([grayFaces]);
+    const rgb = Buffer.from(pack(photo, 3));
+    expect(parseLines(await runNode(build, ['--gender', '--raw', '160x160', '--format', 'rgb24'], Buffer.concat([rgb, rgb])))).toEqual([photoFaces, photoFaces]);
+    const gray = Buffer.from(pack(grayPhoto, 1));
+    expect(parseLines(await runNode(build, ['--gender', '--raw', '160x160', '--format', 'gray'], gray))).toEqual([grayFaces]);
+  });
+
+  it('--box, --margin, --model, --gender=NAME, --max-faces give the library\'s numbers', async () => {
+    const box = { x: 30.5, y: 25, width: 95.25, height: 101 };
+    const ppm = readFileSync(join(dir, 'face.ppm'));
+    for (const [model, margin, gender] of [['age-wiki', 0.4, 'gender-wiki'], ['age-morph2', 0.25, 'gender-morph'], ['auto', 0, 'gender-imdb']] as const) {
+      const node = await createEstimator({ model, gender });
+      const want = await node.estimate(photo, { box, margin });
+      const got = parseLines(await runNode(build, ['--box', '30.5,25,95.25,101', '--margin', String(margin), '--model', model, `--gender=${gender}`], ppm));
+      expect(got, `${model} ${margin} ${gender}`).toEqual([want]);
+    }
+    expect(parseLines(await runNode(build, ['--max-faces', '1', '--gender'], ppm))).toEqual([photoFaces.slice(0, 1)]);
+  });
+
+  it('--swar-conv (the scalar SWAR conv in the age networks) gives the same faces and ages', async () => {
+    expect(parseLines(await runNode(build, ['--gender', '--swar-conv'], readFileSync(join(dir, 'face.ppm'))))).toEqual([photoFaces]);
+  });
+
+  it('--min-face N detects at the working size Node\'s minFaceSize picks (same faces)', async () => {
+    for (const minFaceSize of [40, 12]) {
+      const want: FaceResult[] = [];
+      for (const d of detector.detect(photo, { minFaceSize })) {
+        const box = faceBoxFromYunet({ ...d.box, landmarks: LANDMARK_NAMES.map((n) => d.landmarks[n]) });
+        const [face] = await estimator.estimate(photo, { box });
+        want.push({ box, score: d.score, age: face.age, gender: face.gender });
+      }
+      expect(want.length, `minFaceSize ${minFaceSize}`).toBeGreaterThan(0);
+      expect(parseLines(await runNode(build, ['--gender', '--min-face', String(minFaceSize)], readFileSync(join(dir, 'face.ppm'))))).toEqual([want]);
+    }
+  });
+
+  it('converts YUYV and NV12 with BT.601 limited range (white, black, red, green, blue)', async () => {
+    // [Y, U, V] → RGB of the ITU-R BT.601 integer form, and the crop of a flat frame is that colour.
+    const colours: [number[], number[]][] = [
+      [[235, 128, 128], [255, 255, 255]], [[16, 128, 128], [0, 0, 0]],
+      [[81, 90, 240], [255, 0, 0]], [[145, 54, 34], [0, 255, 1]], [[41, 240, 110], [0, 0, 255]],
     ];
-    for (const [width, height, channels, data] of cases) {
-      writeFileSync(join(dir, 'in.pnm'), pnm(width, height, channels, data, '# a comment\n'));
-      const { code, stdout, stderr } = await runOnNode(['--crop'], join(dir, 'in.pnm'));
-      expect(code, stderr).toBe(0);
-      const header = 'P6\n64 64\n255\n';
-      expect(stdout.subarray(0, header.length).toString()).toBe(header);
-      const rgb = stdout.subarray(header.length);
-      const bgr = await cropInTs(width, height, channels, data);
-      const asRgb = new Uint8Array(bgr.length);
-      for (let i = 0; i < bgr.length; i += 3) asRgb.set([bgr[i + 2], bgr[i + 1], bgr[i]], i);
-      expect(Buffer.from(rgb).equals(Buffer.from(asRgb)), `${width}x${height}x${channels}`).toBe(true);
+    for (const [[y, u, v], rgb] of colours) {
+      const yuyv = Buffer.alloc(8 * 4 * 2);
+      for (let i = 0; i < yuyv.length; i += 4) yuyv.set([y, u, y, v], i);
+      const nv12 = Buffer.concat([Buffer.alloc(8 * 4, y), Buffer.from(Array.from({ length: 8 * 2 }, (_, i) => (i % 2 ? v : u)))]);
+      for (const [format, frame] of [['yuyv', yuyv], ['nv12', nv12]] as const) {
+        const r = await runNode(build, ['--raw', '8x4', '--format', format, '--box', '0,0,8,4', '--crop'], frame);
+        expect(r.code, r.stderr).toBe(0);
+        const pixels = r.stdout.subarray('P6\n64 64\n255\n'.length);
+        expect(pixels.length).toBe(CROP_SIZE * CROP_SIZE * 3);
+        for (let i = 0; i < pixels.length; i += 3) {
+          if (pixels[i] !== rgb[0] || pixels[i + 1] !== rgb[1] || pixels[i + 2] !== rgb[2]) {
+            throw new Error(`${format} Y${y} U${u} V${v}: pixel ${i / 3} is ${[...pixels.subarray(i, i + 3)]}, expected ${rgb}`);
+          }
+        }
+      }
     }
   });
 
-  it('gives Node\'s age on Node\'s WASI, from stdin and from a file', async () => {
-    for (const args of [[], ['-'], ['face.ppm']]) {
-      const { code, stdout, stderr } = await runOnNode(args, join(dir, 'face.ppm'));
-      expect(code, stderr).toBe(0);
-      const result = JSON.parse(stdout.toString());
-      expect(result.faces[0].box).toEqual({ x: 0, y: 0, width: 64, height: 64 });
-      expect(Math.abs(result.faces[0].age - nodeAge)).toBeLessThan(AGE_TOLERANCE);
-    }
-  });
-
-  it('fails with exit code 1 on bad images and 2 on bad usage', async () => {
-    const bad: [string, Buffer][] = [
-      ['not a PNM', Buffer.from('P3\n1 1\n255\n0 0 0\n')],
-      ['16-bit', Buffer.concat([Buffer.from('P6\n1 1\n65535\n'), Buffer.alloc(6)])],
-      ['truncated', Buffer.concat([Buffer.from('P6\n4 4\n255\n'), Buffer.alloc(10)])],
-      ['zero width', Buffer.from('P6\n0 4\n255\n')],
+  it('crops exactly as src/preprocess.ts (--crop) at odd sizes, boxes past the edges, gray', async () => {
+    const cases: [Rgba, 1 | 3, string][] = [
+      [photo, 3, '-20,-10,70,200'], [photo, 3, '100.25,120.5,90,90'], [grayPhoto, 1, '10,10,30,20'],
+      [{ data: photo.data.subarray(0, 7 * 5 * 4), width: 7, height: 5 }, 3, '0,0,7,5'],
     ];
-    for (const [name, bytes] of bad) {
-      writeFileSync(join(dir, 'bad.pnm'), bytes);
-      const { code, stderr } = await runOnNode([], join(dir, 'bad.pnm'));
-      expect(code, name).toBe(1);
-      expect(stderr, name).toMatch(/^ssrnet-wasi: /);
+    for (const [img, channels, boxText] of cases) {
+      const [x, y, width, height] = boxText.split(',').map(Number);
+      const r = await runNode(build, ['--box', boxText, '--crop'], pnm(img.width, img.height, channels, pack(img, channels)));
+      expect(r.code, r.stderr).toBe(0);
+      const want = new Uint8Array(CROP_SIZE * CROP_SIZE * 3);
+      cropFace(img, { x, y, width, height }, 0.4, want, 'rgb');
+      expect(Buffer.from(r.stdout.subarray('P6\n64 64\n255\n'.length)).equals(Buffer.from(want)), boxText).toBe(true);
     }
-    expect((await runOnNode(['no-such-file.ppm'], join(dir, 'face.ppm'))).code).toBe(1);
-    expect((await runOnNode(['--bogus'], join(dir, 'face.ppm'))).code).toBe(2);
   });
 
-  const native = has('wasm2c') && has('cc');
-  it.skipIf(!native)(`gives Node's age natively: wasm2c + cc, outside JavaScript${native ? '' : ' (SKIPPED: needs wasm2c from apt package wabt, and cc)'}`, () => {
-    execFileSync('wasm2c', [WASI_WASM, '-n', 'ssrnet', '-o', join(dir, 'ssrnet.c')]);
+  // 1000 frames on the simd build (~2 ms each in V8), 300 on the scalar one (~20 ms each).
+  const many = build === 'simd' ? 1000 : 300;
+  it(`runs ${many} frames in one instance with the same answer each time (fixed memory, no state carried over)`, async () => {
+    const rgb = Buffer.from(pack(photo, 3));
+    const lines = parseLines(await runNode(build, ['--raw', '160x160', '--format', 'rgb24', '--box', '30,25,95,101', '--model', 'age-wiki'], Buffer.concat(Array.from({ length: many }, () => rgb))));
+    expect(lines.length).toBe(many);
+    for (const line of lines) expect(line).toEqual(lines[0]);
+  }, 120_000);
+
+  it('detects 20 frames in one instance, each giving Node\'s faces (the engine arena restored after every detection)', async () => {
+    const rgb = Buffer.from(pack(photo, 3));
+    const lines = parseLines(await runNode(build, ['--gender', '--raw', '160x160', '--format', 'rgb24'], Buffer.concat(Array.from({ length: 20 }, () => rgb))));
+    expect(lines).toEqual(Array.from({ length: 20 }, () => photoFaces));
+  }, 120_000);
+});
+
+// ---- bad input, the same on every runtime ----
+
+/**
+ * Inputs that must give exit code 1 and a message, never a trap: [name, args, stdin, JSON lines
+ * printed before the failure (the good frames before a bad one; default none)].
+ */
+const BAD_INPUT: [string, string[], Buffer, number?][] = [
+  ['not a PNM', [], Buffer.from('P3\n1 1\n255\n0 0 0\n')],
+  ['empty input', [], Buffer.alloc(0)],
+  ['16-bit PPM', [], Buffer.concat([Buffer.from('P6\n1 1\n65535\n'), Buffer.alloc(6)])],
+  ['truncated PPM data', [], Buffer.concat([Buffer.from('P6\n4 4\n255\n'), Buffer.alloc(10)])],
+  ['lying PPM header (larger than the data)', [], Buffer.concat([Buffer.from('P6\n1000 1000\n255\n'), Buffer.alloc(3000)])],
+  ['header cut before maxval', [], Buffer.from('P6\n4 4\n')],
+  ['zero width', [], Buffer.from('P6\n0 4\n255\n')],
+  ['zero height PGM', [], Buffer.from('P5\n4 0\n255\n')],
+  ['huge dimensions', [], Buffer.from('P6\n99999999 99999999\n255\n')],
+  ['frame larger than the build\'s memory', [], Buffer.concat([Buffer.from('P5\n2000 2000\n255\n'), Buffer.alloc(4_000_000)])],
+  ['raw frame truncated', ['--raw', '64x64', '--format', 'rgb24'], Buffer.alloc(64 * 64 * 3 - 1)],
+  ['second raw frame truncated', ['--raw', '8x8', '--format', 'gray', '--box', '0,0,8,8'], Buffer.alloc(64 + 10), 1],
+  ['no raw frame', ['--raw', '8x8', '--format', 'nv12'], Buffer.alloc(0)],
+  ['raw frame larger than the build\'s memory', ['--raw', '4000x3000', '--format', 'yuyv'], Buffer.alloc(16)],
+  ['box outside the image', ['--box', '500,500,10,10'], pnm(8, 8, 3, new Uint8Array(8 * 8 * 3))],
+];
+/** Usage errors: exit code 2. */
+const BAD_USAGE: [string, string[]][] = [
+  ['unknown option', ['--bogus']],
+  ['odd yuyv width', ['--raw', '7x4', '--format', 'yuyv']],
+  ['raw without format', ['--raw', '8x8']],
+  ['bad box', ['--box', '1,2,0,4']],
+  ['bad model', ['--model', 'age-nope']],
+  ['zero raw size', ['--raw', '0x4', '--format', 'gray']],
+];
+
+async function expectFailure(run: () => Promise<Run> | Run, code: number, name: string, lines = 0): Promise<void> {
+  const r = await run();
+  expect(r.code, `${name}: ${r.stderr}`).toBe(code);
+  expect(r.stderr, name).toMatch(/^ssrnet-wasi: \S/);
+  expect(r.stderr, name).not.toMatch(/trap|unreachable|out of bounds|exception/i);
+  const out = r.stdout.toString();
+  expect(out === '' ? 0 : out.trimEnd().split('\n').length, name).toBe(lines);
+  if (lines) for (const line of out.trimEnd().split('\n')) expect(JSON.parse(line).faces.length, name).toBe(1);
+}
+
+describe('Node WASI: bad input', () => {
+  it.each(BAD_INPUT)('%s: exit 1 with a message', async (name, args, stdin, lines) => {
+    await expectFailure(() => runNode('scalar', args, stdin), 1, name, lines);
+  });
+  it.each(BAD_USAGE)('%s: exit 2 with a message', async (name, args) => {
+    await expectFailure(() => runNode('scalar', args, Buffer.alloc(0)), 2, name);
+  });
+  it('a file that cannot be opened: exit 1', async () => {
+    await expectFailure(() => runNode('scalar', ['no-such-file.ppm'], Buffer.alloc(0)), 1, 'missing file');
+  });
+});
+
+// ---- natively, outside any wasm runtime: wabt's wasm2c + examples/c/wasi-host.c ----
+
+const has = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+const native = has('wasm2c') && has('cc');
+describe('wasm2c + cc (native C)', () => {
+  it.skipIf(!native)(`scalar build: Node's faces and ages natively${native ? '' : ' (SKIPPED: needs wasm2c from apt package wabt, and cc)'}`, () => {
+    execFileSync('wasm2c', [BUILDS.scalar, '-n', 'ssrnet', '-o', join(dir, 'ssrnet.c')]);
     const binary = join(dir, 'ssrnet-wasi');
     // -ffp-contract=off: wasm forbids fusing a*b+c, C compilers may do it by default.
-    execFileSync('cc', ['-O1', '-ffp-contract=off', `-I${dir}`, 'test/helpers/wasi-wasm2c.c', join(dir, 'ssrnet.c'), '/usr/share/wabt/wasm2c/wasm-rt-impl.c', '-lm', '-o', binary]);
-    for (const args of [[], ['face.ppm']]) {
+    execFileSync('cc', ['-O1', '-ffp-contract=off', `-I${dir}`, 'examples/c/wasi-host.c', join(dir, 'ssrnet.c'), '/usr/share/wabt/wasm2c/wasm-rt-impl.c', '-lm', '-o', binary]);
+    for (const args of [['--gender'], ['--gender', 'face.ppm']]) {
       const stdout = execFileSync(binary, args, { cwd: dir, input: readFileSync(join(dir, 'face.ppm')), encoding: 'utf8' });
-      const result = JSON.parse(stdout);
-      expect(result.faces[0].box).toEqual({ x: 0, y: 0, width: 64, height: 64 });
-      expect(Math.abs(result.faces[0].age - nodeAge)).toBeLessThan(AGE_TOLERANCE);
+      expect(JSON.parse(stdout).faces, args.join(' ')).toEqual(photoFaces);
     }
+  }, 300_000);
+});
+
+// ---- the native runtimes ----
+
+describe.each(RUNTIMES.map((r) => [r.name, r] as const))('%s', (_name, runtime) => {
+  const why = unavailable(runtime);
+  if (why) {
+    it.skip(`SKIPPED: ${why}`, () => {});
+    return;
+  }
+  const build = runtime.build;
+
+  it(`${build} build: Node's faces, boxes, scores, ages and genders, from a file argument and from stdin`, () => {
+    const ppm = readFileSync(join(dir, 'face.ppm'));
+    // Relative paths resolve through the runtime's "." / "./" preopen (wasm3 maps its "/" preopen
+    // to the working directory too, so absolute paths are not portable across runtimes).
+    for (const args of [['--gender', 'face.ppm'], ['--gender', './sub/face.ppm'], ['--gender']]) {
+      expect(parseLines(runNative(runtime, build, args, ppm)), args.join(' ')).toEqual([photoFaces]);
+    }
+  });
+
+  it(`${build} build: raw rgb24 frames, one line each; PGM`, () => {
+    const rgb = Buffer.from(pack(photo, 3));
+    expect(parseLines(runNative(runtime, build, ['--gender', '--raw', '160x160', '--format', 'rgb24'], Buffer.concat([rgb, rgb])))).toEqual([photoFaces, photoFaces]);
+    expect(parseLines(runNative(runtime, build, ['--gender'], pnm(160, 160, 1, pack(grayPhoto, 1))))).toEqual([grayFaces]);
+  });
+
+  it('bad input: exit 1 (usage: 2) with a message, no trap', async () => {
+    for (const [name, args, stdin, lines] of BAD_INPUT) await expectFailure(() => runNative(runtime, build, args, stdin), 1, name, lines);
+    for (const [name, args] of BAD_USAGE) await expectFailure(() => runNative(runtime, build, args, Buffer.alloc(0)), 2, name);
   });
 });

@@ -63,6 +63,68 @@ export function qu8_conv_acc__scalar(
   }
 }
 
+/** Largest Cp of the packed 3x3x3 path (the scratch holds 3 * 5 * Cp * 2 <= 1920 bytes). */
+const CONV1_MAX_CP: i32 = 64;
+/** Bytes the packed 3x3x3 path needs in its scratch. */
+export const CONV1_SCRATCH_BYTES: i32 = 3 * 5 * CONV1_MAX_CP * 2;
+/**
+ * Where the simd128 and swar64 kernels repack 3x3x3 weights ([ky][pair q < 5][Cp*2 bytes],
+ * rebuilt by every such call); 0 = no scratch, the unpacked path. The engine lends a buffer that
+ * is free while its conv1 layers run (assembly/ssrnet.ts), so run() writes nothing outside its
+ * arena's activation buffers.
+ */
+let conv1Packed: usize = 0;
+
+/** Lends the kernels CONV1_SCRATCH_BYTES bytes at `ptr` for the packed 3x3x3 path (0: none). */
+export function setConv1Scratch(ptr: usize): void {
+  conv1Packed = ptr;
+}
+
+/**
+ * Repacks 3x3 weights with Cin = 3 (c4 pair layout: per tap, pairs (c0, c1) and (c2, 0)) into
+ * the conv1 scratch as one run of 5 pairs per kernel row: a row's 3 pixels x 3 channels are 9
+ * contiguous input bytes e = kx*3 + c, paired (e0,e1) (e2,e3) (e4,e5) (e6,e7) (e8, 0). Per block of
+ * 4 output channels and row: pairs 0, 3, 4 are the (kx0: c0,c1), (kx2: c0,c1), (kx2: c2,0) groups
+ * unchanged; pairs 1 = (kx0 c2, kx1 c0) and 2 = (kx1 c1, kx1 c2) are one byte shuffle each.
+ */
+function packConv1Weights__simd128(weights: usize, outChannelsPadded: i32): void {
+  const pairBytes = <usize>(outChannelsPadded * 2);
+  for (let ky = 0; ky < 3; ky++) {
+    const src = weights + <usize>(ky * 6) * pairBytes; // tap (ky, 0), pair 0
+    const dst = conv1Packed + <usize>(ky * 5) * pairBytes;
+    for (let b: usize = 0; b < pairBytes; b += 8) {
+      const g01 = v128.load64_zero(src + pairBytes + b);
+      const g10 = v128.load64_zero(src + 2 * pairBytes + b);
+      const g11 = v128.load64_zero(src + 3 * pairBytes + b);
+      store<u64>(dst + b, load<u64>(src + b));
+      v128.store64_lane(dst + pairBytes + b, i8x16.shuffle(g01, g10, 0, 16, 2, 18, 4, 20, 6, 22, 0, 0, 0, 0, 0, 0, 0, 0), 0);
+      v128.store64_lane(dst + 2 * pairBytes + b, i8x16.shuffle(g10, g11, 1, 16, 3, 18, 5, 20, 7, 22, 0, 0, 0, 0, 0, 0, 0, 0), 0);
+      store<u64>(dst + 3 * pairBytes + b, load<u64>(src + 4 * pairBytes + b));
+      store<u64>(dst + 4 * pairBytes + b, load<u64>(src + 5 * pairBytes + b));
+    }
+  }
+}
+
+/** packConv1Weights__simd128 in scalar code (byte moves): the same scratch bytes. */
+function packConv1Weights__scalar(weights: usize, outChannelsPadded: i32): void {
+  const pairBytes = <usize>(outChannelsPadded * 2);
+  for (let ky = 0; ky < 3; ky++) {
+    const src = weights + <usize>(ky * 6) * pairBytes;
+    const dst = conv1Packed + <usize>(ky * 5) * pairBytes;
+    for (let b: usize = 0; b < pairBytes; b += 8) {
+      store<u64>(dst + b, load<u64>(src + b));
+      store<u64>(dst + 3 * pairBytes + b, load<u64>(src + 4 * pairBytes + b));
+      store<u64>(dst + 4 * pairBytes + b, load<u64>(src + 5 * pairBytes + b));
+    }
+    for (let o: usize = 0; o < pairBytes; o += 2) {
+      store<u8>(dst + pairBytes + o, load<u8>(src + pairBytes + o));          // (kx0, c2)
+      store<u8>(dst + pairBytes + o + 1, load<u8>(src + 2 * pairBytes + o));  // (kx1, c0)
+      store<u8>(dst + 2 * pairBytes + o, load<u8>(src + 2 * pairBytes + o + 1)); // (kx1, c1)
+      store<u8>(dst + 2 * pairBytes + o + 1, load<u8>(src + 3 * pairBytes + o)); // (kx1, c2)
+    }
+  }
+}
+
 /**
  * simd128 variant, same signature and result as qu8_conv_acc__scalar.
  *
@@ -89,9 +151,15 @@ export function qu8_conv_acc__scalar(
  * Weight bytes per channel tile are read at stride Cp*2; all of a layer's weights (<= 9 KiB for
  * SSR-Net) stay in L1 across the ~30-60 calls per layer.
  *
+ * 3x3 with Cin = 3 (SSR-Net's conv1, Cp <= 64), when a scratch is lent (setConv1Scratch): the
+ * weights are first repacked (packConv1Weights__simd128, rewritten by every such call) so that
+ * each kernel row is one run of 5 pairs over its 9 contiguous input bytes: 15 dot steps per pixel
+ * and channel block instead of 18 (3 runs of 2 pairs per row, 1 product in 4 a zero padding
+ * weight). The integer sums are the same products in another order: bit-identical.
+ *
  * Measured (Zen 3, Node 20, bench/kernels.bench.ts, best runs): conv2.x (31x32 -> 28x32) at
  * ~32 GMAC/s, ~78% of the pure dot_i16x8_s + add peak (~41 GMAC/s); conv1.x (Cin 3) at ~15 real
- * GMAC/s, ~36% (runs of only 2 pairs, and 1 product in 4 is the zero padding channel).
+ * GMAC/s, ~36%, before the conv1 packing.
  */
 export function qu8_conv_acc__simd128(
   input: usize, inWidth: i32, inChannels: i32, kernelSize: i32,
@@ -102,8 +170,15 @@ export function qu8_conv_acc__simd128(
   // Input pairs of one kernel row that are contiguous in memory: with an even Cin the K taps of
   // a row are one run of K*cinPairs pairs; with an odd Cin each tap is its own run.
   const odd = inChannels & 1;
-  const runPairs = odd ? cinPairs : cinPairs * kernelSize;
-  const runs = odd ? kernelSize : 1;
+  let runPairs = odd ? cinPairs : cinPairs * kernelSize;
+  let runs = odd ? kernelSize : 1;
+  if (inChannels == 3 && kernelSize == 3 && outChannelsPadded <= CONV1_MAX_CP && conv1Packed != 0) {
+    // One run of 5 pairs per row over repacked weights (the row's 9 bytes, plus 1 byte of slack).
+    packConv1Weights__simd128(weights, outChannelsPadded);
+    weights = conv1Packed;
+    runPairs = 5;
+    runs = 1;
+  }
   const pixelBytes = <usize>inChannels;
   const rowBytes = <usize>(inWidth * inChannels);
   const accPixelBytes = <usize>(outChannelsPadded * 4);
@@ -195,7 +270,164 @@ export function qu8_conv_acc__simd128(
   }
 }
 
-/** Dispatcher: the simd128 kernel when the build has SIMD, else the scalar spec (compile-time). */
+/** bias[o] in both 32-bit lanes of an i64 (the two pixels' starting sums). */
+// @ts-ignore: decorator
+@inline
+function biasLanes(bias: usize, o: i32): i64 {
+  const b = <i64>load<i32>(bias + (<usize>o << 2));
+  return b + (b << 32);
+}
+
+/**
+ * Splits T = S0 + S1 * 2^32 (|S0|, |S1| < 2^31) into S0 (stored at out0 + offset) and S1 (at
+ * out1 + offset). The low 32 bits of T are S0 in two's complement; T - S0 is exactly S1 * 2^32.
+ */
+// @ts-ignore: decorator
+@inline
+function storeLanes(out0: usize, out1: usize, offset: usize, t: i64): void {
+  const s0 = <i32>t;
+  store<i32>(out0 + offset, s0);
+  store<i32>(out1 + offset, <i32>((t - <i64>s0) >> 32));
+}
+
+/**
+ * Scalar variant for interpreters (wasm3, WAMR), same signature and result as
+ * qu8_conv_acc__scalar: i64 SWAR over two output pixels plus register blocking over 8 output
+ * channels. An interpreter pays per wasm instruction dispatched, so the kernel does as many
+ * MACs per instruction as plain i32/i64 arithmetic allows.
+ *
+ * Packing: the same input channel of the tile's two pixels is packed as X = x0 + x1 * 2^32
+ * (u8 values, `i64.load8_u`), and one `i64.mul` by a sign-extended weight (`i64.load8_s`) gives
+ * both products: X * w = x0*w + (x1*w) * 2^32. The 8 i64 accumulators T = S0 + S1 * 2^32 start at
+ * bias * (1 + 2^32) and stay exact: each lane sum is bounded by the conv bound (|S| < 2^31,
+ * header), so |T| < 2^63 and nothing wraps; storeLanes splits them. Each (tap, pair) step of an
+ * 8-channel tile: 4 input loads, 16 weight loads, 16 i64.mul, 16 + 8 adds for 32 MACs, versus
+ * 2 loads, a mul, an add and the address arithmetic for every MAC in the spec.
+ *
+ * Loop order and tails as qu8_conv_acc__simd128: ky, then contiguous runs of input pairs (one run
+ * of K*cinPairs pairs per kernel row when Cin is even; conv1, 3x3 with Cin 3, through the same
+ * repacked weights as the simd128 kernel: one run of 5 pairs per row); channels Cp % 8 (= 4) in
+ * a 4-channel tile; pixels two at a time, an odd last pixel computed as both lanes and stored twice.
+ *
+ * Readable slack: with an odd Cin the last pair reads channel Cin of each pixel (1 byte past the
+ * pixel, times the zero padding weight), as the simd128 kernel does: >= 1 readable byte after
+ * the input tensor.
+ */
+export function qu8_conv_acc__swar64(
+  input: usize, inWidth: i32, inChannels: i32, kernelSize: i32,
+  weights: usize, bias: usize, outWidth: i32, outChannelsPadded: i32, acc: usize,
+): void {
+  const cinPairs = (inChannels + 1) >> 1;
+  const pairBytes = <usize>(outChannelsPadded * 2);
+  const odd = inChannels & 1;
+  let runPairs = odd ? cinPairs : cinPairs * kernelSize;
+  let runs = odd ? kernelSize : 1;
+  if (inChannels == 3 && kernelSize == 3 && outChannelsPadded <= CONV1_MAX_CP && conv1Packed != 0) {
+    // conv1: one run of 5 pairs per kernel row over repacked weights, as the simd128 kernel.
+    packConv1Weights__scalar(weights, outChannelsPadded);
+    weights = conv1Packed;
+    runPairs = 5;
+    runs = 1;
+  }
+  const pixelBytes = <usize>inChannels;
+  const rowBytes = <usize>(inWidth * inChannels);
+  const accPixelBytes = <usize>(outChannelsPadded * 4);
+  const mainChannels = outChannelsPadded & ~7; // channels covered by 8-wide tiles
+
+  for (let x = 0; x < outWidth; x += 2) {
+    const second = <usize>(min(x + 1, outWidth - 1) - x);
+    const inPixel = input + <usize>x * pixelBytes;
+    const inSecond = second * pixelBytes;
+    const out0 = acc + <usize>x * accPixelBytes;
+    const out1 = out0 + second * accPixelBytes;
+
+    for (let o = 0; o < mainChannels; o += 8) {
+      let a0 = biasLanes(bias, o + 0);
+      let a1 = biasLanes(bias, o + 1);
+      let a2 = biasLanes(bias, o + 2);
+      let a3 = biasLanes(bias, o + 3);
+      let a4 = biasLanes(bias, o + 4);
+      let a5 = biasLanes(bias, o + 5);
+      let a6 = biasLanes(bias, o + 6);
+      let a7 = biasLanes(bias, o + 7);
+      let w = weights + (<usize>o << 1);
+      let row = inPixel;
+      for (let ky = 0; ky < kernelSize; ky++) {
+        let pixel = row;
+        for (let run = 0; run < runs; run++) {
+          let pair = pixel;
+          const end = pair + (<usize>runPairs << 1);
+          while (pair < end) {
+            const x0 = i64.load8_u(pair) | (i64.load8_u(pair + inSecond) << 32);
+            const x1 = i64.load8_u(pair, 1) | (i64.load8_u(pair + inSecond, 1) << 32);
+            a0 += x0 * i64.load8_s(w, 0) + x1 * i64.load8_s(w, 1);
+            a1 += x0 * i64.load8_s(w, 2) + x1 * i64.load8_s(w, 3);
+            a2 += x0 * i64.load8_s(w, 4) + x1 * i64.load8_s(w, 5);
+            a3 += x0 * i64.load8_s(w, 6) + x1 * i64.load8_s(w, 7);
+            a4 += x0 * i64.load8_s(w, 8) + x1 * i64.load8_s(w, 9);
+            a5 += x0 * i64.load8_s(w, 10) + x1 * i64.load8_s(w, 11);
+            a6 += x0 * i64.load8_s(w, 12) + x1 * i64.load8_s(w, 13);
+            a7 += x0 * i64.load8_s(w, 14) + x1 * i64.load8_s(w, 15);
+            pair += 2;
+            w += pairBytes;
+          }
+          pixel += pixelBytes;
+        }
+        row += rowBytes;
+      }
+      const o0 = out0 + (<usize>o << 2);
+      const o1 = out1 + (<usize>o << 2);
+      storeLanes(o0, o1, 0, a0);
+      storeLanes(o0, o1, 4, a1);
+      storeLanes(o0, o1, 8, a2);
+      storeLanes(o0, o1, 12, a3);
+      storeLanes(o0, o1, 16, a4);
+      storeLanes(o0, o1, 20, a5);
+      storeLanes(o0, o1, 24, a6);
+      storeLanes(o0, o1, 28, a7);
+    }
+
+    // Channel tail (Cp % 8 = 4): one 4-channel tile.
+    for (let o = mainChannels; o < outChannelsPadded; o += 4) {
+      let a0 = biasLanes(bias, o + 0);
+      let a1 = biasLanes(bias, o + 1);
+      let a2 = biasLanes(bias, o + 2);
+      let a3 = biasLanes(bias, o + 3);
+      let w = weights + (<usize>o << 1);
+      let row = inPixel;
+      for (let ky = 0; ky < kernelSize; ky++) {
+        let pixel = row;
+        for (let run = 0; run < runs; run++) {
+          let pair = pixel;
+          const end = pair + (<usize>runPairs << 1);
+          while (pair < end) {
+            const x0 = i64.load8_u(pair) | (i64.load8_u(pair + inSecond) << 32);
+            const x1 = i64.load8_u(pair, 1) | (i64.load8_u(pair + inSecond, 1) << 32);
+            a0 += x0 * i64.load8_s(w, 0) + x1 * i64.load8_s(w, 1);
+            a1 += x0 * i64.load8_s(w, 2) + x1 * i64.load8_s(w, 3);
+            a2 += x0 * i64.load8_s(w, 4) + x1 * i64.load8_s(w, 5);
+            a3 += x0 * i64.load8_s(w, 6) + x1 * i64.load8_s(w, 7);
+            pair += 2;
+            w += pairBytes;
+          }
+          pixel += pixelBytes;
+        }
+        row += rowBytes;
+      }
+      const o0 = out0 + (<usize>o << 2);
+      const o1 = out1 + (<usize>o << 2);
+      storeLanes(o0, o1, 0, a0);
+      storeLanes(o0, o1, 4, a1);
+      storeLanes(o0, o1, 8, a2);
+      storeLanes(o0, o1, 12, a3);
+    }
+  }
+}
+
+/**
+ * Dispatcher: the simd128 kernel when the build has SIMD, else the i64 SWAR kernel (the fast
+ * scalar form for interpreters; the plain scalar spec stays the reference). Compile-time.
+ */
 export function qu8_conv_acc(
   input: usize, inWidth: i32, inChannels: i32, kernelSize: i32,
   weights: usize, bias: usize, outWidth: i32, outChannelsPadded: i32, acc: usize,
@@ -203,6 +435,6 @@ export function qu8_conv_acc(
   if (ASC_FEATURE_SIMD) {
     qu8_conv_acc__simd128(input, inWidth, inChannels, kernelSize, weights, bias, outWidth, outChannelsPadded, acc);
   } else {
-    qu8_conv_acc__scalar(input, inWidth, inChannels, kernelSize, weights, bias, outWidth, outChannelsPadded, acc);
+    qu8_conv_acc__swar64(input, inWidth, inChannels, kernelSize, weights, bias, outWidth, outChannelsPadded, acc);
   }
 }

@@ -9,8 +9,13 @@
 
 export {
   qu8_conv_acc__scalar,
+  qu8_conv_acc__swar64,
   qu8_conv_acc__simd128,
 } from "./conv";
+
+import { CONV1_SCRATCH_BYTES, setConv1Scratch } from "./conv";
+// The test build lends conv1's packed path a static scratch, as assembly/ssrnet.ts lends FEATURES.
+setConv1Scratch(memory.data(CONV1_SCRATCH_BYTES, 16));
 
 export {
   qu8_relu_avgpool_requant_u8__scalar,

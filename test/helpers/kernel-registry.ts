@@ -11,8 +11,14 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const VARIANTS = ['scalar', 'simd128'] as const;
-export type Variant = (typeof VARIANTS)[number];
+/**
+ * `scalar` is the spec of every kernel, `simd128` its SIMD twin; `swar64` is an extra scalar
+ * (no-SIMD) form tuned for interpreters, tested against the spec like the SIMD twin.
+ */
+export const ALL_VARIANTS = ['scalar', 'swar64', 'simd128'] as const;
+export type Variant = (typeof ALL_VARIANTS)[number];
+/** The variants every kernel has. */
+export const VARIANTS = ['scalar', 'simd128'] as const satisfies readonly Variant[];
 
 /** One call of qu8_conv_acc: one output row. `calls` = rows per inference (SSR-Net). */
 export interface ConvShape {
@@ -161,8 +167,9 @@ const YUNET_HEAD_DW: readonly F32Shape[] = [
 
 export const KERNELS = [
   {
-    name: 'qu8_conv_acc', kind: 'conv', variants: VARIANTS,
-    tile: 'K in {1,3}; Cp % 4 == 0 (simd128: 2 px x 16 ch tiles, 4-ch tail, odd width recomputes last px); ' +
+    name: 'qu8_conv_acc', kind: 'conv', variants: ALL_VARIANTS,
+    tile: 'K in {1,3}; Cp % 4 == 0 (simd128: 2 px x 16 ch tiles, 4-ch tail; swar64: 2 px as i64 lanes x 8 ch, 4-ch tail; ' +
+      'both: odd width recomputes last px); ' +
       'odd Cin reads 1 byte past each pixel (>= 1 readable byte after the input tensor)',
     accepts: convAccepts, ssrnet: CONV_SHAPES,
   } satisfies ConvKernel,

@@ -1,11 +1,16 @@
 /*
- * Just enough WASI preview1 to run build/ssrnet-wasi.wasm natively after wabt's wasm2c: the nine
- * imports the command declares, over POSIX. Debian's wasm-interp is built without WASI ("wasi
- * support not compiled in"), so this is how test/wasi.test.ts runs the command outside JavaScript.
- * One preopened directory, fd 3 = "." (the working directory). Errno values are WASI's.
+ * The whole pipeline in a C program: the WASI command build/ssrnet-wasi-scalar.wasm (detection,
+ * crops, auto age, gender; assembly/wasi.ts) translated to C by wabt's wasm2c, plus just enough
+ * WASI preview1 over POSIX for its nine imports. No wasm runtime at all: a gateway firmware can
+ * link this the same way. One preopened directory, fd 3 = "." (the working directory); errno
+ * values are WASI's. test/wasi.test.ts builds and runs it against the Node library.
  *
- *   wasm2c build/ssrnet-wasi.wasm -n ssrnet -o ssrnet.c
- *   cc -O1 -I. test/helpers/wasi-wasm2c.c ssrnet.c /usr/share/wabt/wasm2c/wasm-rt-impl.c -lm
+ *   wasm2c build/ssrnet-wasi-scalar.wasm -n ssrnet -o ssrnet.c
+ *   cc -O2 -ffp-contract=off -I. examples/c/wasi-host.c ssrnet.c /usr/share/wabt/wasm2c/wasm-rt-impl.c -lm -o ssrnet-wasi
+ *   ./ssrnet-wasi --gender photo.ppm            # or: camera | ./ssrnet-wasi --raw 640x480 --format yuyv
+ *
+ * (-ffp-contract=off: wasm forbids fusing a*b+c, which C compilers may do by default.) The linear
+ * memory is the module's fixed 300 pages (docs/embedding.md).
  */
 #include <fcntl.h>
 #include <stdlib.h>

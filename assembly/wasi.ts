@@ -48,7 +48,7 @@ import {
   YUNET_WEIGHTS, YUNET_WEIGHTS_LENGTH, autoModelIndex, modelLength, modelName, modelPtr,
 } from '../build/wasi-weights';
 import { ARENA_BASE as ENGINE_BASE, ARENA_END as ENGINE_END } from './arena';
-import { PIXEL_GRAY, PIXEL_RGB, cropFaceBgr, pixelBytes, resizeToBgr } from './crop';
+import { PIXEL_GRAY, PIXEL_RGB, cropFaceBgr, bytesPerPixel, resizeToBgr } from './crop';
 import { inputPtr, loadWeights, result, run, weightsPtr } from './index';
 import { useSwarConv } from './ssrnet';
 import { ARENA_END as DETECTOR_END, MAX_FACES, WEIGHTS as DETECTOR_WEIGHTS } from './yunet-arena';

@@ -13,8 +13,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { WASI } from 'node:wasi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Detector, LANDMARK_NAMES } from '../src/detector.js';
-import { faceBoxFromYunet } from '../src/face-box.js';
 import { createEstimator } from '../src/index.js';
 import { normalizeInput } from '../src/input.js';
 import { CROP_SIZE } from '../src/preprocess.js';
@@ -99,20 +97,13 @@ function pack(img: Rgba, channels: 1 | 3): Uint8Array {
 // ---- what Node says ----
 
 let estimator: Awaited<ReturnType<typeof createEstimator>>;
-let detector: Detector;
 
 /**
- * The Node library's result for an image: its detector, the landmark-centred face box of
- * src/face-box.ts, and the estimator (auto age, gender) on that box — the WASI command's pipeline.
+ * The Node library's result for an image (its detector, the landmark-centred face box of
+ * src/face-box.ts, auto age, gender): the WASI command's pipeline. The command prints no landmarks.
  */
-async function nodeFaces(img: Rgba): Promise<FaceResult[]> {
-  const faces: FaceResult[] = [];
-  for (const d of detector.detect(img)) {
-    const box = faceBoxFromYunet({ ...d.box, landmarks: LANDMARK_NAMES.map((n) => d.landmarks[n]) });
-    const [face] = await estimator.estimate(img, { box });
-    faces.push({ box, score: d.score, age: face.age, gender: face.gender });
-  }
-  return faces;
+async function nodeFaces(img: Rgba, options: { minFaceSize?: number } = {}): Promise<FaceResult[]> {
+  return (await estimator.estimate(img, options)).map(({ box, score, age, gender }) => ({ box, score, age, gender }));
 }
 
 /** The command's JSON lines as results. */
@@ -142,7 +133,6 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'sub'));
   writeFileSync(join(dir, 'sub', 'face.ppm'), pnm(side, side, 3, pack(photo, 3)));
   estimator = await createEstimator({ model: 'auto', gender: true });
-  detector = await Detector.create(readFileSync('build/yunet-simd.wasm'), readFileSync('weights/yunet.yunf'));
   photoFaces = await nodeFaces(photo);
   grayFaces = await nodeFaces(grayPhoto);
   expect(photoFaces.length).toBe(1); // the fixture must hold a face, or the comparisons prove little
@@ -217,12 +207,7 @@ describe.each(Object.keys(BUILDS) as Build[])('Node WASI, %s build', (build) => 
 
   it('--min-face N detects at the working size Node\'s minFaceSize picks (same faces)', async () => {
     for (const minFaceSize of [40, 12]) {
-      const want: FaceResult[] = [];
-      for (const d of detector.detect(photo, { minFaceSize })) {
-        const box = faceBoxFromYunet({ ...d.box, landmarks: LANDMARK_NAMES.map((n) => d.landmarks[n]) });
-        const [face] = await estimator.estimate(photo, { box });
-        want.push({ box, score: d.score, age: face.age, gender: face.gender });
-      }
+      const want = await nodeFaces(photo, { minFaceSize });
       expect(want.length, `minFaceSize ${minFaceSize}`).toBeGreaterThan(0);
       expect(parseLines(await runNode(build, ['--gender', '--min-face', String(minFaceSize)], readFileSync(join(dir, 'face.ppm'))))).toEqual([want]);
     }

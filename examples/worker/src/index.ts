@@ -17,7 +17,8 @@
  * Memory: a Cloudflare isolate has 128 MB. The decoders here cannot shrink on load, so a JPEG
  * costs about 4 bytes per pixel in mozjpeg's memory, the same again for the RGBA copy, and up to
  * 3 more for a progressive file's coefficients: at MAX_PIXELS (6 MP) about 66 MB, plus the 5 MB
- * body, the engine (256 KiB) and the detector (under 1 MiB). test/worker.test.ts measures
+ * body, the engine (its 256 KiB arena and its copy of the image the faces are cropped from, 4 bytes
+ * per pixel: 24 MB at 6 MP, kept for the next request) and the detector (4 MB, fixed). test/worker.test.ts measures
  * workerd's peak RSS for a 6 MP progressive JPEG and a body whose header claims a huge image.
  */
 import { type Box, type Estimator, SsrnetError, createDecoder, createEstimator } from 'ssrnet-wasm';

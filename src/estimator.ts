@@ -190,8 +190,12 @@ export class Estimator {
     // V8 compiles wasm functions on their first call and starts them in baseline code: one run
     // per loaded model here moves that cost (~6 ms) out of the first estimate — an edge request
     // is often the first call of its isolate, while the estimator is made at startup.
-    ageModelsOf(options.model).forEach((_, i) => engine.runInput(AGE_SLOTS[i]));
-    if (options.gender) engine.runInput(GENDER_SLOT);
+    // A model whose output is not finite is reported by `estimate` (ENGINE_FAILED), not here.
+    for (const slot of [...ageModelsOf(options.model).map((_, i) => AGE_SLOTS[i]), ...(options.gender ? [GENDER_SLOT] : [])]) {
+      try {
+        engine.runInput(slot);
+      } catch {}
+    }
     return new Estimator(engine, options.model, options.gender, positive, options.decode, detectorAssets);
   }
 

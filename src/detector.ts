@@ -26,6 +26,8 @@ export type LandmarkName = keyof FaceLandmarks;
  * cat). 0.6 sits in the gap (test/detector.test.ts).
  */
 export const DEFAULT_MIN_SCORE = 0.6;
+/** Default `maxFaces`: a crowd photo's best 100 faces; an untrusted photo cannot ask for more work. */
+export const DEFAULT_MAX_FACES = 100;
 /** NMS threshold: boxes overlapping a better one by a larger IoU are dropped (libfacedetection's 0.45). */
 export const NMS_IOU = 0.45;
 /**
@@ -101,8 +103,9 @@ export interface DetectOptions {
    */
   minScore?: number;
   /**
-   * Most faces returned (the best scoring); a positive integer.
-   * @default unlimited (at most 512)
+   * Most faces returned (the best scoring); a positive integer, or Infinity for every face the
+   * engine keeps (512).
+   * @default 100 (DEFAULT_MAX_FACES: bounds the work per call; each face costs 1-3 network runs)
    */
   maxFaces?: number;
   /**
@@ -123,7 +126,7 @@ interface ResolvedDetectOptions {
 
 /** Checks detect options (BAD_INPUT naming `prefix.key`) and applies the defaults. */
 export function resolveDetectOptions(options: DetectOptions, prefix = 'options'): ResolvedDetectOptions {
-  const { minScore = DEFAULT_MIN_SCORE, maxFaces = Infinity, minFaceSize } = options;
+  const { minScore = DEFAULT_MIN_SCORE, maxFaces = DEFAULT_MAX_FACES, minFaceSize } = options;
   if (!isNumberInRange(minScore, 0, 1)) throw invalidParameter(`${prefix}.minScore`, 'a number from 0 to 1', minScore);
   if (maxFaces !== Infinity && !isPositiveInteger(maxFaces)) throw invalidParameter(`${prefix}.maxFaces`, 'a positive integer', maxFaces);
   if (minFaceSize !== undefined && !isNumberInRange(minFaceSize, 1, Number.MAX_VALUE)) {
@@ -236,7 +239,7 @@ export class Detector {
    * engine resizes it to the working size in wasm, this module detects on that.
    *
    * @param engine an engine holding the image
-   * @param options `minScore` (default 0.6), `maxFaces` (default unlimited), `minFaceSize`
+   * @param options `minScore` (default 0.6), `maxFaces` (default 100), `minFaceSize`
    *   (default: the image at most 640 px on its longer side)
    * @returns the faces by descending score, boxes and landmarks in image pixels
    * @throws SsrnetError BAD_INPUT for invalid options or an engine without an image;

@@ -167,8 +167,9 @@ export interface EstimateOptions {
    */
   detect?: boolean;
   /**
-   * Most faces estimated (the best scoring first); a positive integer.
-   * @default unlimited
+   * Most faces estimated (the best scoring first); a positive integer, or Infinity (at most 512,
+   * the detector's own limit).
+   * @default 100
    */
   maxFaces?: number;
   /**

@@ -8,5 +8,7 @@ import type { AgeCombination } from './ensemble.js';
 export const AUTO_MODEL: AgeCombination = {
   models: ["age-wiki","age-megaage-asian"],
   hinges: [],
+  sizeKnot: null,
+  sizeSlopes: false,
   coefficients: [-17.48991515,0.7468113018,0.6715356194],
 };

@@ -255,7 +255,7 @@ export class Estimator {
   /** Runs the models on a prepared 64x64x3 BGR crop (synchronous: no other call can interleave). */
   private estimateCrop(crop: Uint8Array, box: FaceResult['box'], score?: number): FaceResult {
     const outputs = ageModelsOf(this.model).map((_, i) => this.engine.run(AGE_SLOTS[i], crop));
-    const age = this.model === 'auto' ? combineAges(AUTO_MODEL, outputs) : outputs[0];
+    const age = this.model === 'auto' ? combineAges(AUTO_MODEL, outputs, { side: Math.sqrt(box.width * box.height) }) : outputs[0];
     const result: FaceResult = score === undefined ? { box, age } : { box, score, age };
     if (this.genderModel) {
       const score = Math.min(1, Math.max(0, this.engine.run(GENDER_SLOT, crop)));

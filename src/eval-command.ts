@@ -1,12 +1,12 @@
 /**
- * `ssrnet eval DIR_OR_CSV [--model NAME|all] [--gender[=NAME|all]] [--by COLUMN] [--json] [--simd auto|on|off]`:
+ * `ssrnet eval DIR_OR_CSV [--model NAME|all] [--gender[=NAME|all]] [--by COLUMN] [--detect] [--json] [--simd auto|on|off]`:
  * the accuracy of the int8 engine's models on labelled face crops (src/eval.ts). The float
  * oracle's rows need the Keras files and h5wasm of a source checkout: tools/accuracy-table.ts.
  */
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { UsageError, parseOrReport, parseSimdOption } from './cli-usage.js';
-import { type AgeContender, type EvalReport, type GenderContender, LabelError, evaluate, formatReport, loadLabels, splitByColumn } from './eval.js';
+import { type AgeContender, EvalError, type EvalReport, type GenderContender, LabelError, evaluate, formatReport, loadLabels, splitByColumn } from './eval.js';
 import { type Estimator, SsrnetError, createEstimator } from './index.js';
 import { AGE_MODELS, type AgeModelChoice, DEFAULT_AGE_MODEL, DEFAULT_GENDER_MODEL, GENDER_MODELS, type GenderModelName } from './models.js';
 import { DEFAULT_MARGIN, wholeImageBox } from './preprocess.js';
@@ -19,7 +19,7 @@ const ALL_AGE_MODELS: AgeModelChoice[] = [...AGE_MODELS, 'auto'];
 export const EVAL_USAGE = `Usage: ssrnet eval DIR_OR_CSV [options]
 
 Measures age (and gender) accuracy on labelled face crops: the whole image is the face box
-(margin 0.4). Labels come from UTKFace file names in DIR (AGE_GENDER_RACE_*.jpg, gender 0 male,
+(margin 0.4), or with --detect the best face the detector finds in each image (photos). Labels come from UTKFace file names in DIR (AGE_GENDER_RACE_*.jpg, gender 0 male,
 1 female) or from a CSV (paths relative to the CSV): with a header row, the columns named file,
 age and gender (optional) are read and the others ignored; without one, file,age[,gender].
 Prints MAE, CA(3) and CA(5) (share of faces with |error| < 3 or 5 years) and the MAE per decade
@@ -33,6 +33,8 @@ Options:
   --gender[=NAME|all]   also measure gender accuracy, with model NAME (default ${DEFAULT_GENDER_MODEL})
                         or all three
   --by COLUMN           one table per value of this CSV column (e.g. bound_type)
+  --detect              find the face in each image (default detector settings) instead of
+                        taking the whole image as the face; an image without one fails
   --simd auto|on|off    engine build, as for estimate
   --json                print the results as one JSON object
 `;
@@ -45,6 +47,8 @@ interface EvalOptions {
   simd: 'auto' | boolean;
   /** Split the faces by this CSV column. */
   by: string | undefined;
+  /** Find the face with the detector instead of taking the whole image. */
+  detect: boolean;
 }
 
 /**
@@ -83,12 +87,13 @@ export async function evalCommand(argv: string[]): Promise<number> {
   }
   if (options.json) {
     const caDefinition = 'CA(n): share of faces with |estimated - true age| < n years (SSR-Net paper)';
-    const head = { source: options.source, margin: DEFAULT_MARGIN, caDefinition };
+    const head = { source: options.source, margin: DEFAULT_MARGIN, detect: options.detect, caDefinition };
     const body = options.by === undefined ? reports[0].report : { by: options.by, groups: reports.map((r) => ({ value: r.value, ...r.report })) };
     process.stdout.write(`${JSON.stringify({ ...head, ...body }, null, 2)}\n`);
   } else {
     const total = reports.reduce((s, r) => s + r.report.faces, 0);
-    process.stdout.write(`${total} faces from ${options.source}; each whole image is the face box, margin ${DEFAULT_MARGIN}\n\n`);
+    const boxes = options.detect ? 'the best face found in each image' : 'each whole image is the face box';
+    process.stdout.write(`${total} faces from ${options.source}; ${boxes}, margin ${DEFAULT_MARGIN}\n\n`);
     for (const { value, report } of reports) {
       if (options.by !== undefined) process.stdout.write(`${options.by} = ${value}: ${report.faces} faces\n`);
       process.stdout.write(`${formatReport(report)}\n`);
@@ -112,6 +117,7 @@ function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
       json: { type: 'boolean' },
       simd: { type: 'string' },
       by: { type: 'string' },
+      detect: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -127,26 +133,27 @@ function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
   }
   const simd = parseSimdOption(values.simd);
   if (values.by === '') throw new UsageError('--by needs a column name');
-  return { source: positionals[0], models, genders, json: values.json ?? false, simd, by: values.by };
+  return { source: positionals[0], models, genders, json: values.json ?? false, simd, by: values.by, detect: values.detect ?? false };
 }
 
 /**
  * The int8 engine's contenders: one library estimator per model, each seeing the whole image as
- * the face box with the training margin.
+ * the face box with the training margin (or, with `detect`, the best face the detector finds).
  */
 export async function createContenders(
-  options: Pick<EvalOptions, 'models' | 'genders' | 'simd'>,
+  options: Pick<EvalOptions, 'models' | 'genders' | 'simd'> & { detect?: boolean },
 ): Promise<{ age: AgeContender[]; gender: GenderContender[] }> {
+  const face = (estimator: Estimator, image: Rgba) => (options.detect ? detectedFace(estimator, image) : estimateWhole(estimator, image));
   const age: AgeContender[] = [];
   for (const model of options.models) {
     const estimator = await createEstimator({ model, simd: options.simd });
-    age.push({ model, engine: 'int8', age: async (image) => (await estimateWhole(estimator, image)).age });
+    age.push({ model, engine: 'int8', age: async (image) => (await face(estimator, image)).age });
   }
   const gender: GenderContender[] = [];
   for (const model of options.genders) {
     // The cheapest single age model rides along: an estimator always has one.
     const estimator = await createEstimator({ model: 'age-wiki', gender: model, simd: options.simd });
-    gender.push({ model, engine: 'int8', gender: async (image) => (await estimateWhole(estimator, image)).gender!.label });
+    gender.push({ model, engine: 'int8', gender: async (image) => (await face(estimator, image)).gender!.label });
   }
   return { age, gender };
 }
@@ -154,6 +161,13 @@ export async function createContenders(
 /** The estimate for a face crop: the whole image is the face box, with the training margin. */
 async function estimateWhole(estimator: Estimator, image: Rgba) {
   const [face] = await estimator.estimate({ ...image, format: 'rgba' }, { box: wholeImageBox(image), margin: DEFAULT_MARGIN });
+  return face;
+}
+
+/** The estimate for the best-scoring face the detector finds (default settings); NO_FACE when none. */
+async function detectedFace(estimator: Estimator, image: Rgba) {
+  const [face] = await estimator.estimate({ ...image, format: 'rgba' });
+  if (!face) throw new EvalError('NO_FACE', 'the detector found no face');
   return face;
 }
 

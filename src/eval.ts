@@ -297,10 +297,10 @@ async function readFace(file: string): Promise<Rgba> {
   return normalizeInput(bytes);
 }
 
-/** A face-level failure outside SsrnetErrorCode. */
-class EvalError extends Error {
+/** A face-level failure outside SsrnetErrorCode: an unreadable file, or no face found in it. */
+export class EvalError extends Error {
   constructor(
-    readonly code: 'READ_FAILED',
+    readonly code: 'READ_FAILED' | 'NO_FACE',
     message: string,
   ) {
     super(message);

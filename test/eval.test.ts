@@ -1,7 +1,7 @@
 // `ssrnet eval`: labels from UTKFace names and CSVs (with their errors), the metrics on a tiny
 // hand-computed set, and the command end to end — on crops of the example photo, and on the
 // UTKFace dev faces when ../shared is present.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -195,11 +195,22 @@ describe('ssrnet eval (node dist/cli.js)', () => {
     expect([unknown.status, unknown.stderr]).toEqual([1, `ssrnet: no column 'nope' to split by (columns: site, age, file)\n`]);
   });
 
-  it('reads the portraits CSV as published (six columns, found by name) and splits it by bound_type', async () => {
+  it('reads the portraits CSV as published (six columns, found by name), splits it by bound_type; --detect finds each face as `estimate` does', async () => {
     const csv = new URL('fixtures/portraits/labels.csv', import.meta.url).pathname;
-    const r = await runCli(['eval', csv, '--model', 'age-wiki', '--by', 'bound_type', '--json']);
+    const faces = parseLabelsCsv(readFileSync(csv, 'utf8'), csv);
+    const [r, detected, estimates] = await Promise.all([
+      runCli(['eval', csv, '--model', 'age-wiki', '--by', 'bound_type', '--json']),
+      runCli(['eval', csv, '--model', 'age-wiki', '--detect', '--json']),
+      runCli(['estimate', '--json', '--model', 'age-wiki', ...faces.map((f) => f.file)]),
+    ]);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).groups.map((g: { value: string; faces: number }) => [g.value, g.faces])).toEqual([['hard', 24]]);
+    expect(detected.status).toBe(0);
+    const ages = (JSON.parse(estimates.stdout) as { faces: { age: number }[] }[]).map((e) => e.faces[0].age);
+    const mae = ages.reduce((s, a, i) => s + Math.abs(a - faces[i].age), 0) / faces.length;
+    expect(JSON.parse(detected.stdout)).toMatchObject({ detect: true, faces: 24 });
+    expect(JSON.parse(detected.stdout).age[0].mae).toBeCloseTo(mae, 10);
+    expect(JSON.parse(r.stdout).groups[0].age[0].mae).not.toBeCloseTo(mae, 1); // the whole portrait is not the face box
   });
 
   it('--model all: the four models and auto in one table', async () => {

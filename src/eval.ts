@@ -4,8 +4,9 @@
  * gender accuracy, and the table that shows them. `ssrnet eval` (src/eval-command.ts) and
  * tools/accuracy-table.ts run the models through {@link evaluate}.
  *
- * Every image is taken as the face crop: the whole image is the face box, widened by the
- * training margin (0.4), as the UTKFace chips and the models' training crops are.
+ * By default every image is taken as the face crop: the whole image is the face box, widened by
+ * the training margin (0.4), as the UTKFace chips and the models' training crops are; for photos,
+ * `ssrnet eval --detect` lets the detector find the face instead.
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';

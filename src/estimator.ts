@@ -247,8 +247,9 @@ export class Estimator {
     this.engine.setImage(image);
     if (!detector) {
       const box = options.box ?? toOriginalBox(wholeImageBox(image), scale);
-      this.engine.cropFace(toOriginalBox(box, 1 / scale), margin);
-      return [this.estimateInput({ x: box.x, y: box.y, width: box.width, height: box.height })];
+      const decoded = toOriginalBox(box, 1 / scale);
+      this.engine.cropFace(decoded, margin);
+      return [this.estimateInput({ x: box.x, y: box.y, width: box.width, height: box.height }, Math.sqrt(decoded.width * decoded.height))];
     }
     const results: FaceResult[] = [];
     for (const face of detector.detect(this.engine, detectOptions)) {
@@ -257,7 +258,7 @@ export class Estimator {
       // (nothing of it to crop): such a detection is dropped rather than failing the call.
       if (!(box.x < image.width && box.x + box.width > 0 && box.y < image.height && box.y + box.height > 0)) continue;
       this.engine.cropFace(box, margin);
-      results.push(this.estimateInput(toOriginalBox(box, scale), toOriginalDetection(face, scale)));
+      results.push(this.estimateInput(toOriginalBox(box, scale), Math.sqrt(box.width * box.height), toOriginalDetection(face, scale)));
     }
     return results;
   }
@@ -274,10 +275,13 @@ export class Estimator {
     return this.detector;
   }
 
-  /** Runs the models on the crop in the engine's input (synchronous: no other call can interleave). */
-  private estimateInput(box: FaceResult['box'], face?: Detection): FaceResult {
+  /**
+   * Runs the models on the crop in the engine's input (synchronous: no other call can interleave).
+   * `side`: the face box's side in decoded pixels, the resolution the size-aware 'auto' corrects for.
+   */
+  private estimateInput(box: FaceResult['box'], side: number, face?: Detection): FaceResult {
     const outputs = ageModelsOf(this.model).map((_, i) => this.engine.runInput(AGE_SLOTS[i]));
-    const age = this.model === 'auto' ? combineAges(AUTO_MODEL, outputs) : outputs[0];
+    const age = this.model === 'auto' ? combineAges(AUTO_MODEL, outputs, { side }) : outputs[0];
     const result: FaceResult = face === undefined ? { box, age } : { box, score: face.score, landmarks: face.landmarks, age };
     if (this.genderModel) {
       const score = Math.min(1, Math.max(0, this.engine.runInput(GENDER_SLOT)));

@@ -4,8 +4,9 @@
  * gender accuracy, and the table that shows them. `ssrnet eval` (src/eval-command.ts) and
  * tools/accuracy-table.ts run the models through {@link evaluate}.
  *
- * Every image is taken as the face crop: the whole image is the face box, widened by the
- * training margin (0.4), as the UTKFace chips and the models' training crops are.
+ * By default every image is taken as the face crop: the whole image is the face box, widened by
+ * the training margin (0.4), as the UTKFace chips and the models' training crops are; for photos,
+ * `ssrnet eval --detect` lets the detector find the face instead.
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -20,6 +21,8 @@ export interface LabelledFace {
   file: string;
   age: number;
   gender?: GenderLabel;
+  /** Every field of its CSV row by column name, when the CSV has a header. */
+  columns?: Record<string, string>;
 }
 
 /** Labels that cannot be read: a bad CSV row, an unlabelled file name, an empty source. */
@@ -62,39 +65,75 @@ export function labelsFromFileNames(dir: string, names: string[]): LabelledFace[
 }
 
 /**
- * The labelled faces of a CSV `file,age[,gender]`: paths relative to the CSV's folder (or
+ * The labelled faces of a CSV. With a header row (a row naming a `file` and an `age` column), the
+ * columns are found by name: `file`, `age` and optionally `gender`; other columns are kept in
+ * {@link LabelledFace.columns} (for `ssrnet eval --by COLUMN`) and otherwise ignored. Without a
+ * header the columns are `file,age[,gender]`. Paths are relative to the CSV's folder (or
  * absolute), ages in years (≥ 0, decimals allowed), gender `0` / `male` / `1` / `female` or
- * empty. A first row whose second column is `age` is a header. Blank lines are skipped; fields
- * may be wrapped in double quotes but cannot contain commas.
+ * empty. Blank lines are skipped; fields may be wrapped in double quotes but cannot contain commas.
  *
  * @param text the CSV's contents
  * @param csvPath the CSV's path: names it in errors and anchors the relative paths
  * @throws LabelError for the first bad row, with its line number
  * @example
  * ```ts
- * parseLabelsCsv('file,age,gender\nface.jpg,42,1\n', 'data/labels.csv')
- * // [{ file: 'data/face.jpg', age: 42, gender: 'female' }]
+ * parseLabelsCsv('file,age,gender,site\nface.jpg,42,1,lab\n', 'data/labels.csv')
+ * // [{ file: 'data/face.jpg', age: 42, gender: 'female', columns: { file: 'face.jpg', age: '42', gender: '1', site: 'lab' } }]
  * ```
  */
 export function parseLabelsCsv(text: string, csvPath: string): LabelledFace[] {
   const faces: LabelledFace[] = [];
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  let header: string[] | undefined;
+  let index = { file: 0, age: 1, gender: 2 };
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     const fields = line.split(',').map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
     const bad = (what: string) => new LabelError(`${csvPath}:${i + 1}: ${what} in '${line}'`);
-    if (faces.length === 0 && fields[1]?.toLowerCase() === 'age') return; // the header
-    if (fields.length < 2 || fields.length > 3) throw bad(`expected 2 or 3 columns (file,age[,gender]), got ${fields.length}`);
-    const [file, ageText, genderText = ''] = fields;
+    if (faces.length === 0 && header === undefined) {
+      const names = fields.map((f) => f.toLowerCase());
+      if (names.includes('age')) {
+        if (!names.includes('file')) throw bad("a header without a 'file' column");
+        if (new Set(names).size !== names.length) throw bad('a header with a repeated column name');
+        header = fields;
+        index = { file: names.indexOf('file'), age: names.indexOf('age'), gender: names.indexOf('gender') };
+        return;
+      }
+    }
+    if (header && fields.length !== header.length) throw bad(`expected ${header.length} columns as in the header, got ${fields.length}`);
+    if (!header && (fields.length < 2 || fields.length > 3)) throw bad(`expected 2 or 3 columns (file,age[,gender]), got ${fields.length}`);
+    const file = fields[index.file];
+    const ageText = fields[index.age];
+    const genderText = fields[index.gender] ?? '';
     if (file === '') throw bad('empty file name');
     const age = /^\d+(\.\d+)?$/.test(ageText) ? Number(ageText) : NaN;
     if (!Number.isFinite(age)) throw bad(`bad age '${ageText}' (expected a number of years, 0 or more)`);
     const gender = parseGender(genderText);
     if (gender === null) throw bad(`bad gender '${genderText}' (expected 0 or male, 1 or female, or nothing)`);
-    faces.push({ file: isAbsolute(file) ? file : join(dirname(csvPath), file), age, ...(gender ? { gender } : {}) });
+    const columns = header ? Object.fromEntries(header.map((name, k) => [name, fields[k]])) : undefined;
+    faces.push({ file: isAbsolute(file) ? file : join(dirname(csvPath), file), age, ...(gender ? { gender } : {}), ...(columns ? { columns } : {}) });
   });
   if (faces.length === 0) throw new LabelError(`${csvPath}: no rows (expected file,age[,gender] per line)`);
   return faces;
+}
+
+/**
+ * The faces split by the value of a CSV column (in order of first appearance).
+ *
+ * @throws LabelError when the faces have no such column (no header, or not named in it)
+ */
+export function splitByColumn(faces: LabelledFace[], column: string): { value: string; faces: LabelledFace[] }[] {
+  const named = faces[0]?.columns;
+  if (!named || !(column in named)) {
+    const known = named ? Object.keys(named).join(', ') : 'none: the labels have no CSV header';
+    throw new LabelError(`no column '${column}' to split by (columns: ${known})`);
+  }
+  const groups = new Map<string, LabelledFace[]>();
+  for (const f of faces) {
+    const v = f.columns![column];
+    groups.set(v, [...(groups.get(v) ?? []), f]);
+  }
+  return [...groups].map(([value, group]) => ({ value, faces: group }));
 }
 
 /** UTKFace's 0 / 1 or the words; undefined for an empty field, null for anything else. */
@@ -259,10 +298,10 @@ async function readFace(file: string): Promise<Rgba> {
   return normalizeInput(bytes);
 }
 
-/** A face-level failure outside SsrnetErrorCode. */
-class EvalError extends Error {
+/** A face-level failure outside SsrnetErrorCode: an unreadable file, or no face found in it. */
+export class EvalError extends Error {
   constructor(
-    readonly code: 'READ_FAILED',
+    readonly code: 'READ_FAILED' | 'NO_FACE',
     message: string,
   ) {
     super(message);

@@ -1,11 +1,11 @@
 // `ssrnet eval`: labels from UTKFace names and CSVs (with their errors), the metrics on a tiny
 // hand-computed set, and the command end to end — on crops of the example photo, and on the
 // UTKFace dev faces when ../shared is present.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LabelError, ageMetrics, cumulativeAccuracy, formatReport, genderAccuracy, labelsFromFileNames, parseLabelsCsv, parseUtkfaceName } from '../src/eval.js';
+import { LabelError, ageMetrics, cumulativeAccuracy, formatReport, genderAccuracy, labelsFromFileNames, parseLabelsCsv, parseUtkfaceName, splitByColumn } from '../src/eval.js';
 import { DEV_FACES_DIR, haveDevFaces } from '../tools/dev-faces.js';
 import { FACE_SIDE, ensureCliBuilt, runCli, writeAstronautFaces } from './helpers/cli-run.js';
 
@@ -35,11 +35,33 @@ describe('labels from UTKFace file names', () => {
 describe('labels from a CSV file,age[,gender]', () => {
   it('reads a header row, genders as 0/1 or words, paths relative to the CSV', () => {
     const csv = 'file,age,gender\na.jpg,42,1\nsub/b.png,7.5,male\n/abs/c.jpg,60,\n';
-    expect(parseLabelsCsv(csv, 'data/labels.csv')).toEqual([
+    expect(parseLabelsCsv(csv, 'data/labels.csv').map(({ columns: _, ...f }) => f)).toEqual([
       { file: join('data', 'a.jpg'), age: 42, gender: 'female' },
       { file: join('data', 'sub', 'b.png'), age: 7.5, gender: 'male' },
       { file: '/abs/c.jpg', age: 60 },
     ]);
+  });
+
+  it('with a header, finds file, age and gender by name in any order and keeps the other columns', () => {
+    // The layout of ../shared/data/portraits-dev/labels.csv, columns shuffled, CRLF.
+    const csv = 'bound_type,Age,age_min,file,gender\r\nhard,68.1,68.0,A1.jpg,0\r\nterm_heuristic,45.5,45.3,A2.jpg,1\r\n';
+    expect(parseLabelsCsv(csv, 'p/labels.csv')).toEqual([
+      { file: join('p', 'A1.jpg'), age: 68.1, gender: 'male', columns: { bound_type: 'hard', Age: '68.1', age_min: '68.0', file: 'A1.jpg', gender: '0' } },
+      { file: join('p', 'A2.jpg'), age: 45.5, gender: 'female', columns: { bound_type: 'term_heuristic', Age: '45.5', age_min: '45.3', file: 'A2.jpg', gender: '1' } },
+    ]);
+    expect(parseLabelsCsv('age,file\n30,x.jpg\n', 'l.csv')).toEqual([{ file: 'x.jpg', age: 30, columns: { age: '30', file: 'x.jpg' } }]);
+    const bad = (text: string) => () => parseLabelsCsv(text, 'l.csv');
+    expect(bad('age,path\n30,x.jpg\n')).toThrow(/^l\.csv:1: a header without a 'file' column/);
+    expect(bad('file,age,age\nx.jpg,30,31\n')).toThrow(/repeated column name/);
+    expect(bad('file,age,site\nx.jpg,30\n')).toThrow(/^l\.csv:2: expected 3 columns as in the header, got 2/);
+    expect(bad('site,file,age\nlab,x.jpg,old\n')).toThrow(/^l\.csv:2: bad age 'old'/);
+  });
+
+  it('splits faces by a column, in order of first appearance; an unknown column is a LabelError', () => {
+    const faces = parseLabelsCsv('file,age,kind\na.jpg,1,x\nb.jpg,2,y\nc.jpg,3,x\n', 'l.csv');
+    expect(splitByColumn(faces, 'kind').map((g) => [g.value, g.faces.map((f) => f.age)])).toEqual([['x', [1, 3]], ['y', [2]]]);
+    expect(() => splitByColumn(faces, 'site')).toThrow(/no column 'site' to split by \(columns: file, age, kind\)/);
+    expect(() => splitByColumn(parseLabelsCsv('a.jpg,1\n', 'l.csv'), 'kind')).toThrow(/the labels have no CSV header/);
   });
 
   it('needs no header, no gender column; skips blank lines; accepts CRLF, a BOM and quotes', () => {
@@ -151,6 +173,44 @@ describe('ssrnet eval (node dist/cli.js)', () => {
     expect(fromDir.stdout).toMatch(/\nauto +int8 +3 +\d+\.\d\d +\d+\.\d%/);
     expect(fromDir.stdout).toContain('CA(n): share of faces with |error| < n years');
     expect(fromCsv.stdout.split('\n').slice(1)).toEqual(fromDir.stdout.split('\n').slice(1)); // the first line names the source
+  });
+
+  it('--by COLUMN: one table per value, each with the figures of that subset alone', async () => {
+    const csv = join(dir, 'by.csv');
+    writeFileSync(csv, `site,age,file\n${files.map((f, i) => `${i === 1 ? 'b' : 'a'},42,${basename(f)}`).join('\n')}\n`);
+    const onlyA = join(dir, 'only-a.csv');
+    writeFileSync(onlyA, `file,age\n${[files[0], files[2]].map((f) => `${basename(f)},42`).join('\n')}\n`);
+    const [by, byJson, a, unknown] = await Promise.all([
+      runCli(['eval', csv, '--by', 'site']),
+      runCli(['eval', csv, '--by', 'site', '--json']),
+      runCli(['eval', onlyA, '--json']),
+      runCli(['eval', csv, '--by', 'nope']),
+    ]);
+    expect(by.status).toBe(0);
+    expect(by.stdout).toMatch(/^3 faces from .*\n\nsite = a: 2 faces\nmodel .*\nauto +int8 +2 [^]*\nsite = b: 1 faces\nmodel .*\nauto +int8 +1 /);
+    const report = JSON.parse(byJson.stdout);
+    expect(report.by).toBe('site');
+    expect(report.groups.map((g: { value: string; faces: number }) => [g.value, g.faces])).toEqual([['a', 2], ['b', 1]]);
+    expect(report.groups[0].age[0].mae).toBeCloseTo(JSON.parse(a.stdout).age[0].mae, 10);
+    expect([unknown.status, unknown.stderr]).toEqual([1, `ssrnet: no column 'nope' to split by (columns: site, age, file)\n`]);
+  });
+
+  it('reads the portraits CSV as published (six columns, found by name), splits it by bound_type; --detect finds each face as `estimate` does', async () => {
+    const csv = new URL('fixtures/portraits/labels.csv', import.meta.url).pathname;
+    const faces = parseLabelsCsv(readFileSync(csv, 'utf8'), csv);
+    const [r, detected, estimates] = await Promise.all([
+      runCli(['eval', csv, '--model', 'age-wiki', '--by', 'bound_type', '--json']),
+      runCli(['eval', csv, '--model', 'age-wiki', '--detect', '--json']),
+      runCli(['estimate', '--json', '--model', 'age-wiki', ...faces.map((f) => f.file)]),
+    ]);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).groups.map((g: { value: string; faces: number }) => [g.value, g.faces])).toEqual([['hard', 24]]);
+    expect(detected.status).toBe(0);
+    const ages = (JSON.parse(estimates.stdout) as { faces: { age: number }[] }[]).map((e) => e.faces[0].age);
+    const mae = ages.reduce((s, a, i) => s + Math.abs(a - faces[i].age), 0) / faces.length;
+    expect(JSON.parse(detected.stdout)).toMatchObject({ detect: true, faces: 24 });
+    expect(JSON.parse(detected.stdout).age[0].mae).toBeCloseTo(mae, 10);
+    expect(JSON.parse(r.stdout).groups[0].age[0].mae).not.toBeCloseTo(mae, 1); // the whole portrait is not the face box
   });
 
   it('--model all: the four models and auto in one table', async () => {

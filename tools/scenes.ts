@@ -111,3 +111,49 @@ export function cropBgr(img: BgrImage, x: number, y: number, width: number, heig
   pasteBgr(out, img, -x, -y);
   return out;
 }
+
+/** RGBA pixels (opaque) of a BGR image, as the library's raw `rgba` input takes them. */
+export function bgrToRgba(img: BgrImage): { data: Uint8Array; width: number; height: number } {
+  const n = img.width * img.height;
+  const data = new Uint8Array(n * 4);
+  for (let i = 0; i < n; i++) {
+    data[4 * i] = img.data[3 * i + 2];
+    data[4 * i + 1] = img.data[3 * i + 1];
+    data[4 * i + 2] = img.data[3 * i];
+    data[4 * i + 3] = 255;
+  }
+  return { data, width: img.width, height: img.height };
+}
+
+/** Separable Gaussian blur of standard deviation `sigma` pixels (edges replicated). */
+export function blurBgr(img: BgrImage, sigma: number): BgrImage {
+  const r = Math.ceil(3 * sigma);
+  const k = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+  const sum = k.reduce((s, v) => s + v, 0);
+  const pass = (src: Float64Array, dx: number, dy: number) => {
+    const out = new Float64Array(src.length);
+    for (let y = 0; y < img.height; y++) {
+      for (let x = 0; x < img.width; x++) {
+        for (let c = 0; c < 3; c++) {
+          let s = 0;
+          for (let i = -r; i <= r; i++) {
+            const xx = Math.min(img.width - 1, Math.max(0, x + i * dx));
+            const yy = Math.min(img.height - 1, Math.max(0, y + i * dy));
+            s += k[i + r] * src[(yy * img.width + xx) * 3 + c];
+          }
+          out[(y * img.width + x) * 3 + c] = s / sum;
+        }
+      }
+    }
+    return out;
+  };
+  const blurred = pass(pass(Float64Array.from(img.data), 1, 0), 0, 1);
+  return { width: img.width, height: img.height, data: Uint8Array.from(blurred, (v) => Math.round(v)) };
+}
+
+/** Maps every pixel through `f(value, channel, index)` (rounded, clamped to 0..255); channel 0 is blue. */
+export function mapBgr(img: BgrImage, f: (v: number, channel: number, i: number) => number): BgrImage {
+  const data = new Uint8Array(img.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = Math.min(255, Math.max(0, Math.round(f(img.data[i], i % 3, i))));
+  return { width: img.width, height: img.height, data };
+}

@@ -44,7 +44,7 @@
 
 import { dtoa_buffered, itoa_buffered } from 'util/number';
 import {
-  AGE_MODEL_COUNT, AUTO_COEFFICIENTS, AUTO_HINGES, AUTO_KNOTS, AUTO_MODELS, DEFAULT_GENDER_INDEX, MODEL_COUNT,
+  AGE_MODEL_COUNT, AUTO_COEFFICIENTS, AUTO_HINGES, AUTO_KNOTS, AUTO_MODELS, AUTO_SIZE_KNOT, AUTO_SIZE_SLOPES, DEFAULT_GENDER_INDEX, MODEL_COUNT,
   YUNET_WEIGHTS, YUNET_WEIGHTS_LENGTH, autoModelIndex, modelLength, modelName, modelPtr,
 } from '../build/wasi-weights';
 import { ARENA_BASE as ENGINE_BASE, ARENA_END as ENGINE_END } from './arena';
@@ -495,19 +495,37 @@ function runSlot(slot: i32): f64 {
   return result();
 }
 
-/** The age of the crop in the engine's input: src/estimator.ts estimateCrop + src/ensemble.ts combineAges. */
-function estimateAge(): f64 {
+/** The outputs of the models 'auto' combines, f64 each (static: no allocation). */
+const AUTO_OUTPUTS: usize = memory.data(8 * 4, 8);
+
+/**
+ * The age of the crop in the engine's input, for a face box of `side` pixels:
+ * src/estimator.ts estimateInput + src/ensemble.ts combineAges.
+ */
+function estimateAge(side: f64): f64 {
   if (ageModel >= 0) return runSlot(0);
-  // Features [1, out_m, max(0, out_m - knot_k)...] times the coefficients, summed in that order.
+  // Features [1, out_m, max(0, out_m - knot_k)..., s, s·out_m...] times the coefficients, summed in that order.
   let age = load<f64>(AUTO_COEFFICIENTS);
   let c = 1;
   for (let m = 0; m < AUTO_MODELS; m++) {
     const out = runSlot(m);
+    store<f64>(AUTO_OUTPUTS + (<usize>m << 3), out);
     age += out * load<f64>(AUTO_COEFFICIENTS + (<usize>c << 3));
     c++;
     for (let k = 0; k < AUTO_HINGES; k++) {
       age += Math.max(0, out - load<f64>(AUTO_KNOTS + (<usize>k << 3))) * load<f64>(AUTO_COEFFICIENTS + (<usize>c << 3));
       c++;
+    }
+  }
+  if (AUTO_SIZE_KNOT > 0) {
+    const s = Math.max(0, Math.log2(AUTO_SIZE_KNOT / side));
+    age += s * load<f64>(AUTO_COEFFICIENTS + (<usize>c << 3));
+    c++;
+    if (AUTO_SIZE_SLOPES) {
+      for (let m = 0; m < AUTO_MODELS; m++) {
+        age += s * load<f64>(AUTO_OUTPUTS + (<usize>m << 3)) * load<f64>(AUTO_COEFFICIENTS + (<usize>c << 3));
+        c++;
+      }
     }
   }
   return Math.min(100, Math.max(1, age));
@@ -657,7 +675,7 @@ function processImage(src: usize, width: i32, height: i32, format: i32): void {
       putNumber(load<f64>(f, 32));
     }
     putText(',"age":');
-    putNumber(estimateAge());
+    putNumber(estimateAge(Math.sqrt(load<f64>(f, 16) * load<f64>(f, 24))));
     if (genderModel >= 0) {
       const score = Math.min(1, Math.max(0, runSlot(GENDER_SLOT)));
       const above = score > 0.5;

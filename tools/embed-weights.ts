@@ -36,12 +36,18 @@ const f64 = (v: number): string => {
   return /[.e]/.test(s) ? s : `${s}.0`;
 };
 
-// The combination's current form (src/ensemble.ts combineAges): [1, per model: out, hinges...].
+// The combination's current form (src/ensemble.ts combineAges): [1, per model: out, hinges...,
+// then with a size knot s = max(0, log2(knot / side)) and, with slopes, s × out per model].
 const keys = Object.keys(AUTO_MODEL).sort().join(',');
-if (keys !== 'coefficients,hinges,models') throw new Error(`src/auto-model.ts has fields ${keys}; this tool embeds {models, hinges, coefficients}`);
-const { models, hinges, coefficients } = AUTO_MODEL;
+if (keys !== 'coefficients,hinges,models,sizeKnot,sizeSlopes') {
+  throw new Error(`src/auto-model.ts has fields ${keys}; this tool embeds {models, hinges, sizeKnot, sizeSlopes, coefficients}`);
+}
+const { models, hinges, sizeKnot, sizeSlopes, coefficients } = AUTO_MODEL;
 if (models.length < 1 || models.length > AGE_SLOTS) throw new Error(`'auto' combines ${models.length} models; the engine has ${AGE_SLOTS} age slots`);
-if (coefficients.length !== 1 + models.length * (1 + hinges.length)) throw new Error('src/auto-model.ts: coefficient count does not match models and hinges');
+const sizeTerms = sizeKnot === null ? 0 : 1 + (sizeSlopes ? models.length : 0);
+if (coefficients.length !== 1 + models.length * (1 + hinges.length) + sizeTerms) {
+  throw new Error('src/auto-model.ts: coefficient count does not match models, hinges and size terms');
+}
 const autoIndex = models.map((m) => {
   const i = MODELS.indexOf(m);
   if (i < 0 || i >= AGE_MODELS.length) throw new Error(`'auto' uses unknown age model ${m}`);
@@ -83,7 +89,8 @@ ${cases(blobs.map((b) => b.length), '0')}
 export const YUNET_WEIGHTS: usize = ${segment(yunet)};
 export const YUNET_WEIGHTS_LENGTH: i32 = ${yunet.length};
 
-// The 'auto' age (src/auto-model.ts): age = clamp(c0 + Σ_m (c·out_m + Σ_k c·max(0, out_m − knot_k)), 1, 100).
+// The 'auto' age (src/auto-model.ts): age = clamp(c0 + Σ_m (c·out_m + Σ_k c·max(0, out_m − knot_k))
+// + c·s + Σ_m c·s·out_m, 1, 100) with s = max(0, log2(AUTO_SIZE_KNOT / side)) when AUTO_SIZE_KNOT > 0.
 /** Number of age models 'auto' combines (each in its own age slot, in this order). */
 export const AUTO_MODELS: i32 = ${models.length};
 /** Model index of the m-th model 'auto' combines. */
@@ -94,7 +101,11 @@ ${cases(autoIndex, '-1')}
 export const AUTO_HINGES: i32 = ${hinges.length};
 /** Knots (years), f64[AUTO_HINGES]. */
 export const AUTO_KNOTS: usize = memory.data<f64>([${hinges.map(f64).join(', ')}${hinges.length ? '' : '0.0'}], 8);
-/** Coefficients: c0, then per model its weight and one weight per knot, f64[${coefficients.length}]. */
+/** Face side (pixels) below which the size term applies; 0: no size term. */
+export const AUTO_SIZE_KNOT: f64 = ${f64(sizeKnot ?? 0)};
+/** 1 when the size term also rescales each model's output (s × out_m). */
+export const AUTO_SIZE_SLOPES: i32 = ${sizeSlopes ? 1 : 0};
+/** Coefficients: c0, per model its weight and one weight per knot, then the size weights, f64[${coefficients.length}]. */
 export const AUTO_COEFFICIENTS: usize = memory.data<f64>([${coefficients.map(f64).join(', ')}], 8);
 `;
 mkdirSync(dirname(target), { recursive: true });

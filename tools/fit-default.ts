@@ -41,7 +41,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { decodeImage } from '../src/decode.js';
-import { Detector } from '../src/detector.js';
+import { type DetectOptions, type Detection, Detector } from '../src/detector.js';
+import { Engine } from '../src/engine.js';
 import { type AgeCombination, combinationFeatures, combineAges } from '../src/ensemble.js';
 import { faceBoxFromYunet } from '../src/face-box.js';
 import { createEstimator } from '../src/index.js';
@@ -94,12 +95,20 @@ async function modelOutputs(): Promise<Outputs> {
   };
 }
 
-async function loadDetector(): Promise<Detector> {
-  return Detector.create(readFileSync(new URL('build/yunet-simd.wasm', ROOT)), new Uint8Array(readFileSync(new URL('weights/yunet.yunf', ROOT))));
+async function loadDetector(): Promise<{ detect(img: Rgba, options?: DetectOptions): Detection[] }> {
+  const detector = await Detector.create(readFileSync(new URL('build/yunet-simd.wasm', ROOT)), new Uint8Array(readFileSync(new URL('weights/yunet.yunf', ROOT))));
+  // The detector reads its working image from an SSR-Net engine holding the photo, as the estimator's does.
+  const engine = await Engine.create(readFileSync(new URL('build/ssrnet-simd.wasm', ROOT)));
+  return {
+    detect(img, options) {
+      engine.setImage(img);
+      return detector.detect(engine, options);
+    },
+  };
 }
 
 /** The face box the estimator uses for a detection (chip convention). */
-function shippedBox(d: ReturnType<Detector['detect']>[number]): Box {
+function shippedBox(d: Detection): Box {
   return faceBoxFromYunet({ ...d.box, landmarks: Object.values(d.landmarks) });
 }
 

@@ -12,6 +12,8 @@
 import { decode as decodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { SsrnetError } from '../src/errors.js';
+import { exifOrientation } from '../src/decode.js';
+import { upright } from '../src/input.js';
 import type { Rgba } from '../src/types.js';
 
 /**
@@ -57,69 +59,7 @@ function jpegToRgba(bytes: Uint8Array, limits: { maxPixels: number } | undefined
   // jpeg-js checks at every frame header); useTArray only avoids Node's Buffer.
   const limit = limits && { maxResolutionInMP: limits.maxPixels / 1e6 };
   const { data, width, height } = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, ...limit });
-  return applyOrientation({ data, width, height }, exifOrientation(bytes));
-}
-
-/**
- * The EXIF Orientation tag (0x0112) of IFD0 in the first APP1 "Exif" segment, 1 when absent or
- * unreadable (jimp ignores EXIF it cannot parse).
- */
-function exifOrientation(b: Uint8Array): number {
-  let pos = 2;
-  while (pos + 4 <= b.length && b[pos] === 0xff) {
-    const marker = b[pos + 1];
-    const length = (b[pos + 2] << 8) | b[pos + 3];
-    if (marker === 0xda || marker === 0xd9) return 1; // start of scan: no EXIF before the pixels
-    const start = pos + 4;
-    const isExif = marker === 0xe1 && start + 6 <= b.length && String.fromCharCode(...b.subarray(start, start + 4)) === 'Exif';
-    if (isExif) return tiffOrientation(b.subarray(start + 6, Math.min(b.length, pos + 2 + length)));
-    pos += 2 + length;
-  }
-  return 1;
-}
-
-/** Orientation from a TIFF header + IFD0, 1 when it is missing or out of bounds. */
-function tiffOrientation(t: Uint8Array): number {
-  if (t.length < 8) return 1;
-  const little = t[0] === 0x49; // 'II' little-endian, 'MM' big-endian
-  const u16 = (o: number): number => (little ? t[o] | (t[o + 1] << 8) : (t[o] << 8) | t[o + 1]);
-  const u32 = (o: number): number => (little ? u16(o) + u16(o + 2) * 65536 : u16(o) * 65536 + u16(o + 2));
-  const ifd = u32(4);
-  if (ifd + 2 > t.length) return 1;
-  const count = u16(ifd);
-  for (let i = 0; i < count; i++) {
-    const entry = ifd + 2 + i * 12;
-    if (entry + 12 > t.length) return 1;
-    if (u16(entry) === 0x0112) return u16(entry + 8);
-  }
-  return 1;
-}
-
-/** jimp's exifRotate: the source pixel of each target pixel, for orientations 2..8. */
-function applyOrientation(img: Rgba, orientation: number): Rgba {
-  if (orientation < 2 || orientation > 8) return img;
-  const { data: src, width: w, height: h } = img;
-  const swap = orientation > 4;
-  const width = swap ? h : w;
-  const height = swap ? w : h;
-  const sourceOf: Record<number, (x: number, y: number) => [number, number]> = {
-    2: (x, y) => [w - x - 1, y],
-    3: (x, y) => [w - x - 1, h - y - 1],
-    4: (x, y) => [x, h - y - 1],
-    5: (x, y) => [y, x],
-    6: (x, y) => [y, h - x - 1],
-    7: (x, y) => [w - y - 1, h - x - 1],
-    8: (x, y) => [w - y - 1, x],
-  };
-  const source = sourceOf[orientation];
-  const data = new Uint8Array(src.length);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const [sx, sy] = source(x, y);
-      data.set(src.subarray((sy * w + sx) * 4, (sy * w + sx) * 4 + 4), (y * width + x) * 4);
-    }
-  }
-  return { data, width, height };
+  return upright({ data, width, height }, exifOrientation(bytes));
 }
 
 function pngToRgba(bytes: Uint8Array): Rgba {

@@ -176,6 +176,7 @@ export class Estimator {
     wasm: WasmSource,
     weights: Record<string, Uint8Array>,
     detectorAssets: () => Promise<DetectorAssets>,
+    warmUp = true,
   ): Promise<Estimator> {
     const engine = await Engine.create(wasm);
     if (engine.simd !== options.simd) {
@@ -189,9 +190,12 @@ export class Estimator {
     }
     // V8 compiles wasm functions on their first call and starts them in baseline code: one run
     // per loaded model here moves that cost (~6 ms) out of the first estimate — an edge request
-    // is often the first call of its isolate, while the estimator is made at startup.
-    ageModelsOf(options.model).forEach((_, i) => engine.runInput(AGE_SLOTS[i]));
-    if (options.gender) engine.runInput(GENDER_SLOT);
+    // is often the first call of its isolate, while the estimator is made at startup. Where the
+    // first estimate follows at once (a one-shot CLI call) it only adds: the caller skips it.
+    if (warmUp) {
+      ageModelsOf(options.model).forEach((_, i) => engine.runInput(AGE_SLOTS[i]));
+      if (options.gender) engine.runInput(GENDER_SLOT);
+    }
     return new Estimator(engine, options.model, options.gender, positive, options.decode, detectorAssets);
   }
 
@@ -326,11 +330,21 @@ function givenWeights(weights: unknown): Record<string, Uint8Array> {
   return out;
 }
 
+/** How an estimator is brought up (internal: callers that know their call pattern, such as the CLI). */
+export interface LoadingOptions {
+  /**
+   * Run each loaded model once at creation so the first estimate does not pay V8's first
+   * compilation; false when the first estimate follows immediately anyway.
+   * @default true
+   */
+  warmUp?: boolean;
+}
+
 /**
  * Creates an estimator from options; assets not given in `options` come from `loadDefaults`
  * (the platform's package files), or are an error where the platform has none.
  */
-export async function createEstimatorWith(options: EstimatorOptions, loadDefaults?: AssetLoader): Promise<Estimator> {
+export async function createEstimatorWith(options: EstimatorOptions, loadDefaults?: AssetLoader, loading: LoadingOptions = {}): Promise<Estimator> {
   const resolved = resolveOptions(options);
   const weights = givenWeights(options.weights);
   const needed = [...ageModelsOf(resolved.model), ...(resolved.gender ? [resolved.gender] : [])];
@@ -346,7 +360,7 @@ export async function createEstimatorWith(options: EstimatorOptions, loadDefault
     Object.assign(weights, defaults.weights);
   }
   const detector = givenDetector(options.detector);
-  return Estimator.create(resolved, wasm as WasmSource, weights, () => detectorAssets(detector, resolved.simd, loadDefaults));
+  return Estimator.create(resolved, wasm as WasmSource, weights, () => detectorAssets(detector, resolved.simd, loadDefaults), loading.warmUp ?? true);
 }
 
 /** The `detector` option, checked at creation (BAD_INPUT) though the detector loads on first use. */

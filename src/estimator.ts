@@ -194,7 +194,15 @@ export class Estimator {
     // made at startup. One run suffices (every model runs the same kernels; a run per model cost
     // ~2 ms more at creation for ~0.3 ms less on the first estimate, bench/cold-start.bench.ts).
     // Where the first estimate follows at once (a one-shot CLI call) it only adds: callers skip it.
-    if (warmUp) engine.runInput(AGE_SLOTS[0]);
+    // Its output (on an empty input) is discarded, and so is its failure: weights that give no
+    // finite age fail each estimate with ENGINE_FAILED, not the creation.
+    if (warmUp) {
+      try {
+        engine.runInput(AGE_SLOTS[0]);
+      } catch {
+        // reported by the first estimate
+      }
+    }
     return new Estimator(engine, options.model, options.gender, positive, options.decode, detectorAssets);
   }
 

@@ -191,8 +191,9 @@ export class Estimator {
     // V8 compiles wasm functions on their first call and starts them in baseline code, tiering
     // hot ones up in the background: one run here moves most of that cost out of the first
     // estimate — an edge request is often the first call of its isolate, while the estimator is
-    // made at startup. One run suffices (every model runs the same kernels; a run per model cost
-    // ~2 ms more at creation for ~0.3 ms less on the first estimate, bench/cold-start.bench.ts).
+    // made at startup. One run suffices: every model runs the same kernels (measured in fresh
+    // processes, a run per model cost ~1.5 ms more at creation for ~0.3 ms less on the first
+    // estimate of 'auto').
     // Where the first estimate follows at once (a one-shot CLI call) it only adds: callers skip it.
     // Its output (on an empty input) is discarded, and so is its failure: weights that give no
     // finite age fail each estimate with ENGINE_FAILED, not the creation.
@@ -340,8 +341,8 @@ function givenWeights(weights: unknown): Record<string, Uint8Array> {
 /** How an estimator is brought up (internal: callers that know their call pattern, such as the CLI). */
 export interface LoadingOptions {
   /**
-   * Run each loaded model once at creation so the first estimate does not pay V8's first
-   * compilation; false when the first estimate follows immediately anyway.
+   * Run the engine once at creation so the first estimate does not pay V8's first compilation
+   * of its kernels; false when the first estimate follows immediately anyway.
    * @default true
    */
   warmUp?: boolean;

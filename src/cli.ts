@@ -19,19 +19,21 @@
  * error. Error codes are the library's SsrnetErrorCode, plus READ_FAILED (the file cannot be
  * read), WRITE_FAILED (the --annotate file cannot be written) and INTERNAL (anything unexpected).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 // Cold start (issue 12): a one-shot `ssrnet estimate photo.jpg` loads only what it runs. The eval
-// command (cli-progress) is imported when asked for; the decoders are imported by src/decode.ts on
-// the first image of their format and the detector's wasm is compiled on the first detection.
+// command (cli-progress) and the worker pool (node:worker_threads) are imported when asked for;
+// the decoders are imported by src/decode.ts on the first image of their format and the
+// detector's wasm is compiled on the first detection. Files are read with one readFileSync each:
+// fs/promises costs thread-pool round trips and ~20 more of Node's own modules to load.
 import { annotate } from './annotate.js';
 import { UsageError, parseOrReport, parseSimdOption } from './cli-usage.js';
 import { SsrnetError } from './errors.js';
-import { createEstimator } from './index.js';
+import { createEstimatorWith } from './estimator.js';
 import { normalizeInput, toOriginalBox } from './input.js';
 import { AGE_MODELS, type AgeModelChoice, DEFAULT_AGE_MODEL, DEFAULT_GENDER_MODEL, GENDER_MODELS, type GenderModelName } from './models.js';
-import { EstimatorPool, mapInOrder } from './parallel.js';
-import { PACKAGE_ROOT } from './platform/node.js';
+import type { EstimatorPool } from './parallel.js';
+import { PACKAGE_ROOT, loadNodeAssets } from './platform/node.js';
 import type { Box, FaceResult } from './types.js';
 
 /** The help text; the eval part comes from src/eval-command.ts, loaded only for help or eval. */
@@ -96,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'version') {
-    const pkg = JSON.parse(await readFile(new URL('package.json', PACKAGE_ROOT), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL('package.json', PACKAGE_ROOT), 'utf8')) as { version: string };
     process.stdout.write(`${pkg.version}\n`);
     return 0;
   }
@@ -190,10 +192,12 @@ function parseMargin(text: string): number {
 /** Estimates every file with one estimator (or a pool of `jobs` of them); 0 when all succeeded, else 1. */
 async function estimateFiles(command: Command): Promise<number> {
   const options = { model: command.model, gender: command.gender, simd: command.simd };
+  const parallel = command.jobs > 1 ? await import('./parallel.js') : undefined;
   let estimator: { estimate: EstimatorPool['estimate'] };
   let pool: EstimatorPool | undefined;
   try {
-    estimator = command.jobs > 1 ? (pool = await EstimatorPool.create(options, command.jobs)) : await createEstimator(options);
+    // No warm-up run at creation: the first estimate follows at once, so it would only add.
+    estimator = parallel ? (pool = await parallel.EstimatorPool.create(options, command.jobs)) : await createEstimatorWith(options, loadNodeAssets, { warmUp: false });
   } catch (err) {
     const { code, message } = describeError(err);
     process.stderr.write(`ssrnet: ${code}: ${message}\n`);
@@ -210,13 +214,15 @@ async function estimateFiles(command: Command): Promise<number> {
       return { file, error: describeError(err) };
     }
   };
-  // A pool gets two files per worker in flight; results are reported in input order either way.
-  await mapInOrder(command.files, pool ? 2 * command.jobs : 1, estimateFile, (result) => {
+  const report = (result: FileResult): void => {
     results.push(result);
     if ('error' in result) process.stderr.write(`ssrnet: ${result.file}: ${result.error.code}: ${result.error.message}\n`);
     else if (!command.json && result.faces.length === 0) process.stdout.write(`${result.file}: no face found\n`);
     else if (!command.json) for (const face of result.faces) process.stdout.write(`${result.file}: ${formatFace(face)}\n`);
-  });
+  };
+  // A pool gets two files per worker in flight; results are reported in input order either way.
+  if (parallel) await parallel.mapInOrder(command.files, 2 * command.jobs, estimateFile, report);
+  else for (const file of command.files) report(await estimateFile(file));
   await pool?.close();
   const [first] = results;
   if (command.annotate !== undefined && 'faces' in first) {
@@ -250,7 +256,7 @@ async function writePng(image: { data: Uint8Array; width: number; height: number
   const { Jimp } = await import('jimp');
   const png = await new Jimp({ data: Buffer.from(image.data), width: image.width, height: image.height }).getBuffer('image/png');
   try {
-    await writeFile(path, png);
+    writeFileSync(path, png);
   } catch (err) {
     throw new CliError('WRITE_FAILED', `cannot write the file (${err instanceof Error ? err.message : String(err)})`);
   }
@@ -259,7 +265,7 @@ async function writePng(image: { data: Uint8Array; width: number; height: number
 /** A file's bytes; a failed read becomes a READ_FAILED error with the system's reason. */
 async function readInput(file: string): Promise<Buffer> {
   try {
-    return await readFile(file);
+    return readFileSync(file);
   } catch (err) {
     const reason = err instanceof Error && 'code' in err ? `${String(err.code)}: ` : '';
     const detail = err instanceof Error ? err.message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '') : String(err);

@@ -191,6 +191,10 @@ class Codecs {
     this.png ??= (async () => {
       const codec = await import('@jsquash/png/decode.js');
       const module = this.modules.png ?? (await nodeWasm('@jsquash/png/codec/pkg/squoosh_png_bg.wasm'));
+      // Instantiate a given module synchronously first: the codec's async init tests
+      // `typeof Request`, which on Node makes it load its whole fetch stack (undici, ~20 ms of a
+      // one-shot call); init() then finds the instance and returns it.
+      if (module) (await import('@jsquash/png/codec/pkg/squoosh_png.js')).initSync(module);
       await codec.init(module);
       return (b: ArrayBuffer) => codec.decode(b);
     })();

@@ -1,7 +1,8 @@
 // The `ssrnet` command line, run as users run it: `node dist/bin/ssrnet.js` (the package's bin) in a child process.
 // Covers human and --json output, stdin, per-file failures (exit 1, the other files still
 // printed), usage errors (exit 2), --help / --version, and --gender.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -211,14 +212,6 @@ describe.concurrent('help and version', () => {
 });
 
 describe('the shipped executable (cold start, issue 12)', () => {
-  /** Relative paths of the chunks `file` imports statically (`import ... from "./chunk.js"`), transitively. */
-  function staticGraph(file: string, seen = new Set<string>()): Set<string> {
-    seen.add(file);
-    const text = readFileSync(join(ROOT, 'dist', 'bin', file), 'utf8');
-    for (const [, dep] of text.matchAll(/^import\s[^'"]*?["'](\.\/[^'"]+)["']/gm)) if (!seen.has(dep.slice(2))) staticGraph(dep.slice(2), seen);
-    return seen;
-  }
-
   it('package.json `bin` is the bundle the tests run, and `npm run example` runs it', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
     expect(pkg.bin).toEqual({ ssrnet: 'dist/bin/ssrnet.js' });
@@ -226,17 +219,28 @@ describe('the shipped executable (cold start, issue 12)', () => {
     expect(readFileSync(join(ROOT, pkg.bin.ssrnet), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
   });
 
-  it('loads no package and no eval code before they are needed: the bundle imports only node: builtins statically', () => {
-    // The entry enables the compile cache, then imports the CLI chunk dynamically.
-    const entry = readFileSync(join(ROOT, 'dist', 'bin', 'ssrnet.js'), 'utf8');
-    const [, cliChunk] = /import\(["']\.\/(cli-[^'"]+)["']\)/.exec(entry) ?? [];
-    expect(cliChunk, 'the entry imports the CLI chunk dynamically').toBeDefined();
-    const loaded = [...staticGraph(cliChunk)];
-    for (const file of loaded) {
-      const text = readFileSync(join(ROOT, 'dist', 'bin', file), 'utf8');
-      const bare = [...text.matchAll(/^import\s[^'"]*?["']([^'".][^'"]*)["']/gm)].map((m) => m[1]);
-      expect(bare.filter((spec) => !spec.startsWith('node:')), `${file} statically imports packages`).toEqual([]);
-      expect(text, `${file} holds the eval command`).not.toContain('Measures age (and gender) accuracy');
+  it('loads no package, no eval code, no worker pool and no fetch stack for a one-shot estimate: one CommonJS file', async () => {
+    // What a one-shot call loads, seen from inside the process: the files CommonJS loaded and
+    // Node's own modules. The codecs' glue is inside dist/bin/cli.js; jimp (GIF, BMP, --annotate),
+    // cli-progress (eval) and the worker pool (--jobs) must not load for a PNG or JPEG.
+    const dir = mkdtempSync(join(tmpdir(), 'ssrnet-cli-load-'));
+    try {
+      const preload = join(dir, 'loaded.cjs');
+      writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(process.env.LOADED_OUT, JSON.stringify({ files: Object.keys(require.cache), builtins: process.moduleLoadList })));`);
+      const jpeg = join(dir, 'photo.jpg');
+      writeFileSync(jpeg, await (await Jimp.read(join(ROOT, PHOTO))).getBuffer('image/jpeg'));
+      for (const [file, args] of [[PHOTO, []], [jpeg, ['--model', 'age-wiki']], [PHOTO, ['--box', BOX, '--json']]] as const) {
+        const out = join(dir, 'loaded.json');
+        const r = spawnSync(process.execPath, ['--require', preload, join(ROOT, 'dist', 'bin', 'ssrnet.js'), 'estimate', ...args, file], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, LOADED_OUT: out } });
+        expect(r.status, r.stderr).toBe(0);
+        const { files, builtins } = JSON.parse(readFileSync(out, 'utf8')) as { files: string[]; builtins: string[] };
+        expect(files.filter((f) => f !== preload).map((f) => f.slice(ROOT.length))).toEqual(['dist/bin/ssrnet.js', 'dist/bin/cli.js']);
+        for (const name of ['NativeModule worker_threads', 'NativeModule internal/deps/undici/undici', 'NativeModule internal/modules/esm/load']) {
+          expect(builtins, `${file} ${args.join(' ')} loads ${name}`).not.toContain(name);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

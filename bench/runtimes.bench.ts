@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { WASI } from 'node:wasi';
-import { Detector } from '../src/detector.js';
+import { createEstimator } from '../src/index.js';
 import { normalizeInput } from '../src/input.js';
 
 // V8 rows: optimized code from the first call (no baseline tier), i.e. V8's steady state; each
@@ -120,8 +120,7 @@ async function fixtures(): Promise<{ face: Buffer; frame: Buffer }> {
   }
   const rgba = new Uint8Array(640 * 480 * 4);
   for (let i = 0; i < 640 * 480; i++) rgba.set([frame[i * 3], frame[i * 3 + 1], frame[i * 3 + 2], 255], i * 4);
-  const detector = await Detector.create(readFileSync(join(ROOT, 'build/yunet-simd.wasm')), readFileSync(join(ROOT, 'weights/yunet.yunf')));
-  const found = detector.detect({ data: rgba, width: 640, height: 480 }).length;
+  const found = (await (await createEstimator()).estimate({ data: rgba, width: 640, height: 480, format: 'rgba' })).length;
   if (found !== 3) throw new Error(`the bench frame should hold 3 faces; Node's detector finds ${found}`);
   return { face, frame };
 }

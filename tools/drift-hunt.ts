@@ -49,7 +49,8 @@ import {
   stagewiseMerge,
 } from '../src/oracle/ssrnet-f32.js';
 import { type QTensor, type QuantModel, TANH_SCALE, TANH_ZERO_POINT, runInt8, stageTail } from '../src/oracle/ssrnet-int8.js';
-import { CROP_SIZE, DEFAULT_MARGIN, cropFace, wholeImageBox } from '../src/preprocess.js';
+import { CROP_SIZE, DEFAULT_MARGIN, wholeImageBox } from '../src/preprocess.js';
+import { cropFace } from '../test/helpers/crop-reference.js';
 import type { Box, Rgba } from '../src/types.js';
 import { DEV_FACES_DIR, haveDevFaces } from './dev-faces.js';
 import { readKerasSsrnet } from './keras-h5.js';

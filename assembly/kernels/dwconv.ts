@@ -100,8 +100,8 @@
       a = f32x4.add(a, b);
       e = f32x4.add(e, b);
       if (relu) {
-        a = f32x4.max(a, zero);
-        e = f32x4.max(e, zero);
+        a = f32x4.pmax(a, zero);
+        e = f32x4.pmax(e, zero);
       }
       v128.store(dst, a);
       v128.store(dst + pixel, e);
@@ -137,7 +137,7 @@
     }
   }
   acc = f32x4.add(acc, b);
-  if (relu) acc = f32x4.max(acc, f32x4.splat(0));
+  if (relu) acc = f32x4.pmax(acc, f32x4.splat(0));
   v128.store(out + <usize>ox * pixel + c, acc);
 }
 

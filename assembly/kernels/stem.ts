@@ -49,6 +49,9 @@ export function f32_conv3x3s2_bias_relu__scalar(
  * 4 weight vectors are loaded once for both pixels, each u8 converted once and splatted); a
  * Cout % 16 remainder runs 4 channels at a time. Edge pixels take the generic path: 1 px x 4 ch
  * over the taps inside the image.
+ * Relu is f32x4.pmax(v, 0) = (v < 0 ? 0 : v): one maxps in V8, where f32x4.max's NaN and
+ * signed-zero rules cost ~8 instructions. Same bits as max(v, 0): v = sum + bias is never -0 (the
+ * sum starts at +0, and round-to-nearest gives -0 only for -0 + -0), and a NaN stays a NaN.
  */
 export function f32_conv3x3s2_bias_relu__simd128(
   image: usize, inHeight: i32, inWidth: i32, oy: i32, weights: usize, bias: usize, outChannels: i32, outWidth: i32, out: usize,

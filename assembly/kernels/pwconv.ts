@@ -149,10 +149,14 @@ export function f32_pwconv_bias__simd128(
       v128.store(dst + 2 * outPixel + ob, f32x4.add(a2, b));
       v128.store(dst + 3 * outPixel + ob, f32x4.add(a3, b));
     }
-    for (let o = by4; o < outChannels; o++) {
-      for (let i = 0; i < 4; i++) {
-        store<f32>(dst + <usize>i * outPixel + (<usize>o << 2),
-          pwOne(in0 + <usize>i * inPixel, inChannels, weights + (<usize>o << 2), outChannels, bias + (<usize>o << 2)));
+    if ((inChannels & 3) == 0) {
+      for (let o = by4; o < outChannels; o++) pwTail4__simd128(in0, inPixel, inChannels, weights + (<usize>o << 2), outPixel, bias + (<usize>o << 2), dst + (<usize>o << 2));
+    } else {
+      for (let o = by4; o < outChannels; o++) {
+        for (let i = 0; i < 4; i++) {
+          store<f32>(dst + <usize>i * outPixel + (<usize>o << 2),
+            pwOne(in0 + <usize>i * inPixel, inChannels, weights + (<usize>o << 2), outChannels, bias + (<usize>o << 2)));
+        }
       }
     }
   }
@@ -172,6 +176,36 @@ export function f32_pwconv_bias__simd128(
       store<f32>(dst + (<usize>o << 2), pwOne(in0, inChannels, weights + (<usize>o << 2), outChannels, bias + (<usize>o << 2)));
     }
   }
+}
+
+/**
+ * One output channel (weight column w, bias b) of 4 pixels, lanes = pixels: the heads' Cout % 4
+ * channels (Cout = 1, 10), which would otherwise run the scalar chain. Each step loads 4 channels
+ * of the 4 pixels and transposes them (4x4) so that lane i sees pixel i's channels c ascending,
+ * as the scalar does. Needs Cin % 4 == 0. Writes out + i * outPixel for pixel i.
+ */
+// @ts-ignore: decorator
+@inline function pwTail4__simd128(in0: usize, inPixel: usize, inChannels: i32, w: usize, outPixel: usize, b: usize, out: usize): void {
+  let acc = f32x4.splat(0);
+  const end = in0 + (<usize>inChannels << 2);
+  for (let p = in0; p < end; p += 16) {
+    const r0 = v128.load(p), r1 = v128.load(p + inPixel), r2 = v128.load(p + 2 * inPixel), r3 = v128.load(p + 3 * inPixel);
+    const lo01 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), hi01 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+    const lo23 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), hi23 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+    acc = f32x4.add(acc, f32x4.mul(v128.shuffle<f32>(lo01, lo23, 0, 1, 4, 5), v128.load32_splat(w)));
+    w += outPixel;
+    acc = f32x4.add(acc, f32x4.mul(v128.shuffle<f32>(lo01, lo23, 2, 3, 6, 7), v128.load32_splat(w)));
+    w += outPixel;
+    acc = f32x4.add(acc, f32x4.mul(v128.shuffle<f32>(hi01, hi23, 0, 1, 4, 5), v128.load32_splat(w)));
+    w += outPixel;
+    acc = f32x4.add(acc, f32x4.mul(v128.shuffle<f32>(hi01, hi23, 2, 3, 6, 7), v128.load32_splat(w)));
+    w += outPixel;
+  }
+  acc = f32x4.add(acc, v128.load32_splat(b));
+  v128.store32_lane(out, acc, 0);
+  v128.store32_lane(out + outPixel, acc, 1);
+  v128.store32_lane(out + 2 * outPixel, acc, 2);
+  v128.store32_lane(out + 3 * outPixel, acc, 3);
 }
 
 /** Dispatcher: the simd128 kernel when the build has SIMD, else the scalar spec (compile-time). */

@@ -52,7 +52,8 @@
  * simd128 form of both kernels. Per 4-channel block: when all three rows exist, the 9 weight
  * vectors stay in registers while the interior pixels (all taps inside) are walked two at a time
  * (two independent chains); edge pixels and padding rows take the generic per-pixel path, which
- * skips taps like the scalar. The C % 4 channels use the scalar's code.
+ * skips taps like the scalar. The C % 4 channels of interior pixels run 4 pixels per vector (lanes
+ * = pixels), the rest of them with the scalar's code.
  * Relu is f32x4.pmax(v, 0) = (v < 0 ? 0 : v): one maxps in V8, where f32x4.max's NaN and
  * signed-zero rules cost ~8 instructions. Same bits as max(v, 0): v = sum + bias is never -0 (the
  * sum starts at +0, and round-to-nearest gives -0 only for -0 + -0), and a NaN stays a NaN.

@@ -38,9 +38,10 @@ export function f32_pwconv_bias__scalar(
 /**
  * simd128 variant, same signature and result: each lane performs the scalar's exact sequence.
  * When Cout % 16 == 0 (every backbone and neck layer), pairs of pixels run as 2 px x 16 ch (see
- * below); the rest (the heads, an odd last pixel) as follows. Tile: 4 pixels x 8 output channels (8 f32x4 accumulators; per input channel 2 weight loads
- * and 4 splats feed 8 multiply-adds), then a 4-channel block, then the Cout % 4 channels one by
- * one with the scalar's code. The pixels % 4 tail runs 1 pixel x 4 channels.
+ * below). Otherwise (the heads) the tile is 4 pixels x 8 output channels (8 f32x4 accumulators;
+ * per input channel 2 weight loads and 4 splats feed 8 multiply-adds), then a 4-channel block,
+ * then each of the Cout % 4 channels for the 4 pixels as one vector (pwTail4__simd128; the scalar
+ * code when Cin % 4 != 0). Pixels left over run 1 pixel x 4 channels.
  */
 export function f32_pwconv_bias__simd128(
   input: usize, pixels: i32, inChannels: i32, weights: usize, bias: usize, outChannels: i32, out: usize,

@@ -22,10 +22,10 @@ import { KERNELS, buildTestWasm, type F32Kind, type F32Shape } from '../test/hel
 import { Rng } from '../test/helpers/rng.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
-const read = (path: string): Uint8Array => new Uint8Array(readFileSync(path));
+const read = (path: string): Uint8Array<ArrayBuffer> => new Uint8Array(readFileSync(path));
 
 /** The baseline's detector-simd and test wasm, built from `git archive ref` (assembly/ + asconfig.json). */
-function buildBaseline(ref: string): { detector: Uint8Array; test: Uint8Array } {
+function buildBaseline(ref: string): { detector: Uint8Array<ArrayBuffer>; test: Uint8Array<ArrayBuffer> } {
   const dir = mkdtempSync(join(tmpdir(), 'detect-base-'));
   try {
     execFileSync('sh', ['-c', `git archive "$0" assembly asconfig.json | tar -x -C "$1"`, ref, dir], { cwd: ROOT });
@@ -63,7 +63,7 @@ function networkPair(base: Detector, cur: Detector, w: number, h: number, runs: 
 
 interface Module { exports: Record<string, unknown>; memory: WebAssembly.Memory; scratchBase: number }
 
-async function instantiate(bytes: Uint8Array): Promise<Module> {
+async function instantiate(bytes: Uint8Array<ArrayBuffer>): Promise<Module> {
   const { instance } = await WebAssembly.instantiate(bytes, {});
   const exports = instance.exports as Record<string, unknown>;
   return { exports, memory: exports.memory as WebAssembly.Memory, scratchBase: (exports.scratchBase as () => number)() };

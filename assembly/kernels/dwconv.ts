@@ -52,7 +52,11 @@
  * simd128 form of both kernels. Per 4-channel block: when all three rows exist, the 9 weight
  * vectors stay in registers while the interior pixels (all taps inside) are walked two at a time
  * (two independent chains); edge pixels and padding rows take the generic per-pixel path, which
- * skips taps like the scalar. The C % 4 channels use the scalar's code.
+ * skips taps like the scalar. The C % 4 channels of interior pixels run 4 pixels per vector (lanes
+ * = pixels), the rest of them with the scalar's code.
+ * Relu is f32x4.pmax(v, 0) = (v < 0 ? 0 : v): one maxps in V8, where f32x4.max's NaN and
+ * signed-zero rules cost ~8 instructions. Same bits as max(v, 0): v = sum + bias is never -0 (the
+ * sum starts at +0, and round-to-nearest gives -0 only for -0 + -0), and a NaN stays a NaN.
  */
 // @ts-ignore: decorator
 @inline function dw__simd128(
@@ -100,8 +104,8 @@
       a = f32x4.add(a, b);
       e = f32x4.add(e, b);
       if (relu) {
-        a = f32x4.max(a, zero);
-        e = f32x4.max(e, zero);
+        a = f32x4.pmax(a, zero);
+        e = f32x4.pmax(e, zero);
       }
       v128.store(dst, a);
       v128.store(dst + pixel, e);
@@ -113,12 +117,51 @@
     if (ox < width - 1) dwPixel__simd128(above, row, below, width, pixel, w, b, out, ox, c, relu);
   }
   for (let c = channels & ~3; c < channels; c++) {
-    for (let ox = 0; ox < width; ox++) {
-      let v = dwOne(above, row, below, width, channels, weights, ox, c) + load<f32>(bias + (<usize>c << 2));
-      if (relu) v = max<f32>(v, 0);
-      store<f32>(out + (<usize>(ox * channels + c) << 2), v);
+    const cb = <usize>c << 2;
+    let ox = 0;
+    if (full) {
+      // Interior pixels four at a time with lanes = pixels (the heads' C = 1 and the 2 of C = 10).
+      for (ox = 1; ox + 3 < width - 1; ox += 4) {
+        let acc = zero;
+        for (let ky = 0; ky < 3; ky++) {
+          const r = (ky == 0 ? above : ky == 1 ? row : below) + <usize>(ox - 1) * pixel + cb;
+          const wk = weights + <usize>(ky * 3) * pixel + cb;
+          acc = f32x4.add(acc, f32x4.mul(pixels4(r, pixel), v128.load32_splat(wk)));
+          acc = f32x4.add(acc, f32x4.mul(pixels4(r + pixel, pixel), v128.load32_splat(wk + pixel)));
+          acc = f32x4.add(acc, f32x4.mul(pixels4(r + 2 * pixel, pixel), v128.load32_splat(wk + 2 * pixel)));
+        }
+        acc = f32x4.add(acc, v128.load32_splat(bias + cb));
+        if (relu) acc = f32x4.pmax(acc, zero);
+        const dst = out + <usize>ox * pixel + cb;
+        v128.store32_lane(dst, acc, 0);
+        v128.store32_lane(dst + pixel, acc, 1);
+        v128.store32_lane(dst + 2 * pixel, acc, 2);
+        v128.store32_lane(dst + 3 * pixel, acc, 3);
+      }
+      dwTailPixel(above, row, below, width, channels, weights, bias, out, 0, c, relu);
     }
+    for (; ox < width; ox++) dwTailPixel(above, row, below, width, channels, weights, bias, out, ox, c, relu);
   }
+}
+
+/** Channel c of 4 consecutive pixels from a (a pixel is `pixel` bytes): one load when C = 1. */
+// @ts-ignore: decorator
+@inline function pixels4(a: usize, pixel: usize): v128 {
+  if (pixel == 4) return v128.load(a);
+  let v = v128.load32_zero(a);
+  v = v128.load32_lane(a + pixel, v, 1);
+  v = v128.load32_lane(a + 2 * pixel, v, 2);
+  return v128.load32_lane(a + 3 * pixel, v, 3);
+}
+
+/** Output pixel ox, channel c, with the scalar's code. */
+// @ts-ignore: decorator
+@inline function dwTailPixel(
+  above: usize, row: usize, below: usize, width: i32, channels: i32, weights: usize, bias: usize, out: usize, ox: i32, c: i32, relu: bool,
+): void {
+  let v = dwOne(above, row, below, width, channels, weights, ox, c) + load<f32>(bias + (<usize>c << 2));
+  if (relu) v = max<f32>(v, 0);
+  store<f32>(out + (<usize>(ox * channels + c) << 2), v);
 }
 
 /** The generic simd128 path: output pixel ox, channels [c, c + 4) (byte offset c), taps as the scalar. */
@@ -137,7 +180,7 @@
     }
   }
   acc = f32x4.add(acc, b);
-  if (relu) acc = f32x4.max(acc, f32x4.splat(0));
+  if (relu) acc = f32x4.pmax(acc, f32x4.splat(0));
   v128.store(out + <usize>ox * pixel + c, acc);
 }
 

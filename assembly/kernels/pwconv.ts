@@ -37,9 +37,11 @@ export function f32_pwconv_bias__scalar(
 
 /**
  * simd128 variant, same signature and result: each lane performs the scalar's exact sequence.
- * Tile: 4 pixels x 8 output channels (8 f32x4 accumulators; per input channel 2 weight loads
- * and 4 splats feed 8 multiply-adds), then a 4-channel block, then the Cout % 4 channels one by
- * one with the scalar's code. The pixels % 4 tail runs 1 pixel x 4 channels.
+ * When Cout % 16 == 0 (every backbone and neck layer), pairs of pixels run as 2 px x 16 ch (see
+ * below). Otherwise (the heads) the tile is 4 pixels x 8 output channels (8 f32x4 accumulators;
+ * per input channel 2 weight loads and 4 splats feed 8 multiply-adds), then a 4-channel block,
+ * then each of the Cout % 4 channels for the 4 pixels as one vector (pwTail4__simd128; the scalar
+ * code when Cin % 4 != 0). Pixels left over run 1 pixel x 4 channels.
  */
 export function f32_pwconv_bias__simd128(
   input: usize, pixels: i32, inChannels: i32, weights: usize, bias: usize, outChannels: i32, out: usize,
@@ -50,6 +52,46 @@ export function f32_pwconv_bias__simd128(
   const by8 = outChannels & ~7;
   const by4 = outChannels & ~3;
   let x = 0;
+  // 2 px x 16 ch tile (Cout % 16 == 0): per input channel 4 weight loads and 2 splats feed 8
+  // multiply-adds, with fewer address computations per step than 4 px x 8 ch.
+  if ((outChannels & 15) == 0) {
+    for (; x + 2 <= pixels; x += 2) {
+      const in0 = input + <usize>x * inPixel;
+      const dst = out + <usize>x * outPixel;
+      for (let o = 0; o < outChannels; o += 16) {
+        let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+        let b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+        let w = weights + (<usize>o << 2);
+        let p = in0;
+        const end = in0 + inPixel;
+        for (; p < end; p += 4) {
+          const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+          const u = v128.load32_splat(p);
+          a0 = f32x4.add(a0, f32x4.mul(u, w0));
+          a1 = f32x4.add(a1, f32x4.mul(u, w1));
+          a2 = f32x4.add(a2, f32x4.mul(u, w2));
+          a3 = f32x4.add(a3, f32x4.mul(u, w3));
+          const v = v128.load32_splat(p + inPixel);
+          b0 = f32x4.add(b0, f32x4.mul(v, w0));
+          b1 = f32x4.add(b1, f32x4.mul(v, w1));
+          b2 = f32x4.add(b2, f32x4.mul(v, w2));
+          b3 = f32x4.add(b3, f32x4.mul(v, w3));
+          w += outPixel;
+        }
+        const bo = bias + (<usize>o << 2);
+        const q0 = v128.load(bo), q1 = v128.load(bo, 16), q2 = v128.load(bo, 32), q3 = v128.load(bo, 48);
+        const d0 = dst + (<usize>o << 2), d1 = d0 + outPixel;
+        v128.store(d0, f32x4.add(a0, q0));
+        v128.store(d0, f32x4.add(a1, q1), 16);
+        v128.store(d0, f32x4.add(a2, q2), 32);
+        v128.store(d0, f32x4.add(a3, q3), 48);
+        v128.store(d1, f32x4.add(b0, q0));
+        v128.store(d1, f32x4.add(b1, q1), 16);
+        v128.store(d1, f32x4.add(b2, q2), 32);
+        v128.store(d1, f32x4.add(b3, q3), 48);
+      }
+    }
+  }
   for (; x + 4 <= pixels; x += 4) {
     const in0 = input + <usize>x * inPixel;
     const dst = out + <usize>x * outPixel;
@@ -108,10 +150,14 @@ export function f32_pwconv_bias__simd128(
       v128.store(dst + 2 * outPixel + ob, f32x4.add(a2, b));
       v128.store(dst + 3 * outPixel + ob, f32x4.add(a3, b));
     }
-    for (let o = by4; o < outChannels; o++) {
-      for (let i = 0; i < 4; i++) {
-        store<f32>(dst + <usize>i * outPixel + (<usize>o << 2),
-          pwOne(in0 + <usize>i * inPixel, inChannels, weights + (<usize>o << 2), outChannels, bias + (<usize>o << 2)));
+    if ((inChannels & 3) == 0) {
+      for (let o = by4; o < outChannels; o++) pwTail4__simd128(in0, inPixel, inChannels, weights + (<usize>o << 2), outPixel, bias + (<usize>o << 2), dst + (<usize>o << 2));
+    } else {
+      for (let o = by4; o < outChannels; o++) {
+        for (let i = 0; i < 4; i++) {
+          store<f32>(dst + <usize>i * outPixel + (<usize>o << 2),
+            pwOne(in0 + <usize>i * inPixel, inChannels, weights + (<usize>o << 2), outChannels, bias + (<usize>o << 2)));
+        }
       }
     }
   }
@@ -131,6 +177,36 @@ export function f32_pwconv_bias__simd128(
       store<f32>(dst + (<usize>o << 2), pwOne(in0, inChannels, weights + (<usize>o << 2), outChannels, bias + (<usize>o << 2)));
     }
   }
+}
+
+/**
+ * One output channel (weight column w, bias b) of 4 pixels, lanes = pixels: the heads' Cout % 4
+ * channels (Cout = 1, 10), which would otherwise run the scalar chain. Each step loads 4 channels
+ * of the 4 pixels and transposes them (4x4) so that lane i sees pixel i's channels c ascending,
+ * as the scalar does. Needs Cin % 4 == 0. Writes out + i * outPixel for pixel i.
+ */
+// @ts-ignore: decorator
+@inline function pwTail4__simd128(in0: usize, inPixel: usize, inChannels: i32, w: usize, outPixel: usize, b: usize, out: usize): void {
+  let acc = f32x4.splat(0);
+  const end = in0 + (<usize>inChannels << 2);
+  for (let p = in0; p < end; p += 16) {
+    const r0 = v128.load(p), r1 = v128.load(p + inPixel), r2 = v128.load(p + 2 * inPixel), r3 = v128.load(p + 3 * inPixel);
+    const lo01 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), hi01 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+    const lo23 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), hi23 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+    acc = f32x4.add(acc, f32x4.mul(v128.shuffle<f32>(lo01, lo23, 0, 1, 4, 5), v128.load32_splat(w)));
+    w += outPixel;
+    acc = f32x4.add(acc, f32x4.mul(v128.shuffle<f32>(lo01, lo23, 2, 3, 6, 7), v128.load32_splat(w)));
+    w += outPixel;
+    acc = f32x4.add(acc, f32x4.mul(v128.shuffle<f32>(hi01, hi23, 0, 1, 4, 5), v128.load32_splat(w)));
+    w += outPixel;
+    acc = f32x4.add(acc, f32x4.mul(v128.shuffle<f32>(hi01, hi23, 2, 3, 6, 7), v128.load32_splat(w)));
+    w += outPixel;
+  }
+  acc = f32x4.add(acc, v128.load32_splat(b));
+  v128.store32_lane(out, acc, 0);
+  v128.store32_lane(out + outPixel, acc, 1);
+  v128.store32_lane(out + 2 * outPixel, acc, 2);
+  v128.store32_lane(out + 3 * outPixel, acc, 3);
 }
 
 /** Dispatcher: the simd128 kernel when the build has SIMD, else the scalar spec (compile-time). */

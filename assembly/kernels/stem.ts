@@ -49,6 +49,9 @@ export function f32_conv3x3s2_bias_relu__scalar(
  * 4 weight vectors are loaded once for both pixels, each u8 converted once and splatted); a
  * Cout % 16 remainder runs 4 channels at a time. Edge pixels take the generic path: 1 px x 4 ch
  * over the taps inside the image.
+ * Relu is f32x4.pmax(v, 0) = (v < 0 ? 0 : v): one maxps in V8, where f32x4.max's NaN and
+ * signed-zero rules cost ~8 instructions. Same bits as max(v, 0): v = sum + bias is never -0 (the
+ * sum starts at +0, and round-to-nearest gives -0 only for -0 + -0), and a NaN stays a NaN.
  */
 export function f32_conv3x3s2_bias_relu__simd128(
   image: usize, inHeight: i32, inWidth: i32, oy: i32, weights: usize, bias: usize, outChannels: i32, outWidth: i32, out: usize,
@@ -94,14 +97,14 @@ export function f32_conv3x3s2_bias_relu__simd128(
         }
       }
       const q0 = v128.load(bias + o), q1 = v128.load(bias + o, 16), q2 = v128.load(bias + o, 32), q3 = v128.load(bias + o, 48);
-      v128.store(d0 + o, f32x4.max(f32x4.add(a0, q0), zero));
-      v128.store(d0 + o, f32x4.max(f32x4.add(a1, q1), zero), 16);
-      v128.store(d0 + o, f32x4.max(f32x4.add(a2, q2), zero), 32);
-      v128.store(d0 + o, f32x4.max(f32x4.add(a3, q3), zero), 48);
-      v128.store(d1 + o, f32x4.max(f32x4.add(b0, q0), zero));
-      v128.store(d1 + o, f32x4.max(f32x4.add(b1, q1), zero), 16);
-      v128.store(d1 + o, f32x4.max(f32x4.add(b2, q2), zero), 32);
-      v128.store(d1 + o, f32x4.max(f32x4.add(b3, q3), zero), 48);
+      v128.store(d0 + o, f32x4.pmax(f32x4.add(a0, q0), zero));
+      v128.store(d0 + o, f32x4.pmax(f32x4.add(a1, q1), zero), 16);
+      v128.store(d0 + o, f32x4.pmax(f32x4.add(a2, q2), zero), 32);
+      v128.store(d0 + o, f32x4.pmax(f32x4.add(a3, q3), zero), 48);
+      v128.store(d1 + o, f32x4.pmax(f32x4.add(b0, q0), zero));
+      v128.store(d1 + o, f32x4.pmax(f32x4.add(b1, q1), zero), 16);
+      v128.store(d1 + o, f32x4.pmax(f32x4.add(b2, q2), zero), 32);
+      v128.store(d1 + o, f32x4.pmax(f32x4.add(b3, q3), zero), 48);
     }
     if (by16 < cout) {
       stemBlocks__simd128(p0, rowStride, weights, bias, cout, d0, by16);
@@ -127,7 +130,7 @@ export function f32_conv3x3s2_bias_relu__simd128(
         w += cout;
       }
     }
-    v128.store(dst + o, f32x4.max(f32x4.add(acc, v128.load(bias + o)), f32x4.splat(0)));
+    v128.store(dst + o, f32x4.pmax(f32x4.add(acc, v128.load(bias + o)), f32x4.splat(0)));
   }
 }
 
@@ -156,7 +159,7 @@ export function f32_conv3x3s2_bias_relu__simd128(
           acc = f32x4.add(acc, f32x4.mul(f32x4.splat(<f32>load<u8>(px, 2)), v128.load(tap + 2 * cout)));
         }
       }
-      v128.store(dst + o, f32x4.max(f32x4.add(acc, v128.load(bias + o)), zero));
+      v128.store(dst + o, f32x4.pmax(f32x4.add(acc, v128.load(bias + o)), zero));
     }
   }
 }

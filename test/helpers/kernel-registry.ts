@@ -202,12 +202,12 @@ export const KERNELS = [
   } satisfies RequantKernel,
   {
     name: 'f32_pwconv_bias', kind: 'f32_pw', variants: VARIANTS,
-    tile: 'any pixels, Cin, Cout; simd128: 4 px x 8 ch, then 4 ch, then Cout % 4 channels with the scalar code; pixels % 4 tail 1 px x 4 ch',
+    tile: 'any pixels, Cin, Cout; simd128: Cout % 16 == 0: 2 px x 16 ch; else 4 px x 8 ch, then 4 ch, then Cout % 4 channels with lanes = 4 pixels (Cin % 4 == 0, else scalar code); leftover pixels 1 px x 4 ch',
     accepts: (s: F32Shape) => s.width >= 1 && s.inChannels >= 1 && s.outChannels >= 1, ssrnet: [], yunet: YUNET_PW,
   } satisfies F32Kernel,
   {
     name: 'f32_dwconv3x3_bias_relu', kind: 'f32_dw', variants: VARIANTS,
-    tile: 'any width, C; simd128: 4 ch, interior pixels 2 at a time with the 9 weights in registers; edge pixels, padding rows and C % 4 generic',
+    tile: 'any width, C; simd128: 4 ch, interior pixels 2 at a time with the 9 weights in registers; C % 4 channels of interior pixels 4 at a time (lanes = pixels); edge pixels and padding rows generic',
     accepts: (s: F32Shape) => s.width >= 1 && s.inChannels >= 1 && s.inChannels === s.outChannels, ssrnet: [], yunet: YUNET_DW,
   } satisfies F32Kernel,
   {

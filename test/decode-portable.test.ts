@@ -10,6 +10,7 @@ import { Jimp } from 'jimp';
 import { describe, expect, it } from 'vitest';
 import { SsrnetError } from '../src/errors.js';
 import { decodePortable } from '../tools/decode-portable.js';
+import { withOrientation } from './helpers/exif.js';
 import { Rng } from './helpers/rng.js';
 
 const W = 7; // odd sizes catch row padding of packed depths
@@ -68,19 +69,7 @@ function jpegWithOrientation(orientation: number, littleEndian: boolean): Uint8A
   const rng = new Rng(orientation);
   const pixels = new Uint8Array(samples(rng, 12 * 9 * 4, 8));
   const plain = new Uint8Array(jpeg.encode({ data: pixels, width: 12, height: 9 }, 90).data);
-  const tiff = new DataView(new ArrayBuffer(26));
-  tiff.setUint16(0, littleEndian ? 0x4949 : 0x4d4d);
-  tiff.setUint16(2, 42, littleEndian);
-  tiff.setUint32(4, 8, littleEndian); // IFD0 at 8
-  tiff.setUint16(8, 1, littleEndian); // one entry
-  tiff.setUint16(10, 0x0112, littleEndian); // Orientation
-  tiff.setUint16(12, 3, littleEndian); // SHORT
-  tiff.setUint32(14, 1, littleEndian); // count
-  tiff.setUint16(18, orientation, littleEndian);
-  tiff.setUint32(22, 0, littleEndian); // no next IFD
-  const payload = [...new TextEncoder().encode('Exif\0\0'), ...new Uint8Array(tiff.buffer)];
-  const app1 = [0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 0xff, ...payload];
-  return new Uint8Array([0xff, 0xd8, ...app1, ...plain.subarray(2)]);
+  return withOrientation(plain, orientation, littleEndian);
 }
 
 /** jimp's RGBA (it applies EXIF orientation itself). */

@@ -10,6 +10,7 @@ import { MAX_JPEG_SCANS, decodeImage } from '../src/decode.js';
 import { SsrnetError, type SsrnetErrorCode } from '../src/errors.js';
 import { DEFAULT_MAX_PIXELS, normalizeInput, upright, readImageSize, sniffFormat, type ImageFormat, type NormalizeOptions } from '../src/input.js';
 import type { Box, ImageInput, Rgba } from '../src/types.js';
+import { withOrientation } from './helpers/exif.js';
 import { Rng } from './helpers/rng.js';
 
 // decodeImage is wrapped in a pass-through spy so tests can prove it was never reached.
@@ -652,21 +653,6 @@ function smooth(width: number, height: number): Uint8Array {
   return data;
 }
 
-/** `jpeg` with an APP1 EXIF segment holding only IFD0's Orientation tag, after SOI. */
-function withOrientation(jpeg: Uint8Array, orientation: number, littleEndian: boolean): Uint8Array {
-  const tiff = new DataView(new ArrayBuffer(26));
-  tiff.setUint16(0, littleEndian ? 0x4949 : 0x4d4d);
-  tiff.setUint16(2, 42, littleEndian);
-  tiff.setUint32(4, 8, littleEndian); // IFD0 at 8
-  tiff.setUint16(8, 1, littleEndian); // one entry
-  tiff.setUint16(10, 0x0112, littleEndian); // Orientation
-  tiff.setUint16(12, 3, littleEndian); // SHORT
-  tiff.setUint32(14, 1, littleEndian); // count
-  tiff.setUint16(18, orientation, littleEndian);
-  tiff.setUint32(22, 0, littleEndian); // no next IFD
-  const payload = [...ascii('Exif\0\0'), ...new Uint8Array(tiff.buffer)];
-  return new Uint8Array([0xff, 0xd8, 0xff, 0xe1, ...u16be(payload.length + 2), ...payload, ...jpeg.subarray(2)]);
-}
 
 // ---- big photos: made at test time from a group photo (nothing big is committed) ----
 

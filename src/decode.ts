@@ -362,7 +362,7 @@ export function checkJpegStructure(b: Uint8Array): void {
   let scans = 0;
   let pos = 2; // after SOI
   for (;;) {
-    while (pos < b.length && b[pos] !== 0xff) pos++; // libjpeg skips stray bytes between segments too
+    pos = nextFF(b, pos); // libjpeg skips stray bytes between segments too
     while (pos < b.length && b[pos] === 0xff) pos++; // fill bytes
     if (pos >= b.length) throw fail('it ends before its end-of-image marker; the file is truncated');
     const marker = b[pos++];
@@ -374,9 +374,18 @@ export function checkJpegStructure(b: Uint8Array): void {
     if (++scans > MAX_JPEG_SCANS) {
       throw fail(`it has more than ${MAX_JPEG_SCANS} scans; each scan re-reads the whole image, so such a file is refused as a CPU bomb`);
     }
-    // Entropy-coded data up to the next real marker.
-    while (pos + 1 < b.length && !(b[pos] === 0xff && b[pos + 1] !== 0 && b[pos + 1] !== 0xff && (b[pos + 1] < 0xd0 || b[pos + 1] > 0xd7))) pos++;
+    // Entropy-coded data up to the next real marker (FF not followed by 00, FF or a restart marker).
+    for (pos = nextFF(b, pos); pos + 1 < b.length; pos = nextFF(b, pos + 1)) {
+      const next = b[pos + 1];
+      if (next !== 0 && next !== 0xff && (next < 0xd0 || next > 0xd7)) break;
+    }
   }
+}
+
+/** Index of the next FF byte from `pos` (memchr speed: a photo is megabytes), or b.length. */
+function nextFF(b: Uint8Array, pos: number): number {
+  const i = b.indexOf(0xff, pos);
+  return i < 0 ? b.length : i;
 }
 
 /**

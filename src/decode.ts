@@ -4,10 +4,10 @@
  * | format   | browser                              | Node                                   | Workers, Deno, others |
  * |----------|--------------------------------------|----------------------------------------|-----------------------|
  * | JPEG     | createImageBitmap + OffscreenCanvas  | sharp when installed and the image is over {@link DECODE_PIXEL_BUDGET} (shrink-on-load); else @jsquash/jpeg (mozjpeg, WASM) | @jsquash/jpeg |
- * | PNG      | createImageBitmap + OffscreenCanvas  | @jsquash/png (WASM)                    | @jsquash/png          |
+ * | PNG      | createImageBitmap + OffscreenCanvas  | sharp when installed and the image is over DECODE_PIXEL_BUDGET (reduced row by row); else @jsquash/png (WASM) | @jsquash/png |
  * | GIF, BMP | createImageBitmap + OffscreenCanvas  | jimp, imported only when such a file arrives | UNSUPPORTED_FORMAT |
  *
- * Every result is upright (JPEG EXIF orientation applied). Big JPEGs are decoded at reduced size
+ * Every result is upright (JPEG EXIF orientation applied). Big JPEGs (and on Node big PNGs) are decoded at reduced size
  * where the decoder can, so the decoded image stays within {@link DECODE_PIXEL_BUDGET} pixels:
  * sharp decodes at libjpeg's DCT scale 1/2, 1/4 or 1/8 and reduces 1.5x more (12 MP → 1344x1008),
  * browsers resize while decoding (12 MP → 2016x1512). The result then carries `scale` (decoded
@@ -18,8 +18,9 @@
  * most ~4 x DECODE_PIXEL_BUDGET x 2 bytes (decoder + output); @jsquash/jpeg, about 4 x width x height in
  * its WASM memory plus the same again for the copy it returns, plus mozjpeg's coefficient buffer
  * for progressive files (about 3 bytes per pixel); its WASM memory stays at its high-water mark
- * (one instance per decoder, reused: a bound, not growth). PNG has no reduced-scale decoding: 4
- * bytes per pixel, twice. `maxPixels` bounds all of these before any pixel memory is allocated.
+ * (one instance per decoder, reused: a bound, not growth). @jsquash/png: 4 bytes per pixel, twice
+ * (PNG has no reduced-scale decoding; sharp reduces big ones row by row instead). `maxPixels`
+ * bounds all of these before any pixel memory is allocated.
  *
  * On Workers the codecs' .wasm must be imported as compiled modules (run-time compilation is
  * refused there): pass them to {@link createDecoder}. Browsers and Node find them by themselves.
@@ -120,8 +121,9 @@ export function jpegShrink(width: number, height: number): number {
 /** The minimal shape of sharp used here (an optional dependency, so no types are imported). */
 type SharpFactory = (input: Uint8Array, options: object) => {
   resize(width: number, height: number, options: object): ReturnType<SharpFactory>;
+  toColourspace(space: 'srgb'): ReturnType<SharpFactory>;
   ensureAlpha(): ReturnType<SharpFactory>;
-  raw(): ReturnType<SharpFactory>;
+  raw(options: { depth: 'uchar' }): ReturnType<SharpFactory>;
   toBuffer(options: { resolveWithObject: true }): Promise<{ data: Uint8Array; info: { width: number; height: number } }>;
 };
 
@@ -149,9 +151,10 @@ class Codecs {
     if (browserCanDecode()) return decodeInBrowser(bytes, format, size);
     if (format === 'gif' || format === 'bmp') return decodeWithJimp(bytes);
     const orientation = format === 'jpeg' ? exifOrientation(bytes) : 1;
-    if (format === 'jpeg' && jpegShrink(size.width, size.height) > 1) {
+    const reduce = sharpReduction(format, size);
+    if (reduce > 1) {
       const sharp = await this.loadSharp();
-      if (sharp) return decodeWithSharp(sharp, bytes, size, orientation, maxPixels);
+      if (sharp) return decodeWithSharp(sharp, bytes, size, reduce, orientation, maxPixels);
     }
     const decode = await (format === 'jpeg' ? this.loadJpeg() : this.loadPng());
     // The codecs read a whole ArrayBuffer: copy exactly the input's bytes (a Node Buffer's
@@ -239,18 +242,33 @@ async function nodeWasm(specifier: string): Promise<WebAssembly.Module | undefin
 const SHARP_EXTRA_REDUCE = 1.5;
 
 /**
- * A big JPEG through sharp: DCT-scaled on load by {@link jpegShrink}'s 1/d, then reduced 1.5x,
- * and turned upright here (sharp's own auto-orientation would turn off the shrink-on-load).
+ * How much sharp reduces an image on Node (1: not at all, the WASM codecs decode it): a JPEG over
+ * {@link DECODE_PIXEL_BUDGET} by its DCT scale and {@link SHARP_EXTRA_REDUCE}; a PNG over it down
+ * to the budget. PNG has no reduced-scale decoding, but libvips inflates and reduces it row by row
+ * (sequentialRead), so a 49 MP PNG costs the reduced image's memory instead of 4 bytes a pixel
+ * twice (measured: 785 MB and 11.6 s through @jsquash/png).
  */
-async function decodeWithSharp(sharp: SharpFactory, bytes: Uint8Array, size: { width: number; height: number }, orientation: number, maxPixels: number): Promise<Decoded> {
-  const d = jpegShrink(size.width, size.height) * SHARP_EXTRA_REDUCE;
+function sharpReduction(format: ImageFormat, size: { width: number; height: number }): number {
+  const pixels = size.width * size.height;
+  if (format === 'jpeg') return jpegShrink(size.width, size.height) > 1 ? jpegShrink(size.width, size.height) * SHARP_EXTRA_REDUCE : 1;
+  if (format === 'png') return pixels > DECODE_PIXEL_BUDGET ? Math.sqrt(pixels / DECODE_PIXEL_BUDGET) : 1;
+  return 1;
+}
+
+/**
+ * A big JPEG or PNG through sharp, reduced `d` times ({@link sharpReduction}; a JPEG DCT-scaled on
+ * load), 8 bits RGBA, and turned upright here (sharp's own auto-orientation would turn off the
+ * shrink-on-load).
+ */
+async function decodeWithSharp(sharp: SharpFactory, bytes: Uint8Array, size: { width: number; height: number }, d: number, orientation: number, maxPixels: number): Promise<Decoded> {
   const width = Math.max(1, Math.round(size.width / d));
   const height = Math.max(1, Math.round(size.height / d));
   // `failOn: 'error'` rejects corrupt data; a truncated file was refused before (checkJpegStructure).
   const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, sequentialRead: true, failOn: 'error' })
     .resize(width, height, { fit: 'fill', fastShrinkOnLoad: true })
+    .toColourspace('srgb')
     .ensureAlpha()
-    .raw()
+    .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
   const stored = { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
   return { ...upright(stored, orientation), scale: 1 / d };

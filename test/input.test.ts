@@ -719,6 +719,35 @@ describe.skipIf(!sharp)('big photos', () => {
     await expectCode(normalizeInput(bytes, { maxPixels: 48_999_999 }), 'IMAGE_TOO_LARGE', /7000x7000/);
   }, 30_000);
 
+  it('a PNG over the pixel budget is reduced row by row to the budget (8-bit RGBA from 16-bit and gray too), its faces in original pixels', async () => {
+    const group = sharp!(readFileSync(GROUP)).resize(4000, 3000, { fit: 'fill' });
+    const kinds = {
+      rgb8: await group.clone().png({ compressionLevel: 1 }).toBuffer(),
+      rgb16: await group.clone().toColourspace('rgb16').png({ compressionLevel: 1 }).toBuffer(),
+      gray8: await group.clone().toColourspace('b-w').png({ compressionLevel: 1 }).toBuffer(),
+    };
+    const reference = await sharp!(kinds.rgb8).resize(2309, 1732, { fit: 'fill' }).raw().toBuffer(); // RGB
+    for (const [kind, bytes] of Object.entries(kinds)) {
+      const image = await normalizeInput(new Uint8Array(bytes));
+      // 12 MP / 4 MP: each side / sqrt(3), 2309x1732 = 3.999 MP.
+      expect([kind, image.width, image.height, image.scale]).toEqual([kind, 2309, 1732, 1 / Math.sqrt(3)]);
+      let sum = 0;
+      for (let i = 0; i < 2309 * 1732; i += 97) sum += Math.abs(image.data[i * 4 + 1] - reference[i * 3 + 1]) + (image.data[i * 4 + 3] === 255 ? 0 : 255);
+      // gray8: luma against the colour reference's green, the channel closest to it.
+      expect(sum / Math.ceil((2309 * 1732) / 97), kind).toBeLessThan(kind === 'gray8' ? 20 : 2);
+    }
+    const { createEstimator } = await import('../src/index.js');
+    const estimator = await createEstimator();
+    const small = await estimator.estimate(readFileSync(GROUP)); // 640x427
+    const big = await estimator.estimate(new Uint8Array(kinds.rgb8));
+    const [sx, sy] = [4000 / 640, 3000 / 427];
+    for (const face of small) {
+      if (face.box.width < 50) continue; // under the detector's working size at 12 MP
+      const expected = { x: face.box.x * sx, y: face.box.y * sy, width: face.box.width * sx, height: face.box.height * sy };
+      expect(Math.max(...big.map((f) => iou(f.box, expected))), `face at ${face.box.x.toFixed(0)},${face.box.y.toFixed(0)}`).toBeGreaterThan(0.7);
+    }
+  }, 30_000);
+
   it('EXIF orientation is applied to shrunk JPEGs too (6: 4032x3024 stored → 1008x1344 upright)', async () => {
     const bytes = withOrientation(await bigJpeg(4032, 3024), 6, false);
     const image = await normalizeInput(bytes);

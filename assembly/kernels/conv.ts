@@ -188,7 +188,8 @@ function widenRows__simd128(src: usize, srcStride: usize, rows: i32, rowElements
  * a plain kx/pair nest: 2-6% faster on the 3x3 layers.
  *
  * Tails:
- * - channels: Cp % 16 (4, 8 or 12 channels) runs through a 2-pixel x 4-channel tile.
+ * - channels: Cp % 16 = 12 (the 1x1 heads' 10 channels, padded) in one 2-pixel x 12-channel tile
+ *   (1.45-1.55x on the heads against three 4-channel tiles); 4 or 8 in 2-pixel x 4-channel tiles.
  * - pixels: tiles start at even x; the second pixel of a tile is min(x + 1, outWidth - 1), so an
  *   odd outWidth computes its last pixel twice and stores the same value twice (acc is written,
  *   not accumulated). Cost: one extra pixel per odd-width row, in exchange for a single loop
@@ -311,8 +312,54 @@ function convWideChunk__simd128(
       v128.store(o1, acc13, 48);
     }
 
-    // Channel tail (Cp % 16 = 4, 8 or 12): 4-channel tiles, 1 block x 2 pixels.
-    for (let o = mainChannels; o < outChannelsPadded; o += 4) {
+    // Channel tail of 12 (SSR-Net's 1x1 heads, Cp 12): one 3-block x 2-pixel tile, so each pair
+    // step does 6 dots for its 2 input splats and 3 weight loads.
+    let tail = mainChannels;
+    if (outChannelsPadded - tail == 12) {
+      let acc00 = v128.load(bias + (<usize>tail << 2));
+      let acc01 = v128.load(bias + (<usize>tail << 2), 16);
+      let acc02 = v128.load(bias + (<usize>tail << 2), 32);
+      let acc10 = acc00;
+      let acc11 = acc01;
+      let acc12 = acc02;
+      let w = weights + (<usize>tail << 1);
+      let row = inPixel;
+      for (let ky = 0; ky < kernelSize; ky++) {
+        let pixel = row;
+        for (let run = 0; run < runs; run++) {
+          let pair = pixel;
+          for (let p = 0; p < runPairs; p++) {
+            const a0 = v128.load32_splat(pair);
+            const a1 = v128.load32_splat(pair + inSecond);
+            const w0 = v128.load8x8_s(w);
+            acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(a0, w0));
+            acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(a1, w0));
+            const w1 = v128.load8x8_s(w, 8);
+            acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(a0, w1));
+            acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(a1, w1));
+            const w2 = v128.load8x8_s(w, 16);
+            acc02 = i32x4.add(acc02, i32x4.dot_i16x8_s(a0, w2));
+            acc12 = i32x4.add(acc12, i32x4.dot_i16x8_s(a1, w2));
+            pair += 4;
+            w += pairBytes;
+          }
+          pixel += pixelBytes;
+        }
+        row += rowBytes;
+      }
+      const o0 = out0 + (<usize>tail << 2);
+      v128.store(o0, acc00);
+      v128.store(o0, acc01, 16);
+      v128.store(o0, acc02, 32);
+      const o1 = out1 + (<usize>tail << 2);
+      v128.store(o1, acc10);
+      v128.store(o1, acc11, 16);
+      v128.store(o1, acc12, 32);
+      tail = outChannelsPadded;
+    }
+
+    // Other channel tails (Cp % 16 = 4 or 8): 4-channel tiles, 1 block x 2 pixels.
+    for (let o = tail; o < outChannelsPadded; o += 4) {
       let acc0 = v128.load(bias + (<usize>o << 2));
       let acc1 = acc0;
       let w = weights + (<usize>o << 1);

@@ -168,7 +168,7 @@ const YUNET_HEAD_DW: readonly F32Shape[] = [
 export const KERNELS = [
   {
     name: 'qu8_conv_acc', kind: 'conv', variants: ALL_VARIANTS,
-    tile: 'K in {1,3}; Cin <= 256; Cp % 4 == 0 (simd128: input rows widened to i16 in chunks of <= 3072 elements, 2 px x 16 ch tiles, 4-ch tail; ' +
+    tile: 'K in {1,3}; Cin <= 256; Cp % 4 == 0 (simd128: input rows widened to i16 in chunks of <= 3072 elements, 2 px x 16 ch tiles, 12-ch or 4-ch tails; ' +
       'swar64: 2 px as i64 lanes x 8 ch, 4-ch tail; both: odd width recomputes last px); ' +
       'swar64: odd Cin reads 1 byte past each pixel (>= 1 readable byte after the input tensor)',
     accepts: convAccepts, ssrnet: CONV_SHAPES,

@@ -166,13 +166,15 @@ function widenRows__simd128(src: usize, srcStride: usize, rows: i32, rowElements
  * simd128 variant, same signature and result as qu8_conv_acc__scalar.
  *
  * Input widened once per call: the K input rows the call reads (only the pixels it uses) are
- * first widened u8 -> i16 into the lent scratch (setConvWideScratch, widenRows__simd128), so a channel pair (c, c+1)
- * is 4 contiguous bytes and `v128.load32_splat` gives the i16x8 operand [c0, c1, c0, c1, ...] of
- * the dot directly: on x64 a vbroadcastss from memory, a load with no ALU work, where the u8 form
- * needed a broadcast and a widening shuffle for every pair of every tile (each input pair is read
- * by Cp/16 channel tiles and K output rows). Widening costs K*W*Cin/8 instructions per call against
- * W*Cp*K*K*Cin/8 dots. Measured against the u8-splat form (Zen 5, Node 20, interleaved, one
- * module each): conv1.x 1.12x, conv2.x 1.13x, conv2.s 1.10x, conv3.x 1.13x; the engine's run 1.09x.
+ * first widened u8 -> i16 into the lent scratch (setConvWideScratch, widenRows__simd128), so a
+ * channel pair (c, c+1) is 4 contiguous bytes and `v128.load32_splat` gives the i16x8 operand
+ * [c0, c1, c0, c1, ...] of the dot directly: on x64 a vbroadcastss from memory, a load with no
+ * ALU work, where the u8 form needed a broadcast and a widening shuffle for every pair of every
+ * tile (each input pair is read by Cp/16 channel tiles and K output rows). Widening costs
+ * K*W*Cin/8 instructions per call against W*Cp*K*K*Cin/8 dots. Measured against the u8-splat
+ * form (Zen 5, 2 vCPUs, Node 20, interleaved, load ~2): conv1.x 1.12x, conv2.x 1.13x, conv2.s
+ * 1.10x, conv3.x 1.13x, the engine's run 1.09x; with the other hyperthread busy (load ~6) the
+ * shared multipliers bound both forms and the layers measure 0.93-1.09x.
  *
  * Tile: 2 output pixels x 16 output channels (4 blocks of 4) = 8 i32x4 accumulators in locals.
  * Per (tap, pair) step: 2 input splats, 4 weight loads shared by both pixels, 8 dot_i16x8_s.
@@ -180,7 +182,7 @@ function widenRows__simd128(src: usize, srcStride: usize, rows: i32, rowElements
  *   wb = v128.load8x8_s(weights + tap/pair offset + b*8)          -> [o0c0, o0c1, ..., o3c0, o3c1]
  *   acc_b += i32x4.dot_i16x8_s(a, wb)                              -> [o0, o1, o2, o3] partial sums
  * Live v128 values: 8 acc + 2 input + <= 4 weight = 14 <= the 15 allocatable xmm V8 has on x64.
- * (Weights pre-widened to i16 as well measured no faster: load8x8_s folds its load.)
+ * (Weights pre-widened to i16 as well, v128.load instead of load8x8_s, measured no faster.)
  *
  * Loop order per tile: ky, then contiguous "runs" of input pairs. With an even Cin the K taps of a
  * kernel row are adjacent pixels, so the row is one run of K*cinPairs pairs (pair q at element 2q,

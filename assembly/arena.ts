@@ -15,6 +15,7 @@
 //   X3 / S3           1152 / 576      6x6
 //   X4 / S4           512 / 256       4x4
 //   ACC               15872    int32 accumulators: up to 8 conv rows (2 rows x 62 x 32 is the max)
+//   CONV_WIDE         6160     i16 copy of the input rows of one conv call (kernels/conv.ts simd128)
 //   FEATURES          2720     f32 pooled 1x1 head features, per stage: s then x
 //   TANH_LUT          1040     u8 tanh table (1025 used)
 //   CRC_TABLE         1024     u32 CRC-32 table
@@ -26,6 +27,7 @@
 //                              reserved by reserveImage (RGBA, RGB, BGR or gray u8)
 //   RESIZED           dw*dh*3  at the next 16-byte boundary after the image: resizeImage's BGR output
 
+import { CONV_WIDE_SCRATCH_BYTES } from './kernels/conv';
 import { TANH_LUT_SIZE } from './kernels/tanh-lut';
 
 // @ts-ignore: decorator
@@ -66,7 +68,8 @@ export const S3: usize = align16(X3 + <usize>X3_BYTES + TENSOR_SLACK);
 export const X4: usize = align16(S3 + <usize>S3_BYTES + TENSOR_SLACK);
 export const S4: usize = align16(X4 + <usize>X4_BYTES + TENSOR_SLACK);
 export const ACC: usize = align16(S4 + <usize>S4_BYTES + TENSOR_SLACK);
-export const FEATURES: usize = align16(ACC + <usize>ACC_BYTES);
+export const CONV_WIDE: usize = align16(ACC + <usize>ACC_BYTES);
+export const FEATURES: usize = align16(CONV_WIDE + <usize>CONV_WIDE_SCRATCH_BYTES);
 export const TANH_LUT: usize = align16(FEATURES + <usize>(FEATURES_FLOATS * 4));
 export const CRC_TABLE: usize = align16(TANH_LUT + <usize>TANH_LUT_SIZE);
 export const HEAD_SCRATCH: usize = align16(CRC_TABLE + <usize>CRC_TABLE_BYTES);

@@ -7,10 +7,10 @@
 // inference instead of running one long baseline-compiled loop.
 
 import {
-  ACC, FEATURES, FEATURES_FLOATS, INPUT, S1, S2, S3, S4, TANH_LUT, X1, X2, X3, X4,
+  ACC, CONV_WIDE, FEATURES, FEATURES_FLOATS, INPUT, S1, S2, S3, S4, TANH_LUT, X1, X2, X3, X4,
 } from './arena';
 import { stagewiseHead } from './head';
-import { CONV1_SCRATCH_BYTES, qu8_conv_acc, qu8_conv_acc__swar64, setConv1Scratch } from './kernels/conv';
+import { CONV1_SCRATCH_BYTES, qu8_conv_acc, qu8_conv_acc__swar64, setConv1Scratch, setConvWideScratch } from './kernels/conv';
 import {
   qu8_maxpool_tanh_lut_u8, qu8_relu_avgpool_f32, qu8_relu_avgpool_requant_u8, qu8_relu_maxpool_f32,
 } from './kernels/pool';
@@ -37,6 +37,7 @@ let swarConv = false;
 // conv1 layers (forward below), and it is large enough (2720 >= CONV1_SCRATCH_BYTES bytes).
 assert(FEATURES_FLOATS * 4 >= CONV1_SCRATCH_BYTES);
 setConv1Scratch(FEATURES);
+setConvWideScratch(CONV_WIDE); // the simd128 conv's widened input rows (arena.ts)
 
 /** Selects the conv kernel for the following runs: true = qu8_conv_acc__swar64, false = the build's. */
 export function useSwarConv(on: bool): void {

@@ -212,6 +212,10 @@ function convCases(kernel: ConvKernel): ConvCase[] {
   }
   // The full valid width of conv2 (29, odd: the simd128 last-pixel path) at SSR-Net's channels.
   cases.push({ layer: 'conv2 full', label: 'conv2 full valid width 31x32 -> 29x32 (29 rows)', inWidth: 31, inChannels: 32, kernelSize: 3, outWidth: 29, outChannelsPadded: 32, outChannels: 32, calls: 29, data: 'random', seed: seed++ });
+  // simd128 input chunks: rows wider than its 3072-element scratch (Cin 32 at width 62 is done as
+  // 30 + 30 + 2 pixels above); Cin 256, the largest, gives 2-pixel chunks and an odd last chunk.
+  cases.push({ layer: 'chunks', label: 'chunks K3 Cin256 W7 Cp8 (2-pixel chunks, odd last)', inWidth: 9, inChannels: 256, kernelSize: 3, outWidth: 7, outChannelsPadded: 8, outChannels: 8, calls: 2, data: 'random', seed: seed++ });
+  cases.push({ layer: 'chunks', label: 'chunks K3 Cin255 W5 Cp20 (odd Cin across chunks)', inWidth: 8, inChannels: 255, kernelSize: 3, outWidth: 5, outChannelsPadded: 20, outChannels: 20, calls: 2, data: 'random', seed: seed++ });
   // Tile edges: Cp below / at / above the 16-channel tile and the 4-channel block, odd Cin, odd widths.
   for (const K of [1, 3])
     for (const Cp of [4, 8, 12, 16, 32, 36])

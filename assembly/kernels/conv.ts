@@ -21,19 +21,20 @@
 //
 // Preconditions (not checked; validated once at the TS boundary / by the converter):
 //   K in {1, 3}; Cin >= 1 with K*K*Cin*255*128 + |bias| < 2^31 (SSR-Net: K*K*Cin <= 288);
-//   Cp % 4 == 0, Cp >= 4; outWidth >= 1; inWidth >= outWidth + K - 1.
+//   Cp % 4 == 0, Cp >= 4; outWidth >= 1; inWidth >= outWidth + K - 1; Cin <= 256 (simd128: K rows
+//   of 2 pixels must fit its 3072-element scratch; the weights file stores Cin in a byte).
 //   No pointer needs any alignment (the arena gives 16 anyway; unaligned v128 accesses are legal
 //   and full speed on current engines).
 //
 // Accumulator bound: taps (K*K*Cin <= 288) * 255 * 128 = 9.4e6, plus |bias| (same order)
 // << 2^31. Each dot_i16x8_s lane sums 2 products: 2 * 255 * 128 = 65280, fits i32 trivially.
 //
-// Readable slack (simd128 only): when Cin is odd the kernel loads channels (Cin-1, Cin) of each
-// pixel as one 16-bit pair, i.e. it reads 1 byte past the last channel of a pixel (the next
-// pixel's c0, or 1 byte past the end of the input tensor for the last pixel of the last row).
-// The product is multiplied by the zero padding weight, so the value does not matter, but the
-// byte must be inside linear memory: callers keep >= 1 readable byte after every input tensor
-// (the arena pads each tensor by 16 bytes).
+// Readable slack (swar64 only): when Cin is odd the kernel loads channels (Cin-1, Cin) of each
+// pixel as one pair, i.e. it reads 1 byte past the last channel of a pixel (the next pixel's c0,
+// or 1 byte past the end of the input tensor for the last pixel of the last row). The product is
+// multiplied by the zero padding weight, so the value does not matter, but the byte must be
+// inside linear memory: callers keep >= 1 readable byte after every input tensor (the arena pads
+// each tensor by 16 bytes). The simd128 kernel reads that pair from its widened copy instead.
 
 /**
  * Scalar spec. Plain loops over the packed layout, one accumulator at a time; never tuned.
@@ -126,68 +127,138 @@ function packConv1Weights__scalar(weights: usize, outChannelsPadded: i32): void 
 }
 
 /**
+ * Capacity of the simd128 kernel's widened-input scratch, in i16 elements: K rows x (chunk + K - 1)
+ * pixels x Cin of one chunk of output pixels. 3072 holds every SSR-Net row in one chunk (conv2.x:
+ * 3 x 30 x 32 = 2880; conv1: 3 x 64 x 3 = 576); wider rows are done in chunks.
+ */
+const WIDE_CAPACITY: i32 = 3072;
+/** Bytes the simd128 kernel needs in its widened-input scratch (+ 16: the trailing zero element). */
+export const CONV_WIDE_SCRATCH_BYTES: i32 = WIDE_CAPACITY * 2 + 16;
+/**
+ * Where the simd128 kernel widens its input rows (rewritten by every call). The engine lends an
+ * arena region (CONV_WIDE in assembly/arena.ts) so run() writes only arena buffers; the test
+ * build a static buffer (registry.ts). Required by qu8_conv_acc__simd128.
+ */
+let wideInput: usize = 0;
+
+/** Lends qu8_conv_acc__simd128 CONV_WIDE_SCRATCH_BYTES bytes at `ptr` (16-byte aligned is best). */
+export function setConvWideScratch(ptr: usize): void {
+  wideInput = ptr;
+}
+
+/**
+ * Widens `rows` rows of `rowElements` u8 values (source rows `srcStride` bytes apart) to i16 at
+ * wideInput, rows back to back, then one zero element (the pair an odd Cin reads past the end).
+ */
+function widenRows__simd128(src: usize, srcStride: usize, rows: i32, rowElements: i32): void {
+  let dst = wideInput;
+  for (let r = 0; r < rows; r++) {
+    let i = 0;
+    for (; i + 8 <= rowElements; i += 8) v128.store(dst + (<usize>i << 1), v128.load8x8_u(src + <usize>i));
+    for (; i < rowElements; i++) store<u16>(dst + (<usize>i << 1), load<u8>(src + <usize>i));
+    src += srcStride;
+    dst += <usize>rowElements << 1;
+  }
+  store<u32>(dst, 0);
+}
+
+/**
  * simd128 variant, same signature and result as qu8_conv_acc__scalar.
+ *
+ * Input widened once per call: the K input rows the call reads (only the pixels it uses) are
+ * first widened u8 -> i16 into the lent scratch (setConvWideScratch, widenRows__simd128), so a
+ * channel pair (c, c+1) is 4 contiguous bytes and `v128.load32_splat` gives the i16x8 operand
+ * [c0, c1, c0, c1, ...] of the dot directly: on x64 a vbroadcastss from memory, a load with no
+ * ALU work, where the u8 form needed a broadcast and a widening shuffle for every pair of every
+ * tile (each input pair is read by Cp/16 channel tiles and K output rows). Widening costs
+ * K*W*Cin/8 instructions per call against W*Cp*K*K*Cin/8 dots. Measured against the u8-splat
+ * form (Zen 5, 2 vCPUs, Node 20, interleaved, load ~2): conv1.x 1.12x, conv2.x 1.13x, conv2.s
+ * 1.10x, conv3.x 1.13x, the engine's run 1.09x; with the other hyperthread busy (load ~6) the
+ * shared multipliers bound both forms and the layers measure 0.93-1.09x.
  *
  * Tile: 2 output pixels x 16 output channels (4 blocks of 4) = 8 i32x4 accumulators in locals.
  * Per (tap, pair) step: 2 input splats, 4 weight loads shared by both pixels, 8 dot_i16x8_s.
- *   a  = i16x8.extend_low_i8x16_u(v128.load16_splat(pixel + 2p))   -> [c0, c1, c0, c1, ...] (u8 -> i16)
+ *   a  = v128.load32_splat(widened pixel + 2p)                    -> [c0, c1, c0, c1, ...] (i16)
  *   wb = v128.load8x8_s(weights + tap/pair offset + b*8)          -> [o0c0, o0c1, ..., o3c0, o3c1]
  *   acc_b += i32x4.dot_i16x8_s(a, wb)                              -> [o0, o1, o2, o3] partial sums
- * Live v128 values: 8 acc + 2 input + <= 4 weight = 14 <= the 15 allocatable xmm V8 has on x64
- * (TurboFan keeps all of them in xmm0-14 and unrolls the pair loop; checked with --print-wasm-code).
+ * Live v128 values: 8 acc + 2 input + <= 4 weight = 14 <= the 15 allocatable xmm V8 has on x64.
+ * (Weights pre-widened to i16 as well, v128.load instead of load8x8_s, measured no faster.)
  *
  * Loop order per tile: ky, then contiguous "runs" of input pairs. With an even Cin the K taps of a
- * kernel row are adjacent pixels, so the row is one run of K*cinPairs pairs (pair q at byte 2q,
+ * kernel row are adjacent pixels, so the row is one run of K*cinPairs pairs (pair q at element 2q,
  * weights at q*Cp*2); with an odd Cin each tap is its own run of cinPairs pairs. Measured against
  * a plain kx/pair nest: 2-6% faster on the 3x3 layers.
  *
  * Tails:
- * - channels: Cp % 16 (4, 8 or 12 channels) runs through a 2-pixel x 4-channel tile.
+ * - channels: Cp % 16 = 12 (the 1x1 heads' 10 channels, padded) in one 2-pixel x 12-channel tile
+ *   (1.45-1.55x on the heads against three 4-channel tiles); 4 or 8 in 2-pixel x 4-channel tiles.
  * - pixels: tiles start at even x; the second pixel of a tile is min(x + 1, outWidth - 1), so an
  *   odd outWidth computes its last pixel twice and stores the same value twice (acc is written,
  *   not accumulated). Cost: one extra pixel per odd-width row, in exchange for a single loop
  *   body per channel tile; SSR-Net's widths as assembly/ssrnet.ts runs them (62, 28, 12, 4; heads
  *   24, 12, 4) are all even, so production never pays it.
+ * - chunks: output pixels in chunks whose K input rows fit WIDE_CAPACITY (an even number of
+ *   pixels, so tiles never straddle chunks); every SSR-Net row is one chunk.
  * Weight bytes per channel tile are read at stride Cp*2; all of a layer's weights (<= 9 KiB for
  * SSR-Net) stay in L1 across the ~30-60 calls per layer.
  *
  * 3x3 with Cin = 3 (SSR-Net's conv1, Cp <= 64), when a scratch is lent (setConv1Scratch): the
  * weights are first repacked (packConv1Weights__simd128, rewritten by every such call) so that
- * each kernel row is one run of 5 pairs over its 9 contiguous input bytes: 15 dot steps per pixel
- * and channel block instead of 18 (3 runs of 2 pairs per row, 1 product in 4 a zero padding
+ * each kernel row is one run of 5 pairs over its 9 contiguous input elements: 15 dot steps per
+ * pixel and channel block instead of 18 (3 runs of 2 pairs per row, 1 product in 4 a zero padding
  * weight). The integer sums are the same products in another order: bit-identical.
  *
- * Measured (Zen 3, Node 20, bench/kernels.bench.ts, best runs): conv2.x (31x32 -> 28x32) at
- * ~32 GMAC/s, ~78% of the pure dot_i16x8_s + add peak (~41 GMAC/s); conv1.x (Cin 3) at ~15 real
- * GMAC/s, ~36%, before the conv1 packing.
+ * Reads: only the input bytes of the pixels used (no slack needed: the padding channel of an odd
+ * Cin is read from the scratch, where it is the next pixel's or the trailing zero element).
+ *
+ * Measured (Zen 3, Node 20, bench/kernels.bench.ts, best runs, before the widened input): conv2.x
+ * (31x32 -> 28x32) at ~32 GMAC/s, ~78% of the pure dot_i16x8_s + add peak (~41 GMAC/s); conv1.x
+ * (Cin 3) at ~15 real GMAC/s, ~36%, before the conv1 packing.
  */
 export function qu8_conv_acc__simd128(
   input: usize, inWidth: i32, inChannels: i32, kernelSize: i32,
   weights: usize, bias: usize, outWidth: i32, outChannelsPadded: i32, acc: usize,
 ): void {
   const cinPairs = (inChannels + 1) >> 1;
-  const pairBytes = <usize>(outChannelsPadded * 2);
   // Input pairs of one kernel row that are contiguous in memory: with an even Cin the K taps of
   // a row are one run of K*cinPairs pairs; with an odd Cin each tap is its own run.
   const odd = inChannels & 1;
   let runPairs = odd ? cinPairs : cinPairs * kernelSize;
   let runs = odd ? kernelSize : 1;
   if (inChannels == 3 && kernelSize == 3 && outChannelsPadded <= CONV1_MAX_CP && conv1Packed != 0) {
-    // One run of 5 pairs per row over repacked weights (the row's 9 bytes, plus 1 byte of slack).
+    // One run of 5 pairs per row over repacked weights (the row's 9 elements, plus 1 of slack).
     packConv1Weights__simd128(weights, outChannelsPadded);
     weights = conv1Packed;
     runPairs = 5;
     runs = 1;
   }
-  const pixelBytes = <usize>inChannels;
-  const rowBytes = <usize>(inWidth * inChannels);
+  // Output pixels per chunk: even, and K rows of (chunk + K - 1) pixels fit the scratch.
+  let chunk = WIDE_CAPACITY / (kernelSize * inChannels) - (kernelSize - 1);
+  chunk = max(2, chunk & ~1);
+  for (let x0 = 0; x0 < outWidth; x0 += chunk) {
+    const width = min(chunk, outWidth - x0);
+    const rowElements = (width + kernelSize - 1) * inChannels;
+    widenRows__simd128(input + <usize>(x0 * inChannels), <usize>(inWidth * inChannels), kernelSize, rowElements);
+    convWideChunk__simd128(inChannels, kernelSize, runPairs, runs, rowElements, weights, bias, width, outChannelsPadded,
+      acc + (<usize>(x0 * outChannelsPadded) << 2));
+  }
+}
+
+/** qu8_conv_acc__simd128 on one chunk of `outWidth` pixels, its K input rows widened at wideInput. */
+function convWideChunk__simd128(
+  inChannels: i32, kernelSize: i32, runPairs: i32, runs: i32, rowElements: i32,
+  weights: usize, bias: usize, outWidth: i32, outChannelsPadded: i32, acc: usize,
+): void {
+  const pairBytes = <usize>(outChannelsPadded * 2);
+  const pixelBytes = <usize>(inChannels * 2);
+  const rowBytes = <usize>(rowElements * 2);
   const accPixelBytes = <usize>(outChannelsPadded * 4);
   const mainChannels = outChannelsPadded & ~15; // channels covered by 16-wide tiles
 
   for (let x = 0; x < outWidth; x += 2) {
-    // Byte distance from pixel x to the tile's second pixel: Cin, or 0 for the odd last pixel.
+    // Byte distance from pixel x to the tile's second pixel: 2*Cin, or 0 for the odd last pixel.
     const second = <usize>(min(x + 1, outWidth - 1) - x);
-    const inPixel = input + <usize>x * pixelBytes;
+    const inPixel = wideInput + <usize>x * pixelBytes;
     const out0 = acc + <usize>x * accPixelBytes;
     const out1 = out0 + second * accPixelBytes;
     const inSecond = second * pixelBytes;
@@ -209,8 +280,8 @@ export function qu8_conv_acc__simd128(
         for (let run = 0; run < runs; run++) {
           let pair = pixel;
           for (let p = 0; p < runPairs; p++) {
-            const a0 = i16x8.extend_low_i8x16_u(v128.load16_splat(pair));
-            const a1 = i16x8.extend_low_i8x16_u(v128.load16_splat(pair + inSecond));
+            const a0 = v128.load32_splat(pair);
+            const a1 = v128.load32_splat(pair + inSecond);
             const w0 = v128.load8x8_s(w);
             acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(a0, w0));
             acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(a1, w0));
@@ -223,7 +294,7 @@ export function qu8_conv_acc__simd128(
             const w3 = v128.load8x8_s(w, 24);
             acc03 = i32x4.add(acc03, i32x4.dot_i16x8_s(a0, w3));
             acc13 = i32x4.add(acc13, i32x4.dot_i16x8_s(a1, w3));
-            pair += 2;
+            pair += 4;
             w += pairBytes;
           }
           pixel += pixelBytes;
@@ -243,8 +314,54 @@ export function qu8_conv_acc__simd128(
       v128.store(o1, acc13, 48);
     }
 
-    // Channel tail (Cp % 16 = 4, 8 or 12): 4-channel tiles, 1 block x 2 pixels.
-    for (let o = mainChannels; o < outChannelsPadded; o += 4) {
+    // Channel tail of 12 (SSR-Net's 1x1 heads, Cp 12): one 3-block x 2-pixel tile, so each pair
+    // step does 6 dots for its 2 input splats and 3 weight loads.
+    let tail = mainChannels;
+    if (outChannelsPadded - tail == 12) {
+      let acc00 = v128.load(bias + (<usize>tail << 2));
+      let acc01 = v128.load(bias + (<usize>tail << 2), 16);
+      let acc02 = v128.load(bias + (<usize>tail << 2), 32);
+      let acc10 = acc00;
+      let acc11 = acc01;
+      let acc12 = acc02;
+      let w = weights + (<usize>tail << 1);
+      let row = inPixel;
+      for (let ky = 0; ky < kernelSize; ky++) {
+        let pixel = row;
+        for (let run = 0; run < runs; run++) {
+          let pair = pixel;
+          for (let p = 0; p < runPairs; p++) {
+            const a0 = v128.load32_splat(pair);
+            const a1 = v128.load32_splat(pair + inSecond);
+            const w0 = v128.load8x8_s(w);
+            acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(a0, w0));
+            acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(a1, w0));
+            const w1 = v128.load8x8_s(w, 8);
+            acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(a0, w1));
+            acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(a1, w1));
+            const w2 = v128.load8x8_s(w, 16);
+            acc02 = i32x4.add(acc02, i32x4.dot_i16x8_s(a0, w2));
+            acc12 = i32x4.add(acc12, i32x4.dot_i16x8_s(a1, w2));
+            pair += 4;
+            w += pairBytes;
+          }
+          pixel += pixelBytes;
+        }
+        row += rowBytes;
+      }
+      const o0 = out0 + (<usize>tail << 2);
+      v128.store(o0, acc00);
+      v128.store(o0, acc01, 16);
+      v128.store(o0, acc02, 32);
+      const o1 = out1 + (<usize>tail << 2);
+      v128.store(o1, acc10);
+      v128.store(o1, acc11, 16);
+      v128.store(o1, acc12, 32);
+      tail = outChannelsPadded;
+    }
+
+    // Other channel tails (Cp % 16 = 4 or 8): 4-channel tiles, 1 block x 2 pixels.
+    for (let o = tail; o < outChannelsPadded; o += 4) {
       let acc0 = v128.load(bias + (<usize>o << 2));
       let acc1 = acc0;
       let w = weights + (<usize>o << 1);
@@ -255,9 +372,9 @@ export function qu8_conv_acc__simd128(
           let pair = pixel;
           for (let p = 0; p < runPairs; p++) {
             const w0 = v128.load8x8_s(w);
-            acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(v128.load16_splat(pair)), w0));
-            acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(v128.load16_splat(pair + inSecond)), w0));
-            pair += 2;
+            acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.load32_splat(pair), w0));
+            acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.load32_splat(pair + inSecond), w0));
+            pair += 4;
             w += pairBytes;
           }
           pixel += pixelBytes;

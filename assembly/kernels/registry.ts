@@ -13,9 +13,11 @@ export {
   qu8_conv_acc__simd128,
 } from "./conv";
 
-import { CONV1_SCRATCH_BYTES, setConv1Scratch } from "./conv";
-// The test build lends conv1's packed path a static scratch, as assembly/ssrnet.ts lends FEATURES.
+import { CONV1_SCRATCH_BYTES, CONV_WIDE_SCRATCH_BYTES, setConv1Scratch, setConvWideScratch } from "./conv";
+// The test build lends conv1's packed path and the simd128 kernel's widened input static scratch,
+// as assembly/ssrnet.ts lends FEATURES and CONV_WIDE.
 setConv1Scratch(memory.data(CONV1_SCRATCH_BYTES, 16));
+setConvWideScratch(memory.data(CONV_WIDE_SCRATCH_BYTES, 16));
 
 export {
   qu8_relu_avgpool_requant_u8__scalar,

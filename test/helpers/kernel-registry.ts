@@ -91,7 +91,7 @@ const POOL_SIZES = [1, 2, 4, 8];
 
 const convAccepts = (s: ConvShape): boolean =>
   (s.kernelSize === 1 || s.kernelSize === 3) &&
-  s.inChannels >= 1 &&
+  s.inChannels >= 1 && s.inChannels <= 256 &&
   s.outChannelsPadded >= 4 && s.outChannelsPadded % 4 === 0 &&
   s.outChannels <= s.outChannelsPadded &&
   s.outWidth >= 1 && s.inWidth >= s.outWidth + s.kernelSize - 1 &&
@@ -168,9 +168,9 @@ const YUNET_HEAD_DW: readonly F32Shape[] = [
 export const KERNELS = [
   {
     name: 'qu8_conv_acc', kind: 'conv', variants: ALL_VARIANTS,
-    tile: 'K in {1,3}; Cp % 4 == 0 (simd128: 2 px x 16 ch tiles, 4-ch tail; swar64: 2 px as i64 lanes x 8 ch, 4-ch tail; ' +
-      'both: odd width recomputes last px); ' +
-      'odd Cin reads 1 byte past each pixel (>= 1 readable byte after the input tensor)',
+    tile: 'K in {1,3}; Cin <= 256; Cp % 4 == 0 (simd128: input rows widened to i16 in chunks of <= 3072 elements, 2 px x 16 ch tiles, 12-ch or 4-ch tails; ' +
+      'swar64: 2 px as i64 lanes x 8 ch, 4-ch tail; both: odd width recomputes last px); ' +
+      'swar64: odd Cin reads 1 byte past each pixel (>= 1 readable byte after the input tensor)',
     accepts: convAccepts, ssrnet: CONV_SHAPES,
   } satisfies ConvKernel,
   {

@@ -85,7 +85,7 @@ export function cropFaceBgr(src: usize, width: i32, height: i32, format: i32, x:
     store<f64>(COLUMN_FRAC + (<usize>u << 3), s - lo);
     store<i32>(COLUMN_LO + (<usize>u << 2), clampIndex(lo, width));
     store<i32>(COLUMN_HI + (<usize>u << 2), clampIndex(lo + 1, width));
-    if (ASC_FEATURE_SIMD) store<f64>(COLUMN_FRAC_LEFT + (<usize>u << 3), 1 - (s - lo));
+    store<f64>(COLUMN_FRAC_LEFT + (<usize>u << 3), 1 - (s - lo));
   }
   if (ASC_FEATURE_SIMD && format == PIXEL_RGBA) {
     cropRowsRgba__simd128(src, stride, height, startY, sizeY, dst);

@@ -12,8 +12,8 @@
 //                              (two age models for 'auto' + one gender model; a file is 51556 bytes)
 //   X1 / S1           30752 / 15376   31x31x32 u8 (relu, zp 0) / 31x31x16 u8 (tanh, zp 128)
 //   X2 / S2           6272 / 3136     14x14
-//   X3 / S3           1152 / 576      6x6
-//   X4 / S4           512 / 256       4x4
+//   X3 / S3           2304 / 576      6x6 (X3, X4: i16 in [0, 32767], zp 0)
+//   X4 / S4           1024 / 256      4x4
 //   ACC               15872    int32 accumulators: up to 8 conv rows (2 rows x 62 x 32 is the max)
 //   FEATURES          2720     f32 pooled 1x1 head features, per stage: s then x
 //   TANH_LUT          1040     u8 tanh table (1025 used)
@@ -45,9 +45,9 @@ export const X1_BYTES: i32 = 31 * 31 * 32;
 export const S1_BYTES: i32 = 31 * 31 * 16;
 export const X2_BYTES: i32 = 14 * 14 * 32;
 export const S2_BYTES: i32 = 14 * 14 * 16;
-export const X3_BYTES: i32 = 6 * 6 * 32;
+export const X3_BYTES: i32 = 6 * 6 * 32 * 2;
 export const S3_BYTES: i32 = 6 * 6 * 16;
-export const X4_BYTES: i32 = 4 * 4 * 32;
+export const X4_BYTES: i32 = 4 * 4 * 32 * 2;
 export const S4_BYTES: i32 = 4 * 4 * 16;
 export const ACC_BYTES: i32 = 2 * 62 * 32 * 4;
 /** Per stage, s features then x features: 160 + 160, 90 + 90, 90 + 90 floats. */

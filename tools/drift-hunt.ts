@@ -44,6 +44,9 @@
  * weights in the stage-1 x head conv alone take out as much as float weights in both head convs
  * (age-megaage-asian 2.26 → 0.71 y), the s head conv nothing; and with float heads, the float x4
  * map in place of the int8 one leaves ≤ 0.3 y, the float s4 map ~0: what is left is the x stream.
+ * It is that head's int8 weight precision, not its least-squares refit: rounding its float
+ * weights to nearest instead made the worst crops worse (megaage 2.26 → 2.51 y). Next to try:
+ * f32 weights for the stage-1 heads (5k MACs), then i16 x1/x2 maps.
  * Tried before: refitting Δ's dense
  * layer to the int8 features (ridge, 150 chips) made portraits worse (overfit); calibrating on
  * mirrored and re-exposed chips too lowered the mean (0.229 → 0.211 y) but not the tail (2.74 y).

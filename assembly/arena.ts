@@ -8,12 +8,12 @@
 //
 //   region            bytes    contents
 //   INPUT             12288    64x64x3 u8, BGR, raw 0..255 — written by the host
-//   WEIGHTS[0..2]     3x52Ki   .ssrq blobs written by the host, verified by loadWeights
+//   WEIGHTS[0..2]     3x51712  .ssrq blobs written by the host, verified by loadWeights
 //                              (two age models for 'auto' + one gender model; a file is 51556 bytes)
 //   X1 / S1           30752 / 15376   31x31x32 u8 (relu, zp 0) / 31x31x16 u8 (tanh, zp 128)
 //   X2 / S2           6272 / 3136     14x14
-//   X3 / S3           1152 / 576      6x6
-//   X4 / S4           512 / 256       4x4
+//   X3 / S3           2304 / 576      6x6 (X3, X4: i16 in [0, 32767], zp 0)
+//   X4 / S4           1024 / 256      4x4
 //   ACC               15872    int32 accumulators: up to 8 conv rows (2 rows x 62 x 32 is the max)
 //   CONV_WIDE         6160     i16 copy of the input rows of one conv call (kernels/conv.ts simd128)
 //   FEATURES          2720     f32 pooled 1x1 head features, per stage: s then x
@@ -40,16 +40,17 @@ import { TANH_LUT_SIZE } from './kernels/tanh-lut';
 }
 
 export const INPUT_BYTES: i32 = 64 * 64 * 3;
-export const WEIGHTS_CAPACITY: i32 = 52 * 1024;
+/** A .ssrq file is 51556 bytes (SSR-Net(3,3,3), weights/FORMAT.md); the slot rounds that up to 256. */
+export const WEIGHTS_CAPACITY: i32 = 51712;
 export const WEIGHT_SLOTS: i32 = 3;
 
 export const X1_BYTES: i32 = 31 * 31 * 32;
 export const S1_BYTES: i32 = 31 * 31 * 16;
 export const X2_BYTES: i32 = 14 * 14 * 32;
 export const S2_BYTES: i32 = 14 * 14 * 16;
-export const X3_BYTES: i32 = 6 * 6 * 32;
+export const X3_BYTES: i32 = 6 * 6 * 32 * 2;
 export const S3_BYTES: i32 = 6 * 6 * 16;
-export const X4_BYTES: i32 = 4 * 4 * 32;
+export const X4_BYTES: i32 = 4 * 4 * 32 * 2;
 export const S4_BYTES: i32 = 4 * 4 * 16;
 export const ACC_BYTES: i32 = 2 * 62 * 32 * 4;
 /** Per stage, s features then x features: 160 + 160, 90 + 90, 90 + 90 floats. */

@@ -135,7 +135,7 @@ export function result(): f64 {
 
 /**
  * Address of an intermediate tensor, for per-layer tests and C hosts that debug: 0..3 x1..x4,
- * 4..7 s1..s4 (u8 HWC), 8 the f32 fusion features, 9 the tanh table; 0 for other ids.
+ * 4..7 s1..s4 (HWC: u8, x3 and x4 i16), 8 the f32 fusion features, 9 the tanh table; 0 for other ids.
  */
 export function tensorPtr(id: i32): usize {
   switch (id) {

@@ -11,8 +11,10 @@ import {
 } from './arena';
 import { stagewiseHead } from './head';
 import { CONV1_SCRATCH_BYTES, qu8_conv_acc, qu8_conv_acc__swar64, setConv1Scratch, setConvWideScratch } from './kernels/conv';
+import { qi16_conv_acc } from './kernels/conv-i16';
 import {
-  qu8_maxpool_tanh_lut_u8, qu8_relu_avgpool_f32, qu8_relu_avgpool_requant_u8, qu8_relu_maxpool_f32,
+  qi16_relu_avgpool_requant_i16, qu8_maxpool_tanh_lut_u8, qu8_relu_avgpool_f32, qu8_relu_avgpool_requant_u8,
+  qu8_relu_maxpool_f32,
 } from './kernels/pool';
 import { convRecord } from './weights';
 
@@ -25,6 +27,8 @@ const STAGE1_HEAD_S = 8;
 const RELU_AVGPOOL_U8: u8 = 0;
 const MAXPOOL_TANH_U8: u8 = 1;
 const RELU_AVGPOOL_F32: u8 = 2;
+const RELU_MAXPOOL_F32: u8 = 3;
+const RELU_AVGPOOL_I16: u8 = 4;
 
 /**
  * Kernel selection: the scalar SWAR conv instead of the build's dispatcher (simd128 in the simd
@@ -57,20 +61,23 @@ function convBlock(blob: usize, record: i32, input: usize, size: i32, output: us
   const cp = <i32>load<u8>(r, 3);
   const epilogue = load<u8>(r, 4);
   const pool = <i32>load<u8>(r, 5);
+  const inputI16 = load<u8>(r, 6) == 2;
   const weights = blob + <usize>load<u32>(r, 8);
   const bias = blob + <usize>load<u32>(r, 16);
   const scale = blob + <usize>load<u32>(r, 20);
   const pooled = (size - k + 1) / pool;
   const convWidth = pooled * pool;
   const accRowStride = convWidth * cp;
-  const inRowBytes = <usize>(size * cin);
-  const outRowBytes = <usize>(pooled * cout) << (epilogue >= RELU_AVGPOOL_F32 ? 2 : 0);
+  const inRowBytes = <usize>(size * cin) << (inputI16 ? 1 : 0);
+  const outValueShift: usize = epilogue == RELU_AVGPOOL_I16 ? 1 : epilogue >= RELU_AVGPOOL_F32 ? 2 : 0;
+  const outRowBytes = <usize>(pooled * cout) << outValueShift;
   for (let py = 0; py < pooled; py++) {
     for (let dy = 0; dy < pool; dy++) {
       const y = py * pool + dy;
       const rowIn = input + <usize>y * inRowBytes;
       const rowAcc = ACC + (<usize>(dy * accRowStride) << 2);
-      if (swarConv) qu8_conv_acc__swar64(rowIn, size, cin, k, weights, bias, convWidth, cp, rowAcc);
+      if (inputI16) qi16_conv_acc(rowIn, size, cin, k, weights, bias, convWidth, cp, rowAcc);
+      else if (swarConv) qu8_conv_acc__swar64(rowIn, size, cin, k, weights, bias, convWidth, cp, rowAcc);
       else qu8_conv_acc(rowIn, size, cin, k, weights, bias, convWidth, cp, rowAcc);
     }
     const out = output + <usize>py * outRowBytes;
@@ -80,8 +87,10 @@ function convBlock(blob: usize, record: i32, input: usize, size: i32, output: us
       qu8_maxpool_tanh_lut_u8(ACC, accRowStride, pool, pooled, cout, cp, scale, TANH_LUT, out);
     } else if (epilogue == RELU_AVGPOOL_F32) {
       qu8_relu_avgpool_f32(ACC, accRowStride, pool, pooled, cout, cp, scale, out);
-    } else {
+    } else if (epilogue == RELU_MAXPOOL_F32) {
       qu8_relu_maxpool_f32(ACC, accRowStride, pool, pooled, cout, cp, scale, out);
+    } else {
+      qi16_relu_avgpool_requant_i16(ACC, accRowStride, pool, pooled, cout, cp, scale, out);
     }
   }
 }
@@ -100,8 +109,8 @@ export function forward(blob: usize): f64 {
   // x stream: conv3x3 → BN → relu → avg-pool 2 (BN folded into the conv by the converter)
   convBlock(blob, X_CONV1, INPUT, 64, X1);     // 64 → 62 → 31, 32 ch
   convBlock(blob, X_CONV1 + 1, X1, 31, X2);    // 31 → 29 → 14
-  convBlock(blob, X_CONV1 + 2, X2, 14, X3);    // 14 → 12 → 6
-  convBlock(blob, X_CONV1 + 3, X3, 6, X4);     //  6 → 4, no pooling
+  convBlock(blob, X_CONV1 + 2, X2, 14, X3);    // 14 → 12 → 6, i16 out
+  convBlock(blob, X_CONV1 + 3, X3, 6, X4);     //  6 → 4, no pooling, i16 in and out
 
   // s stream: conv3x3 → BN → tanh → max-pool 2 (pooled before the tanh: both are monotonic)
   convBlock(blob, S_CONV1, INPUT, 64, S1);     // 64 → 62 → 31, 16 ch

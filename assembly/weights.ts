@@ -1,4 +1,4 @@
-// Verifies a .ssrq weights blob (weights/FORMAT.md, version 1) in place. After a successful
+// Verifies a .ssrq weights blob (weights/FORMAT.md, version 2) in place. After a successful
 // verification the graph reads records and arrays straight from the blob: no copies, no parsing
 // at run time. Every check the format lists is done here, so a host cannot make the engine read
 // outside its slot, whatever bytes it writes.
@@ -6,7 +6,7 @@
 import { CRC_TABLE, WEIGHTS_CAPACITY } from './arena';
 import { ERR_BOUNDS, ERR_LENGTH, ERR_NOT_FINITE, ERR_SHAPE, OK, allFinite, checkEnvelope, inData } from './blob';
 
-export const FORMAT_VERSION: u16 = 1;
+export const FORMAT_VERSION: u16 = 2;
 /** "SSRQ" read as a little-endian u32. */
 const MAGIC: u32 = 0x51525353;
 export const HEADER_BYTES: usize = 64;
@@ -16,13 +16,15 @@ export const CONV_COUNT: i32 = 14;
 export const DENSE_COUNT: i32 = 18;
 const DATA_START: u32 = 64 + 14 * 32 + 18 * 16;
 
-// Expected conv records: k, cin, cout, coutPadded, epilogue, pool — SSR-Net(3,3,3) on 64x64x3.
+// Expected conv records: k, cin, cout, coutPadded, epilogue, pool, input bytes — SSR-Net(3,3,3)
+// on 64x64x3; the x stream's layer-3 and layer-4 maps are i16 (epilogue 4, input bytes 2).
+const CONV_FIELDS: i32 = 7;
 const CONV_SHAPES: usize = memory.data<u8>([
-  3, 3, 32, 32, 0, 2,   3, 32, 32, 32, 0, 2,   3, 32, 32, 32, 0, 2,   3, 32, 32, 32, 0, 1, // x stream
-  3, 3, 16, 16, 1, 2,   3, 16, 16, 16, 1, 2,   3, 16, 16, 16, 1, 2,   3, 16, 16, 16, 1, 1, // s stream
-  1, 16, 10, 12, 3, 1,  1, 32, 10, 12, 2, 1, // stage 1 heads (layer 4)
-  1, 16, 10, 12, 3, 4,  1, 32, 10, 12, 2, 4, // stage 2 heads (layer 2)
-  1, 16, 10, 12, 3, 8,  1, 32, 10, 12, 2, 8, // stage 3 heads (layer 1)
+  3, 3, 32, 32, 0, 2, 1,   3, 32, 32, 32, 0, 2, 1,   3, 32, 32, 32, 4, 2, 1,   3, 32, 32, 32, 4, 1, 2, // x stream
+  3, 3, 16, 16, 1, 2, 1,   3, 16, 16, 16, 1, 2, 1,   3, 16, 16, 16, 1, 2, 1,   3, 16, 16, 16, 1, 1, 1, // s stream
+  1, 16, 10, 12, 3, 1, 1,  1, 32, 10, 12, 2, 1, 2, // stage 1 heads (layer 4)
+  1, 16, 10, 12, 3, 4, 1,  1, 32, 10, 12, 2, 4, 1, // stage 2 heads (layer 2)
+  1, 16, 10, 12, 3, 8, 1,  1, 32, 10, 12, 2, 8, 1, // stage 3 heads (layer 1)
 ]);
 
 // Expected dense records per stage: mix_s, mix_x, delta, fc, pred, local as (inputs, outputs).
@@ -59,8 +61,8 @@ export function checkLayout(blob: usize, finite: bool): i32 {
   if (load<u8>(blob, 12) != 3 || load<u8>(blob, 13) != 3 || load<u8>(blob, 14) != 3) return ERR_SHAPE;
   for (let i = 0; i < CONV_COUNT; i++) {
     const r = convRecord(blob, i);
-    for (let j = 0; j < 6; j++) {
-      if (load<u8>(r + j) != load<u8>(CONV_SHAPES + <usize>(i * 6 + j))) return ERR_SHAPE;
+    for (let j = 0; j < CONV_FIELDS; j++) {
+      if (load<u8>(r + j) != load<u8>(CONV_SHAPES + <usize>(i * CONV_FIELDS + j))) return ERR_SHAPE;
     }
     const k = <u32>load<u8>(r);
     const cin = <u32>load<u8>(r, 1);

@@ -324,13 +324,15 @@ describe('errors: every code, and the estimator keeps working', () => {
     const corrupted = age.slice();
     corrupted[20_000] ^= 0x40;
     const kindFlipped = editWeights(age, (v) => v.setUint8(6, 1)); // valid checksum, says "gender"
-    const version2 = editWeights(age, (v) => v.setUint16(4, 2, true));
+    const version1 = editWeights(age, (v) => v.setUint16(4, 1, true)); // before the i16 x maps
+    const version3 = editWeights(age, (v) => v.setUint16(4, 3, true));
     const cases: [string, EstimatorOptions, RegExp][] = [
       ['corrupted byte', { model: 'age-wiki', weights: { 'age-wiki': corrupted } }, /checksum/],
       ['truncated', { model: 'age-wiki', weights: { 'age-wiki': age.subarray(0, age.length - 100) } }, /length/],
       ['header only', { model: 'age-wiki', weights: { 'age-wiki': age.subarray(0, 40) } }, /length/],
       ['not .ssrq', { model: 'age-wiki', weights: { 'age-wiki': PNG.subarray(0, 1000) } }, /magic/],
-      ['version 2', { model: 'age-wiki', weights: { 'age-wiki': version2 } }, /version/],
+      ['version 1', { model: 'age-wiki', weights: { 'age-wiki': version1 } }, /version/],
+      ['version 3', { model: 'age-wiki', weights: { 'age-wiki': version3 } }, /version/],
       ['gender kind given as age', { model: 'age-wiki', weights: { 'age-wiki': kindFlipped } }, /expected age model weights, got a gender model/],
       ['age model given as gender', { model: 'age-wiki', gender: true, weights: { 'gender-imdb': age } }, /expected gender model weights, got an? age model/],
       ['too large', { model: 'age-wiki', weights: { 'age-wiki': new Uint8Array(10 << 20) } }, /at most/],

@@ -385,6 +385,120 @@ function epilogueCases(kernel: EpilogueKernel): EpiCase[] {
   return cases;
 }
 
+// ---- 16-bit x maps: qi16_conv_acc, qi16_relu_avgpool_requant_i16 ------------------------------
+
+/** qi16_conv_acc cases: SSR-Net's two layers, tile edges (even Cin), and the i32 bound at full scale. */
+function convI16Cases(kernel: ConvKernel): ConvCase[] {
+  const cases: ConvCase[] = [];
+  let seed = 500;
+  for (const s of kernel.ssrnet) {
+    cases.push({ ...s, label: `ssrnet ${s.layer} ${s.inWidth}x${s.inChannels} -> ${s.outWidth}x${s.outChannelsPadded} (${s.calls} rows)`, data: 'random', seed: seed++ });
+  }
+  for (const K of [1, 3])
+    for (const Cp of [4, 12, 32, 36])
+      for (const Cin of [2, 4, 16, 32])
+        for (const outWidth of [1, 3, 6]) {
+          const inWidth = outWidth + K - 1 + (seed % 3);
+          cases.push({ layer: 'tile', label: `K${K} Cin${Cin} W${outWidth} Cp${Cp} inW${inWidth}`, inWidth, inChannels: Cin, kernelSize: K, outWidth, outChannelsPadded: Cp, outChannels: Cp, calls: 2, data: 'random', seed: seed++ });
+        }
+  for (const data of ['sat-max', 'sat-min', 'sat-alternate', 'zero-input'] as const)
+    cases.push({ layer: 'saturation', label: `${data} K3 Cin32 W4 Cp32`, inWidth: 6, inChannels: 32, kernelSize: 3, outWidth: 4, outChannelsPadded: 32, outChannels: 32, calls: 1, data, seed: seed++ });
+  for (const c of cases) {
+    if (!kernel.accepts(c)) throw new Error(`case outside tile constraints: ${c.label}`);
+  }
+  return cases;
+}
+
+/** Inputs in [0, 32767] (saturation: all 32767, with biases that keep the sum inside i32). */
+function convI16Data(c: ConvCase): { input: Int16Array; w: Int8Array; bias: Int32Array } {
+  const rng = new Rng(c.seed);
+  const K = c.kernelSize;
+  const nIn = (c.calls + K - 1) * c.inWidth * c.inChannels;
+  const nW = c.outChannelsPadded * K * K * c.inChannels;
+  const full = () => new Int16Array(nIn).fill(32767);
+  switch (c.data) {
+    case 'random':
+      return { input: Int16Array.from(rng.i32(nIn, 0, 32767)), w: rng.i8(nW), bias: rng.i32(c.outChannelsPadded, -(1 << 28), 1 << 28) };
+    case 'sat-max':
+      return { input: full(), w: new Int8Array(nW).fill(127), bias: new Int32Array(c.outChannelsPadded).fill(1 << 29) };
+    case 'sat-min':
+      return { input: full(), w: new Int8Array(nW).fill(-128), bias: new Int32Array(c.outChannelsPadded).fill(-(1 << 29)) };
+    case 'sat-alternate':
+      return { input: full(), w: Int8Array.from({ length: nW }, (_, i) => (i % 3 === 0 ? -128 : 127)), bias: rng.i32(c.outChannelsPadded, -(1 << 28), 1 << 28) };
+    case 'zero-input':
+      return { input: new Int16Array(nIn), w: rng.i8(nW), bias: rng.i32(c.outChannelsPadded, -(1 << 30), 1 << 30) };
+  }
+}
+
+function runConvI16Case(c: ConvCase): void {
+  const name = 'qi16_conv_acc';
+  const { input, w, bias } = convI16Data(c);
+  const { inWidth: W, inChannels: Cin, kernelSize: K, outWidth, outChannelsPadded: Cp } = c;
+  const s = new Scratch(mod);
+  const pIn = s.put('input', new Uint8Array(input.buffer));
+  const pW = s.put('weights', packC4Pair(w, Cp, K, Cin));
+  const pBias = s.put('bias', bias);
+  const accBytes = outWidth * Cp * 4;
+  const pAcc = { scalar: s.alloc('acc scalar', accBytes), simd128: s.alloc('acc simd128', accBytes) };
+  const ctx = `${name} ${c.label} seed=${c.seed}`;
+  for (let y = 0; y < c.calls; y++) {
+    for (const v of VARIANTS) mod.fn(name, v)(pIn + y * W * Cin * 2, W, Cin, K, pW, pBias, outWidth, Cp, pAcc[v]);
+    s.checkCanaries(ctx);
+    const got = new Int32Array(s.bytes(pAcc.scalar, accBytes).buffer);
+    const simd = new Int32Array(s.bytes(pAcc.simd128, accBytes).buffer);
+    for (let x = 0; x < outWidth; x++)
+      for (let o = 0; o < Cp; o++) {
+        let want = bias[o];
+        for (let ky = 0; ky < K; ky++)
+          for (let kx = 0; kx < K; kx++)
+            for (let ci = 0; ci < Cin; ci++) want += input[((y + ky) * W + x + kx) * Cin + ci] * w[((o * K + ky) * K + kx) * Cin + ci];
+        if (want !== (want | 0)) throw new Error(`${ctx}: test data overflows i32`);
+        const i = x * Cp + o;
+        if (got[i] !== want) throw new Error(`${ctx}: scalar != reference at (y=${y}, x=${x}, c=${o}): expected ${want}, got ${got[i]}`);
+        if (simd[i] !== got[i]) throw new Error(`${ctx}: simd128 != scalar at (y=${y}, x=${x}, c=${o}): scalar ${got[i]}, simd128 ${simd[i]}`);
+      }
+  }
+}
+
+/** qi16_relu_avgpool_requant_i16: out = requant(f32(f32(Σ relu) · scale), 0, 32767) as i16. */
+function runEpilogueI16Case(c: EpiCase): void {
+  const name = 'qi16_relu_avgpool_requant_i16';
+  const rng = new Rng(c.seed);
+  const P = c.poolSize;
+  const acc = epiAcc(c, rng);
+  const A = accRange(c.data);
+  // Typical outputs near the top of the range (clamps above), every 5th channel negative (clamps at 0).
+  const scale = Float32Array.from({ length: c.channelsPadded }, (_, ch) =>
+    c.data === 'ties' ? TIE_SCALES[ch % TIE_SCALES.length] * (ch % 2 ? 64 : 1) / (P * P)
+      : ((ch % 5 === 4 ? -1 : 1) * (0.3 + 1.7 * rng.float()) * 32767) / ((P * P * A) / 4));
+  const s = new Scratch(mod);
+  const pAcc = s.put('acc', acc);
+  const pScale = s.put('scale', scale);
+  const outBytes = c.outWidth * c.channels * 2;
+  const pOut = { scalar: s.alloc('out scalar', outBytes), simd128: s.alloc('out simd128', outBytes) };
+  const ctx = `${name} ${c.label} seed=${c.seed}`;
+  const rowBytes = P * c.accRowStride * 4;
+  for (let y = 0; y < c.calls; y++) {
+    for (const v of VARIANTS) {
+      s.u8.fill(UNWRITTEN, pOut[v], pOut[v] + outBytes);
+      mod.fn(name, v)(pAcc + y * rowBytes, c.accRowStride, P, c.outWidth, c.channels, c.channelsPadded, pScale, pOut[v]);
+    }
+    s.checkCanaries(ctx);
+    const got = new Int16Array(s.bytes(pOut.scalar, outBytes).buffer);
+    const simd = new Int16Array(s.bytes(pOut.simd128, outBytes).buffer);
+    for (let x = 0; x < c.outWidth; x++)
+      for (let ch = 0; ch < c.channels; ch++) {
+        let sum = 0;
+        for (let r = 0; r < P; r++)
+          for (let dx = 0; dx < P; dx++) sum += Math.max(acc[(y * P + r) * c.accRowStride + (x * P + dx) * c.channelsPadded + ch], 0);
+        const want = requantRef(f32(f32(sum) * scale[ch]), 0, 32767);
+        const i = x * c.channels + ch;
+        if (got[i] !== want) throw new Error(`${ctx}: scalar != reference at (y=${y}, x=${x}, c=${ch}): expected ${want}, got ${got[i]} (sum ${sum}, scale ${scale[ch]})`);
+        if (simd[i] !== got[i]) throw new Error(`${ctx}: simd128 != scalar at (y=${y}, x=${x}, c=${ch}): scalar ${got[i]}, simd128 ${simd[i]}`);
+      }
+  }
+}
+
 // ---- requant (quant.ts) -----------------------------------------------------------------------
 
 function requantValues(): Float32Array {
@@ -635,6 +749,9 @@ const RUNNERS: Record<KernelName, () => { label: string; run: () => void }[]> = 
   qu8_maxpool_tanh_lut_u8: () => epilogueRunner('qu8_maxpool_tanh_lut_u8'),
   qu8_relu_avgpool_f32: () => epilogueRunner('qu8_relu_avgpool_f32'),
   qu8_relu_maxpool_f32: () => epilogueRunner('qu8_relu_maxpool_f32'),
+  qi16_conv_acc: () => convI16Cases(kernelSpec('qi16_conv_acc') as ConvKernel).map((c) => ({ label: c.label, run: () => runConvI16Case(c) })),
+  qi16_relu_avgpool_requant_i16: () =>
+    epilogueCases(kernelSpec('qi16_relu_avgpool_requant_i16') as EpilogueKernel).map((c) => ({ label: c.label, run: () => runEpilogueI16Case(c) })),
   requant_f32_buffer: () => [
     { label: 'u8 range [0, 255]', run: () => runRequantCase('requant_f32_buffer', 0, 255) },
     { label: 'tanh index range [-512, 512]', run: () => runRequantCase('requant_f32_buffer', -512, 512) },

@@ -30,6 +30,8 @@ const GENDER = ['gender-imdb', 'gender-wiki', 'gender-morph'];
 const keras = (name: string) => new URL(`../weights/keras/${name}.h5`, import.meta.url).pathname;
 /** Tensor ids of the engine (assembly/index.ts tensorPtr) and their sizes. */
 const TENSORS = [31 * 31 * 32, 14 * 14 * 32, 6 * 6 * 32, 4 * 4 * 32, 31 * 31 * 16, 14 * 14 * 16, 6 * 6 * 16, 4 * 4 * 16];
+/** Bytes per value of each tensor: x3 and x4 are i16. */
+const TENSOR_BYTES = [1, 1, 2, 2, 1, 1, 1, 1];
 
 let crops: Uint8Array[] = [];
 let faces: Uint8Array[] = [];
@@ -63,7 +65,9 @@ describe.each([...AGE, ...GENDER])('%s', (name) => {
         const out = engine.run(slot, crop);
         const tensors = [...ref.x, ...ref.s];
         TENSORS.forEach((size, id) => {
-          const got = engine.tensor(id, size);
+          const bytes = engine.tensor(id, size * TENSOR_BYTES[id]);
+          const got = TENSOR_BYTES[id] === 2 ? new Int16Array(bytes.slice().buffer) : bytes;
+          expect(tensors[id].data.BYTES_PER_ELEMENT).toBe(TENSOR_BYTES[id]);
           const bad = got.findIndex((v, i) => v !== tensors[id].data[i]);
           expect(bad, `${build} crop ${n} tensor ${id}: first mismatch at ${bad}`).toBe(-1);
         });

@@ -58,6 +58,9 @@ describe('converter', () => {
   }, 600_000);
 });
 
+/** A weights slot's capacity (the engine's weightsCapacity(), assembly/arena.ts). */
+const SLOT_BYTES = 51712;
+
 describe('damaged weights are rejected with BAD_WEIGHTS', () => {
   const good = weightsFile('age-wiki');
   const view = (f: Uint8Array) => new DataView(f.buffer, f.byteOffset, f.byteLength);
@@ -68,9 +71,11 @@ describe('damaged weights are rejected with BAD_WEIGHTS', () => {
     ['one byte short', () => good.slice(0, good.length - 1), /length/],
     ['trailing garbage', () => Uint8Array.from([...good, 0]), /length/],
     ['bad magic', () => { const f = good.slice(); f[0] = 0x58; return f; }, /magic/],
-    ['future version', () => { const f = good.slice(); view(f).setUint16(4, 2, true); return f; }, /version/],
+    ['future version', () => { const f = good.slice(); view(f).setUint16(4, 3, true); return f; }, /version/],
+    ['version 1 (u8 x maps)', () => { const f = good.slice(); view(f).setUint16(4, 1, true); return f; }, /version/],
     ['flipped data byte', () => { const f = good.slice(); f[5000] ^= 0x10; return f; }, /checksum/],
     ['wrong layer shape, valid checksum', () => { const f = good.slice(); f[64 + 2] = 31; return withValidCrc(f); }, /shapes/],
+    ['x conv4 reading a u8 map, valid checksum', () => { const f = good.slice(); f[64 + 3 * 32 + 6] = 1; return withValidCrc(f); }, /shapes/],
     ['offset outside the file, valid checksum', () => { const f = good.slice(); view(f).setUint32(64 + 8, good.length, true); return withValidCrc(f); }, /outside/],
     ['misaligned offset, valid checksum', () => { const f = good.slice(); view(f).setUint32(64 + 16, view(f).getUint32(64 + 16, true) + 1, true); return withValidCrc(f); }, /outside/],
     ['larger than a slot', () => new Uint8Array(70_000), /at most/],
@@ -90,10 +95,10 @@ describe('damaged weights are rejected with BAD_WEIGHTS', () => {
     expect((error as SsrnetError).code).toBe('BAD_WEIGHTS');
     expect((error as SsrnetError).message).toMatch(message);
     // The TypeScript reader rejects it too (it implements the same FORMAT.md rules).
-    if (bad.length <= 52 * 1024) expect(() => readSsrq(bad)).toThrow();
+    if (bad.length <= SLOT_BYTES) expect(() => readSsrq(bad)).toThrow();
     // A file the engine saw leaves the slot unusable until reloaded (the oversized one is refused
     // by the host before it touches the slot); reloading restores the same results.
-    if (bad.length <= 52 * 1024) expect(() => engine.run(0, new Uint8Array(12288))).toThrow(/no weights/);
+    if (bad.length <= SLOT_BYTES) expect(() => engine.run(0, new Uint8Array(12288))).toThrow(/no weights/);
     engine.loadWeights(0, good, 'age');
     expect(engine.run(0, (await exampleCrops(1))[0])).toBe(before);
   });

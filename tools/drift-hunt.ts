@@ -28,10 +28,28 @@
  * through Δ₁..Δ₃, and Δ₁ divides every later term). Δ₁ comes from featS ⊙ featX of the 4x4 layer-4
  * maps: the s stream stays within ~1.5% of float at every layer, the x stream's error jumps at
  * conv3 (1-2% → 3-10%) and conv4 (5-20%), and the stage-1 x head conv doubles it (featX 10-30%).
- * With float head convs on the int8 maps about half to all of the drift remains: the tower, not
- * only the head. Tried: refitting Δ's dense layer to the int8 features (ridge, 150 chips) made
- * portraits worse (overfit); calibrating on mirrored and re-exposed chips too lowered the mean
- * (0.229 → 0.211 y) but not the tail (2.74 y). Not committed.
+ * The jump was the u8 rounding and clipping of the 6x6 and 4x4 x maps (scale = calibrated max /
+ * 255: most codes were ~20, and augmented faces saturated at 255). Since .ssrq version 2 those two
+ * maps are i16 (calibrated max → 8191); their error is now that of the layers before (1.5-2%).
+ * All crops, every face augmented (8998 crops), before → after:
+ *   age-wiki           mean 0.229 → 0.191 y, max 3.61 → 3.47 y, > 1.5 y: 17 → 6
+ *   age-megaage-asian  mean 0.206 → 0.187 y, max 2.44 → 2.26 y, > 1.5 y: 10 → 6
+ * (dev chips as is: age-wiki 0.172 / 1.02 → 0.165 / 0.85, megaage 0.162 / 1.16 → 0.141 / 1.13;
+ * portraits as is: 0.221 / 1.41 → 0.177 / 1.17 and 0.218 / 0.94 → 0.201 / 0.93.)
+ * `--augment-every 5` (2458 crops): age-imdb 0.221 / 4.13 y (13 > 1.5 y) → 0.169 / 1.13 (none),
+ * age-morph2 0.149 / 1.76 (1) → 0.133 / 1.19 (none).
+ * The remaining tail is not the x3/x4 rounding: in the worst (M000309 flip dark 0.6, 3.47 y) every
+ * map is within 1.6-2.2% of float, yet featX is off 5.7% and Δ₁ moves from −0.126 to −0.065; with
+ * float head convs on the int8 maps 2.6 y remain. Over the 12 worst crops of each model, float
+ * weights in the stage-1 x head conv alone take out as much as float weights in both head convs
+ * (age-megaage-asian 2.26 → 0.71 y), the s head conv nothing; and with float heads, the float x4
+ * map in place of the int8 one leaves ≤ 0.3 y, the float s4 map ~0: what is left is the x stream.
+ * It is that head's int8 weight precision, not its least-squares refit: rounding its float
+ * weights to nearest instead made the worst crops worse (megaage 2.26 → 2.51 y). Next to try:
+ * f32 weights for the stage-1 heads (5k MACs), then i16 x1/x2 maps.
+ * Tried before: refitting Δ's dense
+ * layer to the int8 features (ridge, 150 chips) made portraits worse (overfit); calibrating on
+ * mirrored and re-exposed chips too lowered the mean (0.229 → 0.211 y) but not the tail (2.74 y).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -2,7 +2,10 @@
  * Post-training quantization of SSR-Net to the engine's int8 scheme (src/oracle/ssrnet-int8.ts).
  *
  * - Activations are u8. x stream (relu): zero point 0 and one scale *per channel*, from the
- *   calibrated range of that channel. The consumer folds those scales into its float weights
+ *   calibrated range of that channel. The x stream's layer-3 and layer-4 maps (6x6, 4x4) are i16
+ *   instead, with 4x headroom over the calibrated range and 32x the u8 resolution: stage 1's
+ *   scale Δ₁ reads them through featS ⊙ featX, and their u8 rounding and clipping moved ages by
+ *   up to 3.6 y (issue 12). They are 0.6% of the MACs, so 16 bits cost nothing measurable. The consumer folds those scales into its float weights
  *   before quantizing them (w'[c] = w[c]·s[c]), so per-channel activation scales cost nothing at
  *   run time and narrow channels keep their resolution. s stream (tanh): scale 1/127, zero point 128.
  *   Input image: scale 1, zero point 0.
@@ -19,7 +22,7 @@ import {
   TANH_LUT_STEPS_PER_UNIT,
   TANH_SCALE,
   TANH_ZERO_POINT,
-  qconvU8,
+  qconvMap,
 } from '../src/oracle/ssrnet-int8.js';
 import { type LayerWeights, adaptiveRoundLayer } from './adaptive-rounding.js';
 
@@ -30,6 +33,11 @@ interface InputQuant {
 }
 
 const uniform = (n: number, scale: number, zeroPoint: number): InputQuant => ({ scales: new Float64Array(n).fill(scale), zeroPoint });
+
+/** The calibrated maximum of an i16 x map maps to this code: 32767 / 4, i.e. 4x headroom. */
+const I16_CALIBRATED_MAX = 8191;
+/** The x layers (0-based) whose output maps are i16. */
+const I16_X_LAYERS = [2, 3];
 
 
 /** The layer as seen from its u8 input codes: input scales folded into the weights. */
@@ -62,6 +70,7 @@ export function buildQConv(
   epilogue: Epilogue,
   pool: number,
   outScales?: Float64Array,
+  inputBytes: 1 | 2 = 1,
 ): QConv {
   const { k, cin, cout } = layer;
   const coutPadded = Math.ceil(cout / 4) * 4;
@@ -72,9 +81,16 @@ export function buildQConv(
     let sumW = 0;
     for (let i = o; i < weights.q.length; i += cout) sumW += weights.q[i];
     bias[o] = Math.round(weights.bias[o] / accScale) - zeroPoint * sumW;
+    if (inputBytes === 2) {
+      // qi16_conv_acc's bound: every i32 sum stays below 2^31 for any input in [0, 32767].
+      let sumAbsW = 0;
+      for (let i = o; i < weights.q.length; i += cout) sumAbsW += Math.abs(weights.q[i]);
+      if (Math.abs(bias[o]) + 32767 * sumAbsW >= 2 ** 31) throw new Error(`i16 conv channel ${o} can overflow int32`);
+    }
     const area = pool * pool;
     switch (epilogue) {
       case 'relu-avgpool-u8':
+      case 'relu-avgpool-i16':
         scale[o] = accScale / (area * (outScales as Float64Array)[o]);
         break;
       case 'maxpool-tanh-u8':
@@ -88,7 +104,7 @@ export function buildQConv(
         break;
     }
   }
-  return { k, cin, cout, coutPadded, weights: weights.q, bias, scale, epilogue, pool };
+  return { k, cin, cout, coutPadded, inputBytes, weights: weights.q, bias, scale, epilogue, pool };
 }
 
 /** Options of the quantizer; the defaults are what `npm run convert` uses. */
@@ -103,13 +119,13 @@ export interface QuantizeOptions {
 
 export const DEFAULT_QUANTIZE_OPTIONS: QuantizeOptions = { rounding: 'adaptive', reluScales: 'channel' };
 
-/** Largest value per channel over all calibration maps → u8 scale (range / 255). */
-function reluOutputScales(maps: Tensor[], perChannel: boolean): Float64Array {
+/** Largest value per channel over all calibration maps → scale (range / `code`, the code it maps to). */
+function reluOutputScales(maps: Tensor[], perChannel: boolean, code: number): Float64Array {
   const c = maps[0].c;
   const max = new Float64Array(c);
   for (const m of maps) for (let i = 0; i < m.data.length; i++) max[i % c] = Math.max(max[i % c], m.data[i]);
   const overall = Math.max(...max);
-  return max.map((v) => (perChannel ? v : overall) / 255 || 1 / 255);
+  return max.map((v) => (perChannel ? v : overall) / code || 1 / code);
 }
 
 /**
@@ -134,27 +150,30 @@ export function quantizeModel(
   let xIn = image;
   let sIn = image;
   let xQuant = uniform(3, 1, 0);
+  let xInBytes: 1 | 2 = 1;
   let sQuant = uniform(3, 1, 0);
   const xConvs: QConv[] = [];
   const sConvs: QConv[] = [];
-  const xMaps: { maps: QTensor[]; quant: InputQuant }[] = [];
+  const xMaps: { maps: QTensor[]; quant: InputQuant; bytes: 1 | 2 }[] = [];
   const sMaps: QTensor[][] = [];
   for (let i = 0; i < 4; i++) {
     const pool = i < 3 ? 2 : 1;
     options.onLayer?.(`x conv${i + 1}`);
-    const xOut = reluOutputScales(traces.map((t) => t.x[i]), options.reluScales === 'channel');
+    const i16 = I16_X_LAYERS.includes(i);
+    const xOut = reluOutputScales(traces.map((t) => t.x[i]), options.reluScales === 'channel', i16 ? I16_CALIBRATED_MAX : 255);
     const xw = chooseWeights(params.xConvs[i], xIn, xQuant, traces.map((t) => t.xPre[i]));
-    const xc = buildQConv(params.xConvs[i], xw, xQuant.zeroPoint, 'relu-avgpool-u8', pool, xOut);
+    const xc = buildQConv(params.xConvs[i], xw, xQuant.zeroPoint, i16 ? 'relu-avgpool-i16' : 'relu-avgpool-u8', pool, xOut, xInBytes);
     options.onLayer?.(`s conv${i + 1}`);
     const sw = chooseWeights(params.sConvs[i], sIn, sQuant, traces.map((t) => t.sPre[i]));
     const sc = buildQConv(params.sConvs[i], sw, sQuant.zeroPoint, 'maxpool-tanh-u8', pool);
     xConvs.push(xc);
     sConvs.push(sc);
-    xIn = xIn.map((t) => qconvU8(t, xc));
-    sIn = sIn.map((t) => qconvU8(t, sc));
+    xIn = xIn.map((t) => qconvMap(t, xc));
+    sIn = sIn.map((t) => qconvMap(t, sc));
     xQuant = { scales: xOut, zeroPoint: 0 };
+    xInBytes = i16 ? 2 : 1;
     sQuant = uniform(params.sConvs[i].cout, TANH_SCALE, TANH_ZERO_POINT);
-    xMaps.push({ maps: xIn, quant: xQuant });
+    xMaps.push({ maps: xIn, quant: xQuant, bytes: xInBytes });
     sMaps.push(sIn);
   }
   const layerOf = [3, 1, 0];
@@ -166,7 +185,7 @@ export function quantizeModel(
     const wx = chooseWeights(head.convX, xMaps[m].maps, xMaps[m].quant, traces.map((t) => conv1x1(t.x[m], head.convX)));
     return {
       convS: buildQConv(head.convS, ws, sQ.zeroPoint, 'relu-maxpool-f32', head.pool),
-      convX: buildQConv(head.convX, wx, 0, 'relu-avgpool-f32', head.pool),
+      convX: buildQConv(head.convX, wx, 0, 'relu-avgpool-f32', head.pool, undefined, xMaps[m].bytes),
       mixS: head.mixS,
       mixX: head.mixX,
       delta: head.delta,

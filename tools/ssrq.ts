@@ -1,5 +1,5 @@
 /**
- * Writer and reader of the `.ssrq` weights format (weights/FORMAT.md, version 1).
+ * Writer and reader of the `.ssrq` weights format (weights/FORMAT.md, version 2).
  * The reader turns a file back into a QuantModel, so tests can run the int8 reference model
  * from exactly the bytes the engine loads.
  */
@@ -8,22 +8,22 @@ import type { Epilogue, QConv, QuantModel } from '../src/oracle/ssrnet-int8.js';
 import { crc32 } from '../src/crc32.js';
 
 export const SSRQ_MAGIC = 'SSRQ';
-export const SSRQ_VERSION = 1;
+export const SSRQ_VERSION = 2;
 const HEADER_BYTES = 64;
 const CONV_RECORD_BYTES = 32;
 const DENSE_RECORD_BYTES = 16;
 const CONV_COUNT = 14;
 const DENSE_COUNT = 18;
 const DATA_START = HEADER_BYTES + CONV_COUNT * CONV_RECORD_BYTES + DENSE_COUNT * DENSE_RECORD_BYTES;
-const EPILOGUES: Epilogue[] = ['relu-avgpool-u8', 'maxpool-tanh-u8', 'relu-avgpool-f32', 'relu-maxpool-f32'];
+const EPILOGUES: Epilogue[] = ['relu-avgpool-u8', 'maxpool-tanh-u8', 'relu-avgpool-f32', 'relu-maxpool-f32', 'relu-avgpool-i16'];
 
-/** SSR-Net(3,3,3) conv records: k, cin, cout, coutPadded, epilogue, pool (as assembly/weights.ts). */
+/** SSR-Net(3,3,3) conv records: k, cin, cout, coutPadded, epilogue, pool, input bytes (as assembly/weights.ts). */
 const CONV_SHAPES = [
-  [3, 3, 32, 32, 0, 2], [3, 32, 32, 32, 0, 2], [3, 32, 32, 32, 0, 2], [3, 32, 32, 32, 0, 1],
-  [3, 3, 16, 16, 1, 2], [3, 16, 16, 16, 1, 2], [3, 16, 16, 16, 1, 2], [3, 16, 16, 16, 1, 1],
-  [1, 16, 10, 12, 3, 1], [1, 32, 10, 12, 2, 1],
-  [1, 16, 10, 12, 3, 4], [1, 32, 10, 12, 2, 4],
-  [1, 16, 10, 12, 3, 8], [1, 32, 10, 12, 2, 8],
+  [3, 3, 32, 32, 0, 2, 1], [3, 32, 32, 32, 0, 2, 1], [3, 32, 32, 32, 4, 2, 1], [3, 32, 32, 32, 4, 1, 2],
+  [3, 3, 16, 16, 1, 2, 1], [3, 16, 16, 16, 1, 2, 1], [3, 16, 16, 16, 1, 2, 1], [3, 16, 16, 16, 1, 1, 1],
+  [1, 16, 10, 12, 3, 1, 1], [1, 32, 10, 12, 2, 1, 2],
+  [1, 16, 10, 12, 3, 4, 1], [1, 32, 10, 12, 2, 4, 1],
+  [1, 16, 10, 12, 3, 8, 1], [1, 32, 10, 12, 2, 8, 1],
 ];
 
 /** Dense records per stage (inputs, outputs): mix_s, mix_x, delta, fc, pred, local. */
@@ -114,7 +114,7 @@ export function writeSsrq(model: QuantModel, info: SsrqInfo): Uint8Array {
   convs.forEach((c, i) => {
     const r = HEADER_BYTES + i * CONV_RECORD_BYTES;
     const p = convPlaces[i];
-    [c.k, c.cin, c.cout, c.coutPadded, EPILOGUES.indexOf(c.epilogue), c.pool].forEach((v, j) => view.setUint8(r + j, v));
+    [c.k, c.cin, c.cout, c.coutPadded, EPILOGUES.indexOf(c.epilogue), c.pool, c.inputBytes].forEach((v, j) => view.setUint8(r + j, v));
     view.setUint32(r + 8, p.w, true);
     view.setUint32(r + 12, p.wLen, true);
     view.setUint32(r + 16, p.b, true);
@@ -154,9 +154,9 @@ export function readSsrq(file: Uint8Array): QuantModel & { info: SsrqInfo } {
   const convs: QConv[] = [];
   for (let i = 0; i < CONV_COUNT; i++) {
     const r = HEADER_BYTES + i * CONV_RECORD_BYTES;
-    const fields = [0, 1, 2, 3, 4, 5].map((j) => view.getUint8(r + j));
+    const fields = [0, 1, 2, 3, 4, 5, 6].map((j) => view.getUint8(r + j));
     if (fields.some((v, j) => v !== CONV_SHAPES[i][j])) fail(`conv record ${i} is not SSR-Net(3,3,3)`);
-    const [k, cin, cout, coutPadded, epi, pool] = fields;
+    const [k, cin, cout, coutPadded, epi, pool, inputBytes] = fields;
     const wOff = view.getUint32(r + 8, true);
     const wLen = view.getUint32(r + 12, true);
     if (wOff < DATA_START || wOff % 16 || wOff + wLen > file.length - 4) fail('array out of bounds');
@@ -167,6 +167,7 @@ export function readSsrq(file: Uint8Array): QuantModel & { info: SsrqInfo } {
       cin,
       cout,
       coutPadded,
+      inputBytes: inputBytes as 1 | 2,
       weights: unpackConvWeights(packed, k, cin, cout, coutPadded),
       bias: new Int32Array(f32(bOff, coutPadded).buffer),
       scale: f32(view.getUint32(r + 20, true), coutPadded),

@@ -166,6 +166,62 @@ export function qu8_relu_avgpool_requant_u8(
   }
 }
 
+// ---- 1b. ReLU + average pool -> i16 (the x stream's 16-bit maps, zero point 0) ----------------
+
+/**
+ * out[x, c] i16 = requant(f32(Σ_window max(acc, 0)) * scale[c], 0, 32767): epilogue 1 with a
+ * 15-bit range, for the maps qi16_conv_acc (conv-i16.ts) reads. out holds i16 (2 bytes each).
+ */
+export function qi16_relu_avgpool_requant_i16__scalar(
+  acc: usize, accRowStride: i32, poolSize: i32, outWidth: i32,
+  channels: i32, channelsPadded: i32, scale: usize, out: usize,
+): void {
+  for (let x = 0; x < outWidth; x++) {
+    for (let c = 0; c < channels; c++) {
+      const sum = windowReluSum__scalar(acc, accRowStride, poolSize, x, c, channelsPadded);
+      const q = requant_f32__scalar(<f32>sum * load<f32>(scale + (<usize>c << 2)), <f32>0, <f32>32767);
+      store<i16>(out + (<usize>(x * channels + c) << 1), q);
+    }
+  }
+}
+
+/** simd128 variant of qi16_relu_avgpool_requant_i16__scalar: 4 channels per step. */
+export function qi16_relu_avgpool_requant_i16__simd128(
+  acc: usize, accRowStride: i32, poolSize: i32, outWidth: i32,
+  channels: i32, channelsPadded: i32, scale: usize, out: usize,
+): void {
+  const qmin = f32x4.splat(0);
+  const qmax = f32x4.splat(32767);
+  for (let x = 0; x < outWidth; x++) {
+    for (let c = 0; c < channels; c += 4) {
+      const sum = windowReluSum__simd128(acc, accRowStride, poolSize, x, c, channelsPadded);
+      const q = requant_f32__simd128(f32x4.mul(f32x4.convert_i32x4_s(sum), v128.load(scale + (<usize>c << 2))), qmin, qmax);
+      const halves = i16x8.narrow_i32x4_s(q, q); // lanes 0..3 = q0..q3, exact in [0, 32767]
+      const ptr = out + (<usize>(x * channels + c) << 1);
+      const n = channels - c;
+      if (n >= 4) {
+        v128.store64_lane(ptr, halves, 0);
+      } else {
+        v128.store16_lane(ptr, halves, 0);
+        if (n > 1) v128.store16_lane(ptr, halves, 1, 2);
+        if (n > 2) v128.store16_lane(ptr, halves, 2, 4);
+      }
+    }
+  }
+}
+
+/** Dispatcher (compile-time): simd128 when the build has SIMD, else scalar. */
+export function qi16_relu_avgpool_requant_i16(
+  acc: usize, accRowStride: i32, poolSize: i32, outWidth: i32,
+  channels: i32, channelsPadded: i32, scale: usize, out: usize,
+): void {
+  if (ASC_FEATURE_SIMD) {
+    qi16_relu_avgpool_requant_i16__simd128(acc, accRowStride, poolSize, outWidth, channels, channelsPadded, scale, out);
+  } else {
+    qi16_relu_avgpool_requant_i16__scalar(acc, accRowStride, poolSize, outWidth, channels, channelsPadded, scale, out);
+  }
+}
+
 // ---- 2. Max pool + tanh via LUT -> u8 (s stream, zero point 128) -------------------------------
 
 /**

@@ -28,7 +28,11 @@ export {
   qu8_relu_avgpool_f32__simd128,
   qu8_relu_maxpool_f32__scalar,
   qu8_relu_maxpool_f32__simd128,
+  qi16_relu_avgpool_requant_i16__scalar,
+  qi16_relu_avgpool_requant_i16__simd128,
 } from "./pool";
+
+export { qi16_conv_acc__scalar, qi16_conv_acc__simd128 } from "./conv-i16";
 
 export { buildTanhLut, TANH_LUT_SIZE, TANH_LUT_STEPS_PER_UNIT } from "./tanh-lut";
 

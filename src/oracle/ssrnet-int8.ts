@@ -1,7 +1,9 @@
 /**
  * The int8 reference model: SSR-Net computed with exactly the engine's integer and f32 arithmetic
  * (u8 activations, int8 per-channel weights, int32 accumulators, one f32 requantization with
- * round-half-even, a 1025-entry tanh table), written plainly in TypeScript.
+ * round-half-even, a 1025-entry tanh table), written plainly in TypeScript. The x stream's 6x6
+ * and 4x4 maps are 15-bit (i16) instead of u8: their u8 rounding moved the stage-1 scale Δ₁ by
+ * up to 3.6 y of age (issue 12; tools/drift-hunt.ts).
  *
  * It is the TFLM-style "reference kernel" of the whole network: the converter calibrates and
  * tunes quantization against it, the tests check the WASM engine's tensors against it bit for bit,
@@ -22,6 +24,8 @@ export const TANH_SCALE = 1 / 127;
 export type Epilogue =
   /** relu → avg-pool → u8 (zero point 0): q = rne(f32(Σ max(acc,0)) · scale). */
   | 'relu-avgpool-u8'
+  /** relu → avg-pool → i16 in [0, 32767] (zero point 0): the same rule with a 15-bit range. */
+  | 'relu-avgpool-i16'
   /** max-pool → tanh table → u8 (zero point 128): q = lut[rne(f32(max acc) · scale) + 512]. */
   | 'maxpool-tanh-u8'
   /** relu → avg-pool → f32 features: f32(Σ max(acc,0)) · scale. */
@@ -35,6 +39,8 @@ export interface QConv {
   cin: number;
   cout: number;
   coutPadded: number;
+  /** Bytes per input value: 1 (u8 map) or 2 (i16 map). */
+  inputBytes: 1 | 2;
   /** int8, HWIO like the float model ([ky][kx][cin][cout]); packed for the engine by the writer. */
   weights: Int8Array;
   /** int32 per padded channel; includes the input zero point correction −zp·Σw. */
@@ -69,12 +75,12 @@ export interface QuantModel {
   stages: QStageHead[];
 }
 
-/** A u8 feature map, HWC. */
+/** A quantized feature map, HWC: u8, or i16 in [0, 32767] for the 16-bit x maps. */
 export interface QTensor {
   h: number;
   w: number;
   c: number;
-  data: Uint8Array;
+  data: Uint8Array | Int16Array;
 }
 
 const fround = Math.fround;
@@ -107,6 +113,7 @@ export function tanhTable(): Uint8Array {
 export function convAccumulators(input: QTensor, layer: QConv): { h: number; w: number; acc: Int32Array } {
   const { k, cin, cout, coutPadded, weights, bias } = layer;
   if (input.c !== cin) throw new Error(`conv expects ${cin} channels, got ${input.c}`);
+  if (input.data.BYTES_PER_ELEMENT !== layer.inputBytes) throw new Error(`conv expects ${layer.inputBytes}-byte inputs`);
   const h = input.h - k + 1;
   const w = input.w - k + 1;
   const acc = new Int32Array(h * w * coutPadded);
@@ -144,13 +151,14 @@ function poolWindow(acc: Int32Array, w: number, cp: number, y0: number, x0: numb
 }
 
 /** Applies a conv's epilogue to its accumulators: u8 map or f32 features (HWC, real channels). */
-export function applyEpilogue(layer: QConv, h: number, w: number, acc: Int32Array): Uint8Array | Float32Array {
+export function applyEpilogue(layer: QConv, h: number, w: number, acc: Int32Array): Uint8Array | Int16Array | Float32Array {
   const p = layer.pool;
   const oh = Math.floor(h / p);
   const ow = Math.floor(w / p);
   const { cout, coutPadded: cp, scale, epilogue } = layer;
   const toU8 = epilogue === 'relu-avgpool-u8' || epilogue === 'maxpool-tanh-u8';
-  const out = toU8 ? new Uint8Array(oh * ow * cout) : new Float32Array(oh * ow * cout);
+  const n = oh * ow * cout;
+  const out = toU8 ? new Uint8Array(n) : epilogue === 'relu-avgpool-i16' ? new Int16Array(n) : new Float32Array(n);
   const lut = tanhTable();
   for (let y = 0; y < oh; y++) {
     for (let x = 0; x < ow; x++) {
@@ -160,6 +168,9 @@ export function applyEpilogue(layer: QConv, h: number, w: number, acc: Int32Arra
         switch (epilogue) {
           case 'relu-avgpool-u8':
             out[i] = requantize(fround(fround(poolWindow(acc, w, cp, y * p, x * p, c, p, true)) * s), 0, 255);
+            break;
+          case 'relu-avgpool-i16':
+            out[i] = requantize(fround(fround(poolWindow(acc, w, cp, y * p, x * p, c, p, true)) * s), 0, 32767);
             break;
           case 'maxpool-tanh-u8': {
             const m = poolWindow(acc, w, cp, y * p, x * p, c, p, false);
@@ -181,10 +192,10 @@ export function applyEpilogue(layer: QConv, h: number, w: number, acc: Int32Arra
   return out;
 }
 
-/** Runs one quantized conv on a u8 map and returns its u8 output map. */
-export function qconvU8(input: QTensor, layer: QConv): QTensor {
+/** Runs one quantized conv on a u8 or i16 map and returns its u8 or i16 output map. */
+export function qconvMap(input: QTensor, layer: QConv): QTensor {
   const { h, w, acc } = convAccumulators(input, layer);
-  const data = applyEpilogue(layer, h, w, acc) as Uint8Array;
+  const data = applyEpilogue(layer, h, w, acc) as Uint8Array | Int16Array;
   return { h: Math.floor(h / layer.pool), w: Math.floor(w / layer.pool), c: layer.cout, data };
 }
 
@@ -231,8 +242,8 @@ export function runInt8(model: QuantModel, image: Uint8Array): Int8Trace {
   let xt = input;
   let st = input;
   for (let i = 0; i < 4; i++) {
-    xt = qconvU8(xt, model.xConvs[i]);
-    st = qconvU8(st, model.sConvs[i]);
+    xt = qconvMap(xt, model.xConvs[i]);
+    st = qconvMap(st, model.sConvs[i]);
     x.push(xt);
     s.push(st);
   }

@@ -97,6 +97,15 @@ const convAccepts = (s: ConvShape): boolean =>
   s.outWidth >= 1 && s.inWidth >= s.outWidth + s.kernelSize - 1 &&
   s.kernelSize * s.kernelSize * s.inChannels * 255 * 128 < 2 ** 30;
 
+/** qi16_conv_acc: even Cin, and i16 inputs in [0, 32767] times int8 weights stay inside i32. */
+const convI16Accepts = (s: ConvShape): boolean =>
+  (s.kernelSize === 1 || s.kernelSize === 3) &&
+  s.inChannels >= 2 && s.inChannels % 2 === 0 &&
+  s.outChannelsPadded >= 4 && s.outChannelsPadded % 4 === 0 &&
+  s.outChannels <= s.outChannelsPadded &&
+  s.outWidth >= 1 && s.inWidth >= s.outWidth + s.kernelSize - 1 &&
+  s.kernelSize * s.kernelSize * s.inChannels * 32767 * 128 < 2 ** 31;
+
 const epilogueAccepts = (s: EpilogueShape): boolean =>
   POOL_SIZES.includes(s.poolSize) &&
   s.channelsPadded >= 4 && s.channelsPadded % 4 === 0 &&
@@ -129,6 +138,9 @@ const CONV_SHAPES: readonly ConvShape[] = [
   conv('head3.s', 4, 16, 1, 4, 10, 4),
 ];
 
+/** The x stream's conv4 and the head on its output read the i16 maps (qi16_conv_acc). */
+const readsI16 = (s: ConvShape): boolean => s.layer === 'conv4.x' || s.layer === 'head3.x';
+
 const epi = (layer: string, convWidth: number, poolSize: number, channels: number, calls: number): EpilogueShape => {
   const channelsPadded = (channels + 3) & ~3;
   return {
@@ -136,10 +148,11 @@ const epi = (layer: string, convWidth: number, poolSize: number, channels: numbe
     accRowStride: convWidth * channelsPadded, calls,
   };
 };
-// x stream: conv -> ReLU -> 2x2 avg pool -> u8 (conv4: no pool).
+// x stream: conv -> ReLU -> 2x2 avg pool -> u8 (conv1, conv2) or i16 (conv3, conv4: no pool).
 const X_STREAM: readonly EpilogueShape[] = [
   epi('conv1.x', 62, 2, 32, 31), epi('conv2.x', 28, 2, 32, 14), epi('conv3.x', 12, 2, 32, 6), epi('conv4.x', 4, 1, 32, 4),
 ];
+const X_STREAM_U8 = X_STREAM.slice(0, 2);
 // s stream: conv -> 2x2 max pool -> tanh -> u8 (conv4: no pool).
 const S_STREAM: readonly EpilogueShape[] = [
   epi('conv1.s', 62, 2, 16, 31), epi('conv2.s', 28, 2, 16, 14), epi('conv3.s', 12, 2, 16, 6), epi('conv4.s', 4, 1, 16, 4),
@@ -171,12 +184,12 @@ export const KERNELS = [
     tile: 'K in {1,3}; Cin <= 256; Cp % 4 == 0 (simd128: input rows widened to i16 in chunks of <= 3072 elements, 2 px x 16 ch tiles, 12-ch or 4-ch tails; ' +
       'swar64: 2 px as i64 lanes x 8 ch, 4-ch tail; both: odd width recomputes last px); ' +
       'swar64: odd Cin reads 1 byte past each pixel (>= 1 readable byte after the input tensor)',
-    accepts: convAccepts, ssrnet: CONV_SHAPES,
+    accepts: convAccepts, ssrnet: CONV_SHAPES.filter((s) => !readsI16(s)),
   } satisfies ConvKernel,
   {
     name: 'qu8_relu_avgpool_requant_u8', kind: 'epilogue', variants: VARIANTS,
     tile: 'P in {1,2,4,8}; Cp % 4 == 0; 4 channels per step, partial last group stored lane by lane',
-    accepts: epilogueAccepts, ssrnet: X_STREAM,
+    accepts: epilogueAccepts, ssrnet: X_STREAM_U8,
   } satisfies EpilogueKernel,
   {
     name: 'qu8_maxpool_tanh_lut_u8', kind: 'epilogue', variants: VARIANTS,
@@ -192,6 +205,16 @@ export const KERNELS = [
     name: 'qu8_relu_maxpool_f32', kind: 'epilogue', variants: VARIANTS,
     tile: 'P in {1,2,4,8}; Cp % 4 == 0; partial last group stored with store64/32_lane',
     accepts: epilogueAccepts, ssrnet: HEADS('s'),
+  } satisfies EpilogueKernel,
+  {
+    name: 'qi16_conv_acc', kind: 'conv', variants: VARIANTS,
+    tile: 'K in {1,3}; even Cin; Cp % 4 == 0 (simd128: 1 px x 4 ch tiles, one load32_splat i16 pair per dot)',
+    accepts: convI16Accepts, ssrnet: CONV_SHAPES.filter(readsI16),
+  } satisfies ConvKernel,
+  {
+    name: 'qi16_relu_avgpool_requant_i16', kind: 'epilogue', variants: VARIANTS,
+    tile: 'P in {1,2,4,8}; Cp % 4 == 0; 4 channels per step, partial last group stored lane by lane',
+    accepts: epilogueAccepts, ssrnet: X_STREAM.slice(2),
   } satisfies EpilogueKernel,
   {
     name: 'requant_f32_buffer', kind: 'requant', variants: VARIANTS,

@@ -128,7 +128,7 @@ type SharpFactory = (input: Uint8Array, options: object) => {
 };
 
 /** Node's `process.getBuiltinModule` (Node ≥ 20.16), invisible to bundlers for other platforms. */
-function nodeBuiltin<T>(name: string): T | undefined {
+export function nodeBuiltin<T>(name: string): T | undefined {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   return proc?.getBuiltinModule?.(name) as T | undefined;
 }

@@ -6,7 +6,7 @@
  * is allocated. The header parsers read only the few bytes they need, check every bound, and
  * report truncated or garbage headers as DECODE_FAILED.
  */
-import { type Decoded, decodeImage } from './decode.js';
+import { type Decoded, decodeImage, nodeBuiltin } from './decode.js';
 import { crc32 } from './crc32.js';
 import { SsrnetError, invalidParameter } from './errors.js';
 import type { Box, ImageDecoder, ImageInput, PixelFormat, Rgba } from './types.js';
@@ -346,17 +346,20 @@ function checkPngComplete(b: Uint8Array): void {
  * bytes per pixel (16-bit RGBA) plus a filter byte per row in each of the 7 interlace passes.
  *
  * A few KB of zlib data can inflate to gigabytes, and pngjs (for interlaced images) and fast-png
- * inflate all of it before looking at the size. This inflates it once with the platform's
- * DecompressionStream, counting bytes and keeping none, and stops at the limit. Data the stream
+ * inflate all of it before looking at the size (@jsquash/png inflates a 1 GiB bomb in 1.1 s). This
+ * inflates it once and stops at the limit: on Node in one zlib call (images up to ~8 MP), elsewhere
+ * with the platform's DecompressionStream, counting bytes and keeping none. Data the stream
  * cannot inflate (corrupt, truncated) fails here too, so no decoder inflates past where this
  * check stopped. Runtimes without DecompressionStream skip the check.
  *
  * @throws SsrnetError DECODE_FAILED for data over the limit or not a valid zlib stream
  */
 async function checkPngDataSize(b: Uint8Array, width: number, height: number): Promise<void> {
-  if (typeof DecompressionStream !== 'function') return;
   const limit = 8 * width * height + 7 * height;
   const idat = [...pngChunks(b)].filter((chunk) => chunk.type === PNG_IDAT).map((chunk) => chunk.data);
+  const zlib = nodeBuiltin<NodeZlib>('node:zlib');
+  if (zlib && limit <= SYNC_INFLATE_LIMIT && checkPngDataSizeSync(zlib, idat, limit, width, height)) return;
+  if (typeof DecompressionStream !== 'function') return;
   const reader = new Blob(idat as Uint8Array<ArrayBuffer>[]).stream().pipeThrough(new DecompressionStream('deflate')).getReader();
   let total = 0;
   try {
@@ -374,6 +377,46 @@ async function checkPngDataSize(b: Uint8Array, width: number, height: number): P
       'DECODE_FAILED',
       `expected PNG image data of at most ${limit} bytes (what ${width}x${height} pixels can hold) for input, but it inflates to more; the file is corrupt or a decompression bomb`,
     );
+  }
+}
+
+/** The part of node:zlib used here. */
+interface NodeZlib {
+  inflateSync(data: Uint8Array, options: { maxOutputLength: number }): Uint8Array;
+}
+
+/**
+ * Largest inflate limit checked in one synchronous zlib call on Node (images up to ~8 MP): the
+ * stream above hands every 16 KiB chunk through the event loop (a 1024x576 PNG: ~30 ms, mostly
+ * waiting), one `inflateSync` takes ~4 ms; it holds the inflated bytes, at most this many.
+ */
+const SYNC_INFLATE_LIMIT = 64 << 20;
+
+/**
+ * {@link checkPngDataSize} in one `zlib.inflateSync` call that stops at `limit` bytes; false when
+ * this zlib failed for another reason than the data (an emulated node:zlib), for the stream to decide.
+ */
+function checkPngDataSizeSync(zlib: NodeZlib, idat: Uint8Array[], limit: number, width: number, height: number): boolean {
+  const data = new Uint8Array(idat.reduce((n, d) => n + d.length, 0));
+  let at = 0;
+  for (const d of idat) {
+    data.set(d, at);
+    at += d.length;
+  }
+  try {
+    zlib.inflateSync(data, { maxOutputLength: limit });
+    return true;
+  } catch (err) {
+    const code = String((err as { code?: unknown }).code);
+    if (code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new SsrnetError(
+        'DECODE_FAILED',
+        `expected PNG image data of at most ${limit} bytes (what ${width}x${height} pixels can hold) for input, but it inflates to more; the file is corrupt or a decompression bomb`,
+      );
+    }
+    if (!code.startsWith('Z_')) return false;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new SsrnetError('DECODE_FAILED', `expected PNG image data that inflates for input, but it does not (${message}); the file may be corrupt or truncated`);
   }
 }
 

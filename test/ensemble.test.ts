@@ -71,7 +71,7 @@ describe('the default on the 24 Congress portraits of test/fixtures/portraits (r
     console.log('portrait fixtures MAE:', Object.entries(mae).map(([m, v]) => `${m} ${v!.toFixed(2)}`).join(', '));
   }, 120_000);
 
-  // Measured: auto 6.85, the best single model (age-megaage-asian) 6.66.
+  // Measured: auto 6.82, the best single model (age-megaage-asian) 6.64.
   it("'auto' (the default call: detect, crop, two models) has MAE ≤ 7.5 y", () => {
     expect(faces).toHaveLength(24);
     expect(mae.auto).toBeLessThanOrEqual(7.5);
@@ -101,7 +101,7 @@ describe.skipIf(!HAVE)(`'auto' on UTKFace dev chips shrunk to 40 px${HAVE ? '' :
     const [bias200, bias40] = [200, 40].map((s) => mean(err[s]));
     console.log(`auto on ${rows.length} chips: 200 px MAE ${mae200.toFixed(2)} signed ${bias200.toFixed(2)}; 40 px MAE ${mae40.toFixed(2)} signed ${bias40.toFixed(2)}`);
     // Measured (in-sample: the chips are fitting data; nested-CV figures are in docs/accuracy.md):
-    // 200 px MAE 11.09, signed -1.31; 40 px MAE 11.81, signed -1.72. The single models read 40-px
+    // 200 px MAE 11.09, signed -1.27; 40 px MAE 11.82, signed -1.70. The single models read 40-px
     // faces 2.6-4.5 y younger than 200-px ones (age-wiki: -6.7 against -2.0); the size term,
     // fitted for consistency across sizes, leaves 0.4 y of it (issue 14: within 2 y).
     expect(Math.abs(mae40 - mae200)).toBeLessThanOrEqual(1);

@@ -40,16 +40,29 @@
  * age-morph2 0.149 / 1.76 (1) → 0.133 / 1.19 (none).
  * The remaining tail is not the x3/x4 rounding: in the worst (M000309 flip dark 0.6, 3.47 y) every
  * map is within 1.6-2.2% of float, yet featX is off 5.7% and Δ₁ moves from −0.126 to −0.065; with
- * float head convs on the int8 maps 2.6 y remain. Over the 12 worst crops of each model, float
- * weights in the stage-1 x head conv alone take out as much as float weights in both head convs
- * (age-megaage-asian 2.26 → 0.71 y), the s head conv nothing; and with float heads, the float x4
- * map in place of the int8 one leaves ≤ 0.3 y, the float s4 map ~0: what is left is the x stream.
- * It is that head's int8 weight precision, not its least-squares refit: rounding its float
- * weights to nearest instead made the worst crops worse (megaage 2.26 → 2.51 y). Next to try:
- * f32 weights for the stage-1 heads (5k MACs), then i16 x1/x2 maps.
- * Tried before: refitting Δ's dense
- * layer to the int8 features (ridge, 150 chips) made portraits worse (overfit); calibrating on
- * mirrored and re-exposed chips too lowered the mean (0.229 → 0.211 y) but not the tail (2.74 y).
+ * float head convs on the int8 maps 2.6 y remain; with float heads, the float x4 map in place of
+ * the int8 one leaves ≤ 0.3 y, the float s4 map ~0: what is left is the x stream. Rounding the
+ * stage-1 x head's float weights to nearest instead of the refit made the worst crops worse
+ * (megaage 2.26 → 2.51 y).
+ * f32 weights for the stage-1 x head conv do not help (tried 2026-12-07: .ssrq version 3 with the
+ * float weights, x4 scales folded in, computed in f32 on the i16 x4 map, bit-exact engine and
+ * oracle; branch tail2-f32head, not merged). All 8998 crops: age-wiki mean 0.191 → 0.187 y but
+ * max 3.47 → 3.55 (> 1.5 y: 6 → 5), age-megaage-asian 0.187 → 0.177, max 2.26 → 2.48 (6 → 6),
+ * dev chips as is max 0.85 → 0.99 and 1.13 → 1.20 y, for 3 KiB more arena. The "float heads" drift printed below is optimistic: it dequantizes each x
+ * map with a least-squares scale per channel fitted to *that crop's* float map (megaage's worst:
+ * 0.71 y there, 2.48 y with the calibrated scales an engine has). A per-channel x4 gain refitted
+ * on the calibration faces does not help either (12 worst: age-wiki max 3.59, megaage 2.46).
+ * What moves the tail is the x1 map (oracle only, `I16_X_LAYERS` in tools/quantize.ts): over each
+ * model's 12 worst crops, an i16 x1 map (with x3, x4; x2 u8) takes age-wiki from mean 1.66 / max
+ * 3.47 y to 0.69 / 1.68 with the f32 x head (0.75 / 1.68 with the int8 one); on its 3 worst
+ * (3.55, 1.71, 1.68 with the f32 head): i16 x1 → 1.51, 0.08, 0.64; x1 and x2 → 1.45, 0.86, 0.49;
+ * x2 instead of x1 → 2.81, 1.77, 0.65. But megaage's worst gets worse (12 worst, i16 x1: mean 1.54 →
+ * 1.13 y, max 2.26 → 3.15; f32 head too: 1.16 / 3.21): Δ₁ is so sensitive on these crops that any
+ * change of rounding moves them. An i16 x1 map is +30 KiB of arena (it does not fit the 256 KiB
+ * pages as laid out) and x conv2 on i16 inputs.
+ * Tried before: refitting Δ's dense layer to the int8 features (ridge, 150 chips) made portraits
+ * worse (overfit); calibrating on mirrored and re-exposed chips too lowered the mean (0.229 →
+ * 0.211 y) but not the tail (2.74 y).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -22,7 +22,10 @@ const CROP: i32 = 64;
 const COLUMN_LO: usize = memory.data(CROP * 4, 16);
 const COLUMN_HI: usize = memory.data(CROP * 4, 16);
 const COLUMN_FRAC: usize = memory.data(CROP * 8, 16);
-/** Per crop column: 1 - its COLUMN_FRAC weight (f64), for the simd128 path's weight vectors. */
+/**
+ * Per crop column: 1 - its COLUMN_FRAC weight (f64), for the simd128 path's weight vectors. The
+ * scalar build writes it too, so that both builds keep one memory map (docs/embedding.md).
+ */
 const COLUMN_FRAC_LEFT: usize = memory.data(CROP * 8, 16);
 
 /** Bytes per pixel of `format`; 0 for an unknown format. */

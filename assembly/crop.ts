@@ -22,11 +22,6 @@ const CROP: i32 = 64;
 const COLUMN_LO: usize = memory.data(CROP * 4, 16);
 const COLUMN_HI: usize = memory.data(CROP * 4, 16);
 const COLUMN_FRAC: usize = memory.data(CROP * 8, 16);
-/**
- * Per crop column: 1 - its COLUMN_FRAC weight (f64), for the simd128 path's weight vectors. The
- * scalar build writes it too, so that both builds keep one memory map (docs/embedding.md).
- */
-const COLUMN_FRAC_LEFT: usize = memory.data(CROP * 8, 16);
 
 /** Bytes per pixel of `format`; 0 for an unknown format. */
 export function bytesPerPixel(format: i32): i32 {
@@ -88,7 +83,6 @@ export function cropFaceBgr(src: usize, width: i32, height: i32, format: i32, x:
     store<f64>(COLUMN_FRAC + (<usize>u << 3), s - lo);
     store<i32>(COLUMN_LO + (<usize>u << 2), clampIndex(lo, width));
     store<i32>(COLUMN_HI + (<usize>u << 2), clampIndex(lo + 1, width));
-    store<f64>(COLUMN_FRAC_LEFT + (<usize>u << 3), 1 - (s - lo));
   }
   if (ASC_FEATURE_SIMD && format == PIXEL_RGBA) {
     cropRowsRgba__simd128(src, stride, height, startY, sizeY, dst);
@@ -140,7 +134,7 @@ function cropRowsRgba__simd128(src: usize, stride: usize, height: i32, startY: f
     const lower = f64x2.splat(fy);
     for (let u = 0; u < CROP; u += 2) {
       const fx = v128.load(COLUMN_FRAC + (<usize>u << 3));
-      const fxLeft = v128.load(COLUMN_FRAC_LEFT + (<usize>u << 3));
+      const fxLeft = f64x2.sub(one, fx); // the scalar loop's 1 - fx, the same f64 subtraction
       const w00 = f64x2.mul(fxLeft, upper);
       const w01 = f64x2.mul(fx, upper);
       const w10 = f64x2.mul(fxLeft, lower);

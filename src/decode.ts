@@ -250,9 +250,9 @@ const SHARP_EXTRA_REDUCE = 1.5;
  */
 function sharpReduction(format: ImageFormat, size: { width: number; height: number }): number {
   const pixels = size.width * size.height;
-  if (format === 'jpeg') return jpegShrink(size.width, size.height) > 1 ? jpegShrink(size.width, size.height) * SHARP_EXTRA_REDUCE : 1;
-  if (format === 'png') return pixels > DECODE_PIXEL_BUDGET ? Math.sqrt(pixels / DECODE_PIXEL_BUDGET) : 1;
-  return 1;
+  if (pixels <= DECODE_PIXEL_BUDGET) return 1;
+  if (format === 'jpeg') return jpegShrink(size.width, size.height) * SHARP_EXTRA_REDUCE;
+  return format === 'png' ? Math.sqrt(pixels / DECODE_PIXEL_BUDGET) : 1;
 }
 
 /**

@@ -368,16 +368,26 @@ async function checkPngDataSize(b: Uint8Array, width: number, height: number): P
       if (total > limit) break;
     }
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    throw new SsrnetError('DECODE_FAILED', `expected PNG image data that inflates for input, but it does not (${message}); the file may be corrupt or truncated`);
+    throw pngDataCorrupt(err);
   }
   if (total > limit) {
     reader.cancel().catch(() => undefined);
-    throw new SsrnetError(
-      'DECODE_FAILED',
-      `expected PNG image data of at most ${limit} bytes (what ${width}x${height} pixels can hold) for input, but it inflates to more; the file is corrupt or a decompression bomb`,
-    );
+    throw pngDataTooLarge(limit, width, height);
   }
+}
+
+/** DECODE_FAILED for PNG image data that inflates to more than `limit` bytes. */
+function pngDataTooLarge(limit: number, width: number, height: number): SsrnetError {
+  return new SsrnetError(
+    'DECODE_FAILED',
+    `expected PNG image data of at most ${limit} bytes (what ${width}x${height} pixels can hold) for input, but it inflates to more; the file is corrupt or a decompression bomb`,
+  );
+}
+
+/** DECODE_FAILED for PNG image data the inflater rejected with `err`. */
+function pngDataCorrupt(err: unknown): SsrnetError {
+  const message = err instanceof Error ? err.message : String(err);
+  return new SsrnetError('DECODE_FAILED', `expected PNG image data that inflates for input, but it does not (${message}); the file may be corrupt or truncated`);
 }
 
 /** The part of node:zlib used here. */
@@ -408,15 +418,9 @@ function checkPngDataSizeSync(zlib: NodeZlib, idat: Uint8Array[], limit: number,
     return true;
   } catch (err) {
     const code = String((err as { code?: unknown }).code);
-    if (code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new SsrnetError(
-        'DECODE_FAILED',
-        `expected PNG image data of at most ${limit} bytes (what ${width}x${height} pixels can hold) for input, but it inflates to more; the file is corrupt or a decompression bomb`,
-      );
-    }
+    if (code === 'ERR_BUFFER_TOO_LARGE') throw pngDataTooLarge(limit, width, height);
     if (!code.startsWith('Z_')) return false;
-    const message = err instanceof Error ? err.message : String(err);
-    throw new SsrnetError('DECODE_FAILED', `expected PNG image data that inflates for input, but it does not (${message}); the file may be corrupt or truncated`);
+    throw pngDataCorrupt(err);
   }
 }
 

@@ -4,29 +4,35 @@
 // The network runs on a map padded to multiples of 32 (libfacedetection's padDivisor), so a
 // W x H input costs as much as Wp x Hp = ceil32(W) x ceil32(H) = P pixels. Buffers are sized for
 // the largest input the engine accepts: each side at most MAX_INPUT_SIDE, P at most
-// MAX_PADDED_PIXELS (640x480, 480x640, 544x544, ...). Every map is f32 NHWC.
+// MAX_PADDED_PIXELS (640x480, 480x640, 544x544, ...). Maps are int8 NHWC (u8 after a relu, s8
+// after a 1x1 conv, docs/detector.md); only the head outputs are f32.
 //
 // The graph streams rows (yunet.ts): only the neck's inputs and the head outputs are whole maps;
 // every other layer keeps a few rows in RINGS, whose size depends on the width only.
 //
 //   region       bytes (P = 307200, Wp = 640)   contents
 //   INPUT        921600   3P       the W x H x 3 u8 BGR image — written by the host
-//   WEIGHTS      221184            the .yunf blob, written by the host, verified and repacked by loadWeights
-//   LAYERS       424               53 x (weights, bias) addresses, owned by the engine once verified
-//   RINGS        706816   1104 Wp  + 256 alignment: the row rings of the stride 2-8 backbone (the
+//   WEIGHTS      221184            the float .yunf blob, written by the host, verified and quantized by loadWeights
+//   LAYERS       636               53 x (weights, bias, scale) addresses into QWEIGHTS, owned by the engine
+//   QWEIGHTS     66560             the int8 weights, i32 biases and f32 requantization scales of every layer
+//   RINGS        176896   276 Wp   + 256 alignment: the row rings of the stride 2-8 backbone (the
 //                                  largest phase; later phases reuse the region)
-//   FB1          1228800  4P       stride-8 features (64 ch): backbone output, then neck output
-//   FB2          307200   P        stride-16 features
-//   FB3          76800    P/4      stride-32 features
-//   HEADS        403200            raw head outputs, per stride 8, 16, 32: cls[n], obj[n],
+//   ACC          40960    64 Wp    one row of a 1x1 conv's i32 accumulators (the widest: 160 px x 64 ch)
+//   CONV_WIDE    6160              the simd128 1x1 conv's input row widened to i16 (kernels/conv.ts)
+//   FB1          307200   P        stride-8 features (64 ch u8): backbone output, then neck output
+//   FB2          76800    P/4      stride-16 features
+//   FB3          19200    P/16     stride-32 features
+//   HEADS        403200            raw head outputs (f32), per stride 8, 16, 32: cls[n], obj[n],
 //                                  bbox[n][4], kps[n][10] (n = that stride's anchors)
 //   CANDIDATES   50400             anchors above the score threshold: score f32, anchor i32
 //   ORDER, MERGE 25200 each        i32 candidate numbers and the merge sort's scratch
 //   KEPT_BOXES   28728             the anchor NMS is looking at + the kept faces' boxes, 14 f32 each
 //   RESULTS      30720             the kept faces, 15 f32 each (at most MAX_FACES)
 //   CRC_TABLE    1024              u32 CRC-32 table
-//   total        4.03 MB (62 pages with the static data). Whole f32 maps would need 13.5 MB; the
-//                1 MiB target is out of reach in f32 at 640x480: FB1 alone is 1.2 MB.
+//   total        2.40 MB (37 pages with the static data), against 4.03 MB in float32. The input
+//                alone is 0.88 MiB, so the 1 MiB target for a 640x480 frame needs the input streamed.
+
+import { CONV_WIDE_SCRATCH_BYTES } from './kernels/conv';
 
 // @ts-ignore: decorator
 @inline function align16(n: usize): usize {
@@ -51,20 +57,29 @@ export const RECORD_BYTES: i32 = RECORD_FLOATS * 4;
 /** The .yunf file is 213892 bytes (53184 floats, fixed by the graph), plus room for alignment. */
 export const WEIGHTS_CAPACITY: i32 = 216 * 1024;
 export const LAYER_COUNT: i32 = 53;
+/** Bytes of every layer's quantized weights, bias and scale, each array 16-aligned (66208, fixed by the graph). */
+export const QWEIGHTS_CAPACITY: i32 = 65 * 1024;
+/** Bytes per LAYERS record: weights, bias, scale addresses (u32 each). */
+export const LAYER_RECORD_BYTES: i32 = 12;
 
 const INPUT_BYTES: usize = <usize>MAX_PADDED_PIXELS * 3;
 /** Row rings of the widest phase (yunet.ts forward: stem to the stride-8 unit), 16 rings 16-aligned. */
-export const RINGS_CAPACITY: i32 = 1104 * MAX_INPUT_SIDE + 16 * 16;
+export const RINGS_CAPACITY: i32 = 276 * MAX_INPUT_SIDE + 16 * 16;
+/** The widest 1x1 conv accumulator row: MAX_INPUT_SIDE / 4 pixels x 64 channels x 4 bytes. */
+export const ACC_BYTES: i32 = 64 * MAX_INPUT_SIDE;
 
 export const ARENA_BASE: usize = align16(__heap_base);
 export const INPUT: usize = ARENA_BASE;
 export const WEIGHTS: usize = align16(INPUT + INPUT_BYTES);
 export const LAYERS: usize = WEIGHTS + <usize>WEIGHTS_CAPACITY;
-export const RINGS: usize = align16(LAYERS + <usize>(LAYER_COUNT * 8));
-export const FB1: usize = RINGS + <usize>RINGS_CAPACITY;
-export const FB2: usize = FB1 + <usize>MAX_PADDED_PIXELS * 4;
-export const FB3: usize = FB2 + <usize>MAX_PADDED_PIXELS;
-export const HEADS: usize = FB3 + <usize>(MAX_PADDED_PIXELS / 4);
+export const QWEIGHTS: usize = align16(LAYERS + <usize>(LAYER_COUNT * LAYER_RECORD_BYTES));
+export const RINGS: usize = QWEIGHTS + <usize>QWEIGHTS_CAPACITY;
+export const ACC: usize = RINGS + <usize>RINGS_CAPACITY;
+export const CONV_WIDE: usize = ACC + <usize>ACC_BYTES;
+export const FB1: usize = align16(CONV_WIDE + <usize>CONV_WIDE_SCRATCH_BYTES);
+export const FB2: usize = FB1 + <usize>MAX_PADDED_PIXELS;
+export const FB3: usize = FB2 + <usize>(MAX_PADDED_PIXELS / 4);
+export const HEADS: usize = FB3 + <usize>(MAX_PADDED_PIXELS / 16);
 export const CANDIDATES: usize = HEADS + <usize>(MAX_ANCHORS * HEAD_FLOATS * 4);
 export const ORDER: usize = CANDIDATES + <usize>(MAX_ANCHORS * 8);
 export const MERGE: usize = ORDER + <usize>(MAX_ANCHORS * 4);

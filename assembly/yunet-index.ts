@@ -10,11 +10,11 @@
 //   (`weightsPtr()`, up to `weightsCapacity()` bytes). Writing anywhere else is undefined
 //   behaviour; nothing written into those regions can make the engine read or write outside the
 //   arena.
-// - `loadWeights(length)` verifies the .yunf blob in place (envelope, CRC-32, every layer's shape
-//   against the graph, offsets, finite values), copies the verified addresses into engine-owned
-//   memory and repacks the 1x1 weights in place (yunet-weights.ts). The blob is then no longer a
-//   valid .yunf (its checksum): write it again before another loadWeights. A later write into
-//   the weights region can change the answers but not what is read.
+// - `loadWeights(length)` verifies the float .yunf blob in place (envelope, CRC-32, every layer's
+//   shape against the graph, offsets, finite values) and quantizes it into engine-owned memory
+//   (int8 weights, i32 biases, f32 scales; yunet-weights.ts). The blob is left as written and is
+//   not read again: a later write into the weights region changes nothing until the next
+//   loadWeights.
 // - `setInputSize(width, height)` fixes the input geometry (1..MAX_INPUT_SIDE each, padded to
 //   multiples of 32, at most MAX_PADDED_PIXELS); it invalidates the last run.
 // - `run()` reads INPUT and the weights, overwrites the row rings and feature maps and stores the raw
@@ -26,15 +26,12 @@
 
 import {
   ARENA_BASE, ARENA_END, CRC_TABLE, INPUT, MAX_FACES, MAX_INPUT_SIDE, MAX_PADDED_PIXELS, RECORD_FLOATS, RESULTS,
-  RINGS, WEIGHTS, WEIGHTS_CAPACITY,
+  WEIGHTS, WEIGHTS_CAPACITY,
 } from './yunet-arena';
 import { anchors, forward, headBase, setGeometry } from './yunet';
 import { postprocess } from './yunet-postprocess';
 import { loadYunet } from './yunet-weights';
 import { ERR_NOT_LOADED, OK, initCrcTable } from './blob';
-
-// TODO(crop-branch): re-export the image → BGR resize and face-crop entry points of
-// assembly/image.ts and assembly/crop.ts here (branch `crop`).
 
 /** ABI version: bumped whenever an export's meaning changes. */
 const ABI_VERSION: i32 = 2;
@@ -92,11 +89,11 @@ export function weightsCapacity(): i32 {
   return WEIGHTS_CAPACITY;
 }
 
-/** Verifies (and repacks) the `length`-byte blob at weightsPtr(); returns a code. */
+/** Verifies the `length`-byte blob at weightsPtr() and quantizes it; returns a code. */
 export function loadWeights(length: i32): i32 {
   loaded = false;
   ran = false;
-  const code = loadYunet(WEIGHTS, length, RINGS);
+  const code = loadYunet(WEIGHTS, length);
   loaded = code == OK;
   return code;
 }

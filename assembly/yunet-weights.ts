@@ -1,15 +1,22 @@
-// Verifies a .yunf weights blob (weights/YUNET-FORMAT.md, version 1) in place, then repacks its
-// 1x1 layers for the kernels. Every check the format lists is done before anything is trusted, so
-// a host cannot make the engine read outside its weights region, whatever bytes it writes; the
-// verified addresses are copied into LAYERS, which the host does not own.
+// Verifies a .yunf weights blob (weights/YUNET-FORMAT.md, version 1) in place, then quantizes it
+// for the int8 kernels into QWEIGHTS. Every check the format lists is done before anything is
+// trusted, so a host cannot make the engine read outside its weights region, whatever bytes it
+// writes; the quantized layers and their addresses (LAYERS) live in memory the host does not own.
 //
-// Why a repack: the format keeps libfacedetection's order for 1x1 weights, [out][in], while
-// f32_pwconv_bias and the stem read [in][out] so simd128 lanes run along output channels. The
-// transpose happens once, in place, at load (not per inference). The stem's [16][32] over the 27
-// gathered taps (ky, kx, c) + 5 zero pads becomes [32][16], whose first 27 rows are exactly the
-// kernel's [3][3][3][16].
+// Quantization at load, not offline: the file stays libfacedetection's float weights, byte for
+// byte, and the int8 form is a function of it and of the activation scales compiled into the
+// engine (yunet-scales.ts, calibrated by tools/calibrate-yunet.ts). Per layer, in f32 (the TS int8
+// oracle, src/oracle/yunet-int8.ts, does exactly the same):
+//   sw[o] = max_j |W[o][j]| / 127 (1 when 0)        weights: requant(W / sw, -127, 127), int8
+//   as[o] = s_in * sw[o]                            bias: requant(b / as, -2^30, 2^30), i32
+//   scale[o] = as[o] / s_out, or as[o] for the heads' depthwise convs, whose output is f32
+// Layouts written (assembly/kernels/README.md): 1x1 convs in qu8_conv_acc's "c4 pair" order with
+// Cp = cout rounded up to 4 (padded channels: zero weights, bias and scale); depthwise [9][C]
+// (the file's order); the stem [ky][kx][c][16] (the file's [16][27 taps + 5 zero pads], transposed).
 
-import { CRC_TABLE, LAYERS, LAYER_COUNT, WEIGHTS_CAPACITY } from './yunet-arena';
+import { CRC_TABLE, LAYERS, LAYER_COUNT, LAYER_RECORD_BYTES, QWEIGHTS, QWEIGHTS_CAPACITY, WEIGHTS_CAPACITY } from './yunet-arena';
+import { LAYER_SCALES } from './yunet-scales';
+import { requant_f32__scalar } from './kernels/quant';
 import { ERR_BOUNDS, ERR_NOT_FINITE, ERR_SHAPE, OK, allFinite, checkEnvelope, inData } from './blob';
 
 export const FORMAT_VERSION: u16 = 1;
@@ -44,16 +51,28 @@ const EXPECTED: usize = memory.data<u16>([
   64, 10, P, 0, 10, 10, D, 0, 64, 10, P, 0, 10, 10, D, 0, 64, 10, P, 0, 10, 10, D, 0, //  47-52 kps x3
 ]);
 
-/** Address of layer i's weights (after a successful loadWeights: repacked for the kernels). */
+/** Address of layer i's int8 weights (after a successful loadWeights). */
 // @ts-ignore: decorator
 @inline export function layerWeights(i: i32): usize {
-  return <usize>load<u32>(LAYERS + (<usize>i << 3));
+  return <usize>load<u32>(LAYERS + <usize>(i * LAYER_RECORD_BYTES));
 }
 
-/** Address of layer i's bias. */
+/** Address of layer i's i32 bias (accumulator units). */
 // @ts-ignore: decorator
 @inline export function layerBias(i: i32): usize {
-  return <usize>load<u32>(LAYERS + (<usize>i << 3), 4);
+  return <usize>load<u32>(LAYERS + <usize>(i * LAYER_RECORD_BYTES), 4);
+}
+
+/** Address of layer i's f32 requantization (or dequantization) scales. */
+// @ts-ignore: decorator
+@inline export function layerScale(i: i32): usize {
+  return <usize>load<u32>(LAYERS + <usize>(i * LAYER_RECORD_BYTES), 8);
+}
+
+/** Scale of layer i's output map (real = code * scale). */
+// @ts-ignore: decorator
+@inline export function outputScale(i: i32): f32 {
+  return load<f32>(LAYER_SCALES + (<usize>i << 3), 4);
 }
 
 /** Number of weights of a layer: 9 x C depthwise, in x out otherwise. */
@@ -63,10 +82,9 @@ function weightCount(kind: u8, cin: u32, cout: u32): u32 {
 
 /**
  * Checks the blob of `length` bytes at `blob`; returns OK or the first failing check's code. On
- * OK the layer table LAYERS is filled and the 1x1 weights are transposed to [in][out] in place,
- * using `scratch` (at least 64 x 64 x 4 bytes, not inside the blob).
+ * OK every layer is quantized into QWEIGHTS and LAYERS points at it.
  */
-export function loadYunet(blob: usize, length: i32, scratch: usize): i32 {
+export function loadYunet(blob: usize, length: i32): i32 {
   const envelope = checkEnvelope(blob, length, WEIGHTS_CAPACITY, DATA_START, MAGIC, FORMAT_VERSION, 8, CRC_TABLE);
   if (envelope != OK) return envelope;
   const len = <u32>length;
@@ -85,23 +103,62 @@ export function loadYunet(blob: usize, length: i32, scratch: usize): i32 {
     if (!inData(w, count * 4, len, DATA_START, 16) || !inData(b, cout * 4, len, DATA_START, 16)) return ERR_BOUNDS;
     if (!allFinite(blob + <usize>w, count) || !allFinite(blob + <usize>b, cout)) return ERR_NOT_FINITE;
   }
+  let q = QWEIGHTS;
   for (let i = 0; i < LAYER_COUNT; i++) {
     const r = blob + HEADER_BYTES + <usize>i * RECORD_BYTES;
-    const w = blob + <usize>load<u32>(r, 8);
-    store<u32>(LAYERS + (<usize>i << 3), <u32>w);
-    store<u32>(LAYERS + (<usize>i << 3), <u32>(blob + <usize>load<u32>(r, 12)), 4);
-    if (load<u8>(r, 4) != KIND_DEPTHWISE) transpose(w, <i32>load<u16>(r, 2), <i32>load<u16>(r), scratch);
+    q = quantizeLayer(i, load<u8>(r, 4), <i32>load<u16>(r), <i32>load<u16>(r, 2), (load<u8>(r, 5) & FLAG_RELU) != 0,
+      blob + <usize>load<u32>(r, 8), blob + <usize>load<u32>(r, 12), q);
   }
+  // @ts-ignore: static assertion, QWEIGHTS_CAPACITY is fixed by the graph
+  assert(q <= QWEIGHTS + <usize>QWEIGHTS_CAPACITY);
   return OK;
 }
 
-/** In place: [rows][cols] f32 at `m` becomes [cols][rows], through `scratch`. */
-function transpose(m: usize, rows: i32, cols: i32, scratch: usize): void {
-  const n = <usize>(rows * cols) << 2;
-  memory.copy(scratch, m, n);
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) {
-      store<f32>(m + (<usize>(j * rows + i) << 2), load<f32>(scratch + (<usize>(i * cols + j) << 2)));
+// @ts-ignore: decorator
+@inline function align16(n: usize): usize {
+  return (n + 15) & ~(<usize>15);
+}
+
+/** Address of W[o][j] in the file's f32 arrays (j: the output channel's taps x inputs). */
+function sourceWeight(kind: u8, cin: i32, cout: i32, w: usize, o: i32, j: i32): usize {
+  if (kind == KIND_DEPTHWISE) return w + (<usize>(j * cout + o) << 2); // [9][C]
+  return w + (<usize>(o * cin + j) << 2); // [out][in] (the stem's in = 27 taps + 5 zero pads)
+}
+
+/** Offset of the int8 weight (o, j) in the kernels' layout (see the header). */
+function targetWeight(kind: u8, cout: i32, channelsPadded: i32, o: i32, j: i32): usize {
+  if (kind == KIND_POINTWISE) return <usize>((j >> 1) * channelsPadded * 2 + o * 2 + (j & 1));
+  return <usize>(j * cout + o); // depthwise [9][C], stem [27][C]
+}
+
+/** Quantizes layer i into QWEIGHTS at q (weights, bias, scale, each 16-aligned); returns the next q. */
+function quantizeLayer(i: i32, kind: u8, cin: i32, cout: i32, relu: bool, w: usize, b: usize, q: usize): usize {
+  const taps = kind == KIND_DEPTHWISE ? 9 : kind == KIND_STEM ? 27 : cin;
+  const padded = kind == KIND_POINTWISE ? (cout + 3) & ~3 : cout;
+  const weights = q;
+  const weightBytes = <usize>(kind == KIND_POINTWISE ? cin * padded : taps * cout);
+  const bias = align16(weights + weightBytes);
+  const scale = align16(bias + (<usize>padded << 2));
+  memory.fill(weights, 0, scale + (<usize>padded << 2) - weights);
+  const sIn = load<f32>(LAYER_SCALES + (<usize>i << 3));
+  const sOut = load<f32>(LAYER_SCALES + (<usize>i << 3), 4);
+  // The heads' depthwise convs (no relu after a depthwise) write f32 outputs: dequantize only.
+  const dequantize = kind == KIND_DEPTHWISE && !relu;
+  for (let o = 0; o < cout; o++) {
+    let amax: f32 = 0;
+    for (let j = 0; j < taps; j++) amax = max<f32>(amax, abs<f32>(load<f32>(sourceWeight(kind, cin, cout, w, o, j))));
+    const sw: f32 = amax > 0 ? amax / <f32>127 : <f32>1;
+    for (let j = 0; j < taps; j++) {
+      const v = load<f32>(sourceWeight(kind, cin, cout, w, o, j)) / sw;
+      store<i8>(weights + targetWeight(kind, cout, padded, o, j), <i8>requant_f32__scalar(v, <f32>-127, <f32>127));
     }
+    const accScale: f32 = sIn * sw;
+    store<i32>(bias + (<usize>o << 2), requant_f32__scalar(load<f32>(b + (<usize>o << 2)) / accScale, <f32>-1073741824, <f32>1073741824));
+    store<f32>(scale + (<usize>o << 2), dequantize ? accScale : accScale / sOut);
   }
+  const record = LAYERS + <usize>(i * LAYER_RECORD_BYTES);
+  store<u32>(record, <u32>weights);
+  store<u32>(record, <u32>bias, 4);
+  store<u32>(record, <u32>scale, 8);
+  return align16(scale + (<usize>padded << 2));
 }

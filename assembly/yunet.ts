@@ -15,16 +15,22 @@
 // writes its output over its input map in place, which is safe because a row is only overwritten
 // after the row below it has been read (the depthwise conv of row y pulls row y + 1 first).
 //
-// Compared with whole f32 maps everywhere (two 16P-byte ping-pong buffers for a P-pixel input),
-// streaming keeps the stride-2 and stride-4 maps at a few rows each: see yunet-arena.ts.
+// Compared with whole maps everywhere (two ping-pong buffers of the largest map), streaming keeps
+// the stride-2 and stride-4 maps at a few rows each: see yunet-arena.ts.
+//
+// int8 throughout (the contract is in docs/detector.md): the stem, the depthwise convs with relu,
+// the pools and the neck's upsample-adds write u8 maps, the 1x1 convs s8 maps, and only the heads'
+// depthwise convs write f32 (dequantized) into HEADS for the post-processing. Every stage knows
+// its output scale (real = code * scale); a layer's requantization scales are folded at load.
 
-import { FB1, FB2, FB3, HEAD_FLOATS, HEADS, INPUT, RINGS, RINGS_CAPACITY } from './yunet-arena';
-import { layerBias, layerWeights } from './yunet-weights';
-import { f32_dwconv3x3_bias, f32_dwconv3x3_bias_relu } from './kernels/dwconv';
-import { f32_maxpool2x2 } from './kernels/pool-f32';
-import { f32_pwconv_bias } from './kernels/pwconv';
-import { f32_conv3x3s2_bias_relu } from './kernels/stem';
-import { f32_upsample2x_add } from './kernels/upsample';
+import { ACC, CONV_WIDE, FB1, FB2, FB3, HEAD_FLOATS, HEADS, INPUT, RINGS, RINGS_CAPACITY } from './yunet-arena';
+import { NECK16_ADD_SCALE, NECK8_ADD_SCALE } from './yunet-scales';
+import { layerBias, layerScale, layerWeights, outputScale } from './yunet-weights';
+import { qu8_conv_acc, setConvWideScratch } from './kernels/conv';
+import { qs8_dwconv3x3_f32, qs8_dwconv3x3_relu_requant_u8 } from './kernels/dwconv';
+import { qu8_requant_s8, u8_maxpool2x2 } from './kernels/pool';
+import { qu8_conv3x3s2_relu_requant_u8 } from './kernels/stem';
+import { qu8_upsample2x_add_requant_u8 } from './kernels/upsample';
 
 // Layer indices (libfacedetection's table order, weights/YUNET-FORMAT.md).
 const STEM = 0;
@@ -37,18 +43,19 @@ const HEAD_OBJ = 41;
 const HEAD_KPS = 47;
 
 // Stage kinds.
-const STEM_ROW: i32 = 0; // stem 3x3/2 on the BGR input + relu
-const POINTWISE: i32 = 1; // 1x1 conv + bias
-const DEPTHWISE: i32 = 2; // 3x3 depthwise + bias (heads)
-const DEPTHWISE_RELU: i32 = 3; // 3x3 depthwise + bias + relu
-const MAXPOOL: i32 = 4; // 2x2 stride-2 max pool
-const UPSAMPLE_ADD: i32 = 5; // upsample2x(source) + source2
+const STEM_ROW: i32 = 0; // stem 3x3/2 on the BGR input + relu: u8
+const POINTWISE: i32 = 1; // 1x1 conv + bias: s8
+const DEPTHWISE: i32 = 2; // 3x3 depthwise + bias (heads): f32
+const DEPTHWISE_RELU: i32 = 3; // 3x3 depthwise + bias + relu: u8
+const MAXPOOL: i32 = 4; // 2x2 stride-2 max pool: u8, the source's scale
+const UPSAMPLE_ADD: i32 = 5; // upsample2x(source) + source2: u8
 
 // The stage table: one record of i32 fields per stage, rebuilt by forward() (59 stages).
 const MAX_STAGES = 64;
 const FIELDS = 12;
 const STAGES: usize = memory.data(MAX_STAGES * FIELDS * 4);
 const KIND = 0, LAYER = 1, SOURCE = 2, SOURCE2 = 3, WIDTH = 4, HEIGHT = 5, CHANNELS = 6, RING = 7, RING_ROWS = 8, DONE = 9;
+const SCALE = 10; // f32 bits: the output map's scale
 
 // @ts-ignore: decorator
 @inline function field(s: i32, f: i32): i32 {
@@ -99,10 +106,17 @@ export function headBase(level: i32): usize {
   return HEADS + (<usize>(before * HEAD_FLOATS) << 2);
 }
 
-/** Bytes of one row of stage s. */
+/** Bytes of one row of stage s: 1 per value, 4 for the heads' f32 outputs. */
 // @ts-ignore: decorator
 @inline function rowBytes(s: i32): usize {
-  return <usize>(field(s, WIDTH) * field(s, CHANNELS)) << 2;
+  const values = <usize>(field(s, WIDTH) * field(s, CHANNELS));
+  return field(s, KIND) == DEPTHWISE ? values << 2 : values;
+}
+
+/** Scale of stage s's output map. */
+// @ts-ignore: decorator
+@inline function scaleOf(s: i32): f32 {
+  return reinterpret<f32>(field(s, SCALE));
 }
 
 /** Address of row y of stage s (in its ring, or its whole map). */
@@ -127,6 +141,8 @@ function stage(kind: i32, layer: i32, source: i32, source2: i32, stride: i32, ch
   setField(s, CHANNELS, channels);
   setField(s, RING_ROWS, rows);
   setField(s, DONE, 0);
+  const scale = kind == MAXPOOL ? scaleOf(source) : kind == UPSAMPLE_ADD ? (layer == NECK_16 ? NECK16_ADD_SCALE : NECK8_ADD_SCALE) : outputScale(layer);
+  setField(s, SCALE, reinterpret<i32>(scale));
   if (map == 0) {
     map = ringTop;
     ringTop += (<usize>rows * rowBytes(s) + 15) & ~(<usize>15);
@@ -146,25 +162,28 @@ function compute(s: i32, y: i32): void {
   const channels = field(s, CHANNELS);
   const out = row(s, y);
   if (kind == STEM_ROW) {
-    f32_conv3x3s2_bias_relu(INPUT, inHeight, inWidth, y, layerWeights(layer), layerBias(layer), channels, width, out);
+    qu8_conv3x3s2_relu_requant_u8(INPUT, inHeight, inWidth, y, layerWeights(layer), layerBias(layer), layerScale(layer), channels, width, out);
   } else if (kind == POINTWISE) {
     pull(src, y);
-    f32_pwconv_bias(row(src, y), width, field(src, CHANNELS), layerWeights(layer), layerBias(layer), channels, out);
+    const padded = (channels + 3) & ~3;
+    qu8_conv_acc(row(src, y), width, field(src, CHANNELS), 1, layerWeights(layer), layerBias(layer), width, padded, ACC);
+    qu8_requant_s8(ACC, width, padded, channels, layerScale(layer), out);
   } else if (kind == DEPTHWISE || kind == DEPTHWISE_RELU) {
     const height = field(s, HEIGHT);
     pull(src, min(y + 1, height - 1));
     const above = y > 0 ? row(src, y - 1) : 0;
     const below = y + 1 < height ? row(src, y + 1) : 0;
-    if (kind == DEPTHWISE_RELU) f32_dwconv3x3_bias_relu(above, row(src, y), below, width, channels, layerWeights(layer), layerBias(layer), out);
-    else f32_dwconv3x3_bias(above, row(src, y), below, width, channels, layerWeights(layer), layerBias(layer), out);
+    if (kind == DEPTHWISE_RELU) qs8_dwconv3x3_relu_requant_u8(above, row(src, y), below, width, channels, layerWeights(layer), layerBias(layer), layerScale(layer), out);
+    else qs8_dwconv3x3_f32(above, row(src, y), below, width, channels, layerWeights(layer), layerBias(layer), layerScale(layer), out);
   } else if (kind == MAXPOOL) {
     pull(src, 2 * y + 1);
-    f32_maxpool2x2(row(src, 2 * y), row(src, 2 * y + 1), 2 * width, channels, out);
+    u8_maxpool2x2(row(src, 2 * y), row(src, 2 * y + 1), 2 * width, channels, out);
   } else {
     const fine = field(s, SOURCE2);
     pull(src, y >> 1);
     pull(fine, y);
-    f32_upsample2x_add(row(src, y >> 1), row(fine, y), width, channels, out);
+    const scale = scaleOf(s);
+    qu8_upsample2x_add_requant_u8(row(src, y >> 1), row(fine, y), width, channels, scaleOf(src) / scale, scaleOf(fine) / scale, out);
   }
 }
 
@@ -215,6 +234,7 @@ function beginPhase(): void {
 
 /** Runs the network on INPUT (inWidth x inHeight BGR) with verified weights; raw outputs in HEADS. */
 export function forward(): void {
+  setConvWideScratch(CONV_WIDE); // the 1x1 convs' widened input rows (the WASI command shares the kernels with SSR-Net)
   stageCount = 0;
   beginPhase();
 
@@ -251,11 +271,11 @@ export function forward(): void {
   finish(n32);
   heads(2, n32);
   beginPhase();
-  const n16 = dp(NECK_16, stage(UPSAMPLE_ADD, -1, n32, f16, 16, 64, 1, 0), 16, 64, 0, FB2);   // stride 16: + upsampled 32
+  const n16 = dp(NECK_16, stage(UPSAMPLE_ADD, NECK_16, n32, f16, 16, 64, 1, 0), 16, 64, 0, FB2);   // stride 16: + upsampled 32
   finish(n16);
   heads(1, n16);
   beginPhase();
-  const n8 = dp(NECK_8, stage(UPSAMPLE_ADD, -1, n16, f8, 8, 64, 1, 0), 8, 64, 0, FB1);        // stride 8: + upsampled 16
+  const n8 = dp(NECK_8, stage(UPSAMPLE_ADD, NECK_8, n16, f8, 8, 64, 1, 0), 8, 64, 0, FB1);        // stride 8: + upsampled 16
   finish(n8);
   heads(0, n8);
 }

@@ -48,6 +48,18 @@ export { f32_conv3x3s2_bias_relu__scalar, f32_conv3x3s2_bias_relu__simd128 } fro
 export { f32_maxpool2x2__scalar, f32_maxpool2x2__simd128 } from "./pool-f32";
 export { f32_upsample2x_add__scalar, f32_upsample2x_add__simd128 } from "./upsample";
 
+// int8 kernels of the YuNet face detector (/work/notes/INT8-YUNET.md).
+export { qu8_requant_s8__scalar, qu8_requant_s8__simd128 } from "./requant";
+export {
+  qs8_dwconv3x3_relu_requant_u8__scalar,
+  qs8_dwconv3x3_relu_requant_u8__simd128,
+  qs8_dwconv3x3_f32__scalar,
+  qs8_dwconv3x3_f32__simd128,
+} from "./dwconv";
+export { qu8_conv3x3s2_relu_requant_u8__scalar, qu8_conv3x3s2_relu_requant_u8__simd128 } from "./stem";
+export { u8_maxpool2x2__scalar, u8_maxpool2x2__simd128 } from "./pool-u8";
+export { qu8_upsample2x_add_requant_u8__scalar, qu8_upsample2x_add_requant_u8__simd128 } from "./upsample";
+
 import { requant_f32__scalar, requant_f32__simd128 } from "./quant";
 
 // ---- test helpers ------------------------------------------------------------------------------

@@ -1013,7 +1013,7 @@ function epilogueRunner(name: KernelName): { label: string; run: () => void }[] 
 
 describe('kernel registry', () => {
   it('lists every kernel export of the test build, and every listed variant exists', () => {
-    const helpers = new Set(['memory', 'scratchBase', 'benchDotI16x8Peak', 'buildTanhLut', 'TANH_LUT_SIZE', 'TANH_LUT_STEPS_PER_UNIT']);
+    const helpers = new Set(['memory', 'scratchBase', 'benchDotI16x8Peak', 'requantNarrowBuffer', 'buildTanhLut', 'TANH_LUT_SIZE', 'TANH_LUT_STEPS_PER_UNIT']);
     const listed = new Set(KERNELS.flatMap((k) => k.variants.map((v) => `${k.name}__${v}`)));
     for (const name of Object.keys(mod.exports)) {
       if (helpers.has(name)) continue;
@@ -1031,6 +1031,25 @@ describe.each(KERNELS.map((k) => [k.name, k] as const))('%s', (name) => {
   const cases = RUNNERS[name as KernelName]();
   it.each(cases.map((c) => [c.label, c] as const))('%s', (_label, c) => {
     c.run();
+  });
+});
+
+describe('quant.ts narrowing requant forms (u8x16, u8x8, u8x4, s8x16, s8x4)', () => {
+  it.each([[0, 255], [-128, 127]] as const)('equal requant_f32 on [%i, %i] for every value (ties, huge, inf, NaN)', (qmin, qmax) => {
+    const all = requantValues();
+    const values = Float32Array.from({ length: all.length & ~15 }, (_, i) => all[i]);
+    const s = new Scratch(mod);
+    const pSrc = s.put('src', values);
+    const pOut = s.alloc('out', 2 * values.length);
+    (mod.exports.requantNarrowBuffer as (src: number, n: number, signed: number, dst: number) => void)(pSrc, values.length, qmin < 0 ? 1 : 0, pOut);
+    s.checkCanaries('requantNarrowBuffer');
+    const bytes = s.bytes(pOut, 2 * values.length);
+    const got = qmin < 0 ? new Int8Array(bytes.buffer) : bytes;
+    for (let i = 0; i < 2 * values.length; i++) {
+      const v = values[i % values.length];
+      const form = i < values.length ? 'x16' : 'x8/x4';
+      if (got[i] !== requantRef(v, qmin, qmax)) throw new Error(`${form} [${qmin}, ${qmax}] for ${v}: expected ${requantRef(v, qmin, qmax)}, got ${got[i]}`);
+    }
   });
 });
 

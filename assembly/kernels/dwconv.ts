@@ -17,7 +17,7 @@
 // Preconditions: width >= 1, C >= 1 (C % 4 tail in the simd128 form); no alignment needed;
 // `out` does not overlap the input rows.
 
-import { requant_f32__scalar, requant_f32__simd128 } from "./quant";
+import { requant_f32__scalar, requant_u8x4__simd128, requant_u8x8__simd128 } from "./quant";
 
 /** Scalar spec of both kernels (`relu` is a compile-time constant at each call site). */
 // @ts-ignore: decorator
@@ -295,9 +295,7 @@ export function f32_dwconv3x3_bias(
     v128.store(dst, v0);
     v128.store(dst, v1, 16);
   } else {
-    const zero = f32x4.splat(0), top = f32x4.splat(255);
-    const q = i16x8.narrow_i32x4_u(requant_f32__simd128(v0, zero, top), requant_f32__simd128(v1, zero, top));
-    v128.store64_lane(dst, i8x16.narrow_i16x8_u(q, q), 0);
+    v128.store64_lane(dst, requant_u8x8__simd128(v0, v1), 0);
   }
 }
 
@@ -308,9 +306,7 @@ export function f32_dwconv3x3_bias(
   if (f32out) {
     v128.store(dst, v);
   } else {
-    const q = requant_f32__simd128(v, f32x4.splat(0), f32x4.splat(255));
-    const n = i16x8.narrow_i32x4_u(q, q);
-    v128.store32_lane(dst, i8x16.narrow_i16x8_u(n, n), 0);
+    v128.store32_lane(dst, requant_u8x4__simd128(v), 0);
   }
 }
 

@@ -41,3 +41,68 @@ export function requant_f32__scalar(value: f32, qmin: f32, qmax: f32): i32 {
 export function requant_f32__simd128(value: v128, qmin: v128, qmax: v128): v128 {
   return i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.min(f32x4.max(value, qmin), qmax)));
 }
+
+// Narrowing forms (simd128) for u8 / s8 outputs: the same function as requant_f32__simd128 with
+// [qmin, qmax] = [0, 255] or [-128, 127], lane for lane, for every input, NaN included:
+//   requant(v) = sat(trunc_sat(nearest(v)))   where sat is the saturating narrow to the byte range
+// - v >= qmax: nearest(v) >= qmax (qmax is an integer, rounding is monotonic), trunc_sat and the
+//   narrow are monotonic and saturate -> qmax; v <= qmin likewise -> qmin;
+// - qmin < v < qmax: nearest(v) is already inside, exact through trunc_sat and the narrow;
+// - NaN: trunc_sat gives 0 (as in requant_f32), and 0 is inside both ranges.
+// i16x8.narrow_i32x4_s then i8x16.narrow_i16x8_u (signed i16 in, [0, 255] out) clamps to
+// [0, 255]; with narrow_i16x8_s to [-128, 127]. V8 lowers f32x4.min / f32x4.max to ~8
+// instructions each (NaN and signed-zero rules); the narrows are one packssdw / packuswb each and
+// are needed to store bytes anyway.
+
+/** nearest + trunc_sat of four lanes (no clamp: the caller's saturating narrow clamps). */
+// @ts-ignore: decorator
+@inline
+function round_i32__simd128(v: v128): v128 {
+  return i32x4.trunc_sat_f32x4_s(f32x4.nearest(v));
+}
+
+/** requant_f32__simd128(v, 0, 255) of 16 lanes (v0 = lanes 0..3, ...), as 16 u8. */
+// @ts-ignore: decorator
+@inline
+export function requant_u8x16__simd128(v0: v128, v1: v128, v2: v128, v3: v128): v128 {
+  return i8x16.narrow_i16x8_u(
+    i16x8.narrow_i32x4_s(round_i32__simd128(v0), round_i32__simd128(v1)),
+    i16x8.narrow_i32x4_s(round_i32__simd128(v2), round_i32__simd128(v3)),
+  );
+}
+
+/** requant_f32__simd128(v, -128, 127) of 16 lanes, as 16 s8. */
+// @ts-ignore: decorator
+@inline
+export function requant_s8x16__simd128(v0: v128, v1: v128, v2: v128, v3: v128): v128 {
+  return i8x16.narrow_i16x8_s(
+    i16x8.narrow_i32x4_s(round_i32__simd128(v0), round_i32__simd128(v1)),
+    i16x8.narrow_i32x4_s(round_i32__simd128(v2), round_i32__simd128(v3)),
+  );
+}
+
+/** requant_f32__simd128(v, 0, 255) of 8 lanes, as u8 in bytes 0..7 (bytes 8..15 repeat them). */
+// @ts-ignore: decorator
+@inline
+export function requant_u8x8__simd128(v0: v128, v1: v128): v128 {
+  const h = i16x8.narrow_i32x4_s(round_i32__simd128(v0), round_i32__simd128(v1));
+  return i8x16.narrow_i16x8_u(h, h);
+}
+
+/** requant_f32__simd128(v, 0, 255) of 4 lanes, as u8 in bytes 0..3. */
+// @ts-ignore: decorator
+@inline
+export function requant_u8x4__simd128(v: v128): v128 {
+  const r = round_i32__simd128(v);
+  const h = i16x8.narrow_i32x4_s(r, r);
+  return i8x16.narrow_i16x8_u(h, h);
+}
+
+/** requant_f32__simd128(v, -128, 127) of 4 lanes, as s8 in bytes 0..3. */
+// @ts-ignore: decorator
+@inline
+export function requant_s8x4__simd128(v: v128): v128 {
+  const r = round_i32__simd128(v);
+  const h = i16x8.narrow_i32x4_s(r, r);
+  return i8x16.narrow_i16x8_s(h, h);
+}

@@ -11,7 +11,7 @@
 // Reads only channel groups [0, ceil(channels/4)*4) of each accumulator pixel (inside Cp) and
 // writes exactly pixels*channels bytes.
 
-import { requant_f32__scalar, requant_f32__simd128 } from "./quant";
+import { requant_f32__scalar, requant_s8x16__simd128, requant_s8x4__simd128 } from "./quant";
 
 /** Scalar spec. */
 export function qu8_requant_s8__scalar(acc: usize, pixels: i32, channelsPadded: i32, channels: i32, scale: usize, out: usize): void {
@@ -24,13 +24,11 @@ export function qu8_requant_s8__scalar(acc: usize, pixels: i32, channelsPadded: 
 }
 
 /**
- * simd128 variant, same signature and result: 16 channels per step (4 requants narrowed to one
+ * simd128 variant, same signature and result: 16 channels per step (quant.ts requant_s8x16: one
  * 16-byte store), then 4 channels per step with the partial last group stored lane by lane
  * (channels = 10 -> 4 + 4 + 2).
  */
 export function qu8_requant_s8__simd128(acc: usize, pixels: i32, channelsPadded: i32, channels: i32, scale: usize, out: usize): void {
-  const lo = f32x4.splat(-128);
-  const hi = f32x4.splat(127);
   const by16 = channels & ~15;
   for (let x = 0; x < pixels; x++) {
     const a = acc + (<usize>(x * channelsPadded) << 2);
@@ -39,16 +37,14 @@ export function qu8_requant_s8__simd128(acc: usize, pixels: i32, channelsPadded:
     for (; c < by16; c += 16) {
       const ap = a + (<usize>c << 2);
       const sp = scale + (<usize>c << 2);
-      const q0 = requant_f32__simd128(f32x4.mul(f32x4.convert_i32x4_s(v128.load(ap)), v128.load(sp)), lo, hi);
-      const q1 = requant_f32__simd128(f32x4.mul(f32x4.convert_i32x4_s(v128.load(ap, 16)), v128.load(sp, 16)), lo, hi);
-      const q2 = requant_f32__simd128(f32x4.mul(f32x4.convert_i32x4_s(v128.load(ap, 32)), v128.load(sp, 32)), lo, hi);
-      const q3 = requant_f32__simd128(f32x4.mul(f32x4.convert_i32x4_s(v128.load(ap, 48)), v128.load(sp, 48)), lo, hi);
-      v128.store(dst + <usize>c, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)));
+      v128.store(dst + <usize>c, requant_s8x16__simd128(
+        f32x4.mul(f32x4.convert_i32x4_s(v128.load(ap)), v128.load(sp)),
+        f32x4.mul(f32x4.convert_i32x4_s(v128.load(ap, 16)), v128.load(sp, 16)),
+        f32x4.mul(f32x4.convert_i32x4_s(v128.load(ap, 32)), v128.load(sp, 32)),
+        f32x4.mul(f32x4.convert_i32x4_s(v128.load(ap, 48)), v128.load(sp, 48))));
     }
     for (; c < channels; c += 4) {
-      const q = requant_f32__simd128(
-        f32x4.mul(f32x4.convert_i32x4_s(v128.load(a + (<usize>c << 2))), v128.load(scale + (<usize>c << 2))), lo, hi);
-      const bytes = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q, q), q); // lanes 0..3 = q0..q3 (exact: already in [-128, 127])
+      const bytes = requant_s8x4__simd128(f32x4.mul(f32x4.convert_i32x4_s(v128.load(a + (<usize>c << 2))), v128.load(scale + (<usize>c << 2))));
       const p = dst + <usize>c;
       const n = channels - c;
       if (n >= 4) {

@@ -14,7 +14,7 @@
 // half width (the graph pads the map to a multiple of 16; those pixels see only padding).
 // Preconditions: Cout % 4 == 0; outWidth >= 1; no alignment needed.
 
-import { requant_f32__scalar, requant_f32__simd128 } from "./quant";
+import { requant_f32__scalar, requant_u8x16__simd128, requant_u8x4__simd128 } from "./quant";
 
 /** Scalar spec: plain loops, one output at a time; never tuned. */
 export function f32_conv3x3s2_bias_relu__scalar(
@@ -246,7 +246,6 @@ export function qu8_conv3x3s2_relu_requant_u8__simd128(
   const by16 = channels & ~15;
   const rowStride = <usize>inWidth * 3;
   const zero = i32x4.splat(0);
-  const lo = f32x4.splat(0), hi = f32x4.splat(255);
   let ox = first;
   if (by16 > 0) {
     for (; ox + 1 < last; ox += 2) {
@@ -280,8 +279,8 @@ export function qu8_conv3x3s2_relu_requant_u8__simd128(
         }
         const s = scale + (o << 2);
         const s0 = v128.load(s), s1 = v128.load(s, 16), s2 = v128.load(s, 32), s3 = v128.load(s, 48);
-        v128.store(d0 + o, requantU8x16(a0, a1, a2, a3, s0, s1, s2, s3, lo, hi));
-        v128.store(d0 + C + o, requantU8x16(e0, e1, e2, e3, s0, s1, s2, s3, lo, hi));
+        v128.store(d0 + o, requantU8x16(a0, a1, a2, a3, s0, s1, s2, s3));
+        v128.store(d0 + C + o, requantU8x16(e0, e1, e2, e3, s0, s1, s2, s3));
       }
       if (by16 < channels) {
         stemPixelQ4(input, inHeight, inWidth, y0, weights, bias, scale, C, out, ox, <usize>by16);
@@ -298,12 +297,10 @@ export function qu8_conv3x3s2_relu_requant_u8__simd128(
 
 /** requant of 16 channels (4 i32x4 accumulators) to 16 u8 bytes. */
 // @ts-ignore: decorator
-@inline function requantU8x16(a0: v128, a1: v128, a2: v128, a3: v128, s0: v128, s1: v128, s2: v128, s3: v128, lo: v128, hi: v128): v128 {
-  const q0 = requant_f32__simd128(f32x4.mul(f32x4.convert_i32x4_s(a0), s0), lo, hi);
-  const q1 = requant_f32__simd128(f32x4.mul(f32x4.convert_i32x4_s(a1), s1), lo, hi);
-  const q2 = requant_f32__simd128(f32x4.mul(f32x4.convert_i32x4_s(a2), s2), lo, hi);
-  const q3 = requant_f32__simd128(f32x4.mul(f32x4.convert_i32x4_s(a3), s3), lo, hi);
-  return i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(q0, q1), i16x8.narrow_i32x4_u(q2, q3));
+@inline function requantU8x16(a0: v128, a1: v128, a2: v128, a3: v128, s0: v128, s1: v128, s2: v128, s3: v128): v128 {
+  return requant_u8x16__simd128(
+    f32x4.mul(f32x4.convert_i32x4_s(a0), s0), f32x4.mul(f32x4.convert_i32x4_s(a1), s1),
+    f32x4.mul(f32x4.convert_i32x4_s(a2), s2), f32x4.mul(f32x4.convert_i32x4_s(a3), s3));
 }
 
 /** Image byte (iy, ix, c), 0 outside the image. */
@@ -332,9 +329,8 @@ export function qu8_conv3x3s2_relu_requant_u8__simd128(
         acc = i32x4.add(acc, i32x4.dot_i16x8_s(i32x4.splat(b0 | (b1 << 16)), i16x8.extend_low_i8x16_s(zipLo(wa, wb))));
       }
     }
-    const q = requant_f32__simd128(f32x4.mul(f32x4.convert_i32x4_s(acc), v128.load(scale + (o << 2))), f32x4.splat(0), f32x4.splat(255));
-    const n = i16x8.narrow_i32x4_u(q, q);
-    v128.store32_lane(out + <usize>ox * C + o, i8x16.narrow_i16x8_u(n, n), 0);
+    const v = f32x4.mul(f32x4.convert_i32x4_s(acc), v128.load(scale + (o << 2)));
+    v128.store32_lane(out + <usize>ox * C + o, requant_u8x4__simd128(v), 0);
   }
 }
 

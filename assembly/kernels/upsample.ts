@@ -47,7 +47,7 @@ export function f32_upsample2x_add(coarse: usize, fine: usize, width: i32, chann
 // Preconditions: width >= 1 (the output width; YuNet's are even); C >= 1; `out` may be `fine`
 // (in place), not `coarse`; no alignment; writes exactly width*C bytes.
 
-import { requant_f32__scalar, requant_f32__simd128 } from "./quant";
+import { requant_f32__scalar, requant_u8x16__simd128 } from "./quant";
 
 /** Scalar spec. */
 export function qu8_upsample2x_add_requant_u8__scalar(
@@ -70,10 +70,10 @@ export function qu8_upsample2x_add_requant_u8__scalar(
   return f32x4.convert_i32x4_s((k & 1) == 0 ? i32x4.extend_low_i16x8_u(h) : i32x4.extend_high_i16x8_u(h));
 }
 
-/** requant(t + f32(fine lanes k) * kb) for one quarter of 16 channels. */
+/** t1 + t2 for one quarter (k) of 16 channels: t = the coarse term, f = the 16 fine bytes. */
 // @ts-ignore: decorator
-@inline function upaddQuarter(t: v128, f: v128, k: i32, kb: v128, lo: v128, hi: v128): v128 {
-  return requant_f32__simd128(f32x4.add(t, f32x4.mul(u8x16ToF32(f, k), kb)), lo, hi);
+@inline function upaddQuarter(t: v128, f: v128, k: i32, kb: v128): v128 {
+  return f32x4.add(t, f32x4.mul(u8x16ToF32(f, k), kb));
 }
 
 /**
@@ -86,7 +86,6 @@ export function qu8_upsample2x_add_requant_u8__simd128(
   const C = <usize>channels;
   const by16 = C & ~(<usize>15);
   const ka = f32x4.splat(coarseScale), kb = f32x4.splat(fineScale);
-  const lo = f32x4.splat(0), hi = f32x4.splat(255);
   for (let x = 0; x < width; x += 2) {
     const src = coarse + <usize>(x >> 1) * C;
     const two = x + 1 < width;
@@ -96,14 +95,12 @@ export function qu8_upsample2x_add_requant_u8__simd128(
       const t0 = f32x4.mul(u8x16ToF32(cv, 0), ka), t1 = f32x4.mul(u8x16ToF32(cv, 1), ka);
       const t2 = f32x4.mul(u8x16ToF32(cv, 2), ka), t3 = f32x4.mul(u8x16ToF32(cv, 3), ka);
       let f = v128.load(fine + i + c);
-      v128.store(out + i + c, i8x16.narrow_i16x8_u(
-        i16x8.narrow_i32x4_u(upaddQuarter(t0, f, 0, kb, lo, hi), upaddQuarter(t1, f, 1, kb, lo, hi)),
-        i16x8.narrow_i32x4_u(upaddQuarter(t2, f, 2, kb, lo, hi), upaddQuarter(t3, f, 3, kb, lo, hi))));
+      v128.store(out + i + c, requant_u8x16__simd128(
+        upaddQuarter(t0, f, 0, kb), upaddQuarter(t1, f, 1, kb), upaddQuarter(t2, f, 2, kb), upaddQuarter(t3, f, 3, kb)));
       if (two) {
         f = v128.load(fine + i + C + c);
-        v128.store(out + i + C + c, i8x16.narrow_i16x8_u(
-          i16x8.narrow_i32x4_u(upaddQuarter(t0, f, 0, kb, lo, hi), upaddQuarter(t1, f, 1, kb, lo, hi)),
-          i16x8.narrow_i32x4_u(upaddQuarter(t2, f, 2, kb, lo, hi), upaddQuarter(t3, f, 3, kb, lo, hi))));
+        v128.store(out + i + C + c, requant_u8x16__simd128(
+          upaddQuarter(t0, f, 0, kb), upaddQuarter(t1, f, 1, kb), upaddQuarter(t2, f, 2, kb), upaddQuarter(t3, f, 3, kb)));
       }
     }
     const end = two ? x + 2 : x + 1;

@@ -362,12 +362,117 @@ export function f32_dwconv3x3_bias(
   qdwStore4(dst, acc, s, f32out);
 }
 
+/** 4 s8 values at p as i16 lanes 0..3 (lanes 4..7 zero). */
+// @ts-ignore: decorator
+@inline function wide4(p: usize): v128 { return i16x8.extend_low_i8x16_s(v128.load32_zero(p)); }
+
+/** s8 x i8 of 4 channels as exact i16 products in lanes 0..3. */
+// @ts-ignore: decorator
+@inline function mul4(x: usize, w: v128): v128 { return i16x8.mul(wide4(x), w); }
+
+/** Channels [c, c + 4) of the whole row: interior pixels with the 9 weight vectors in registers when all rows are present. */
+// @ts-ignore: decorator
+@inline function qdwBlock4__simd128(
+  above: usize, row: usize, below: usize, width: i32, C: usize, weights: usize, bias: usize, scale: usize, out: usize, c: usize, full: bool, f32out: bool,
+): void {
+  const ob: usize = f32out ? 4 : 1;
+  const b = v128.load(bias + (c << 2));
+  const s = v128.load(scale + (c << 2));
+  const o = out + c * ob;
+  if (!full) {
+    for (let ox = 0; ox < width; ox++) qdwPixel4(above, row, below, width, C, weights, b, s, o + <usize>ox * C * ob, ox, c, f32out);
+    return;
+  }
+  qdwPixel4(above, row, below, width, C, weights, b, s, o, 0, c, f32out);
+  qdwPixel4(above, row, below, width, C, weights, b, s, o + <usize>(width - 1) * C * ob, width - 1, c, f32out);
+  const w = weights + c;
+  const w00 = wide4(w), w01 = wide4(w + C), w02 = wide4(w + 2 * C);
+  const w10 = wide4(w + 3 * C), w11 = wide4(w + 4 * C), w12 = wide4(w + 5 * C);
+  const w20 = wide4(w + 6 * C), w21 = wide4(w + 7 * C), w22 = wide4(w + 8 * C);
+  let r0 = above + c, r1 = row + c, r2 = below + c;
+  let dst = o + C * ob;
+  const end = below + c + <usize>(width - 2) * C;
+  for (; r2 < end; r2 += C) {
+    let p = i16x8.add(mul4(r0, w00), mul4(r0 + C, w01));
+    let acc = widenAddLo(b, p);
+    p = i16x8.add(mul4(r0 + 2 * C, w02), mul4(r1, w10));
+    acc = widenAddLo(acc, p);
+    p = i16x8.add(mul4(r1 + C, w11), mul4(r1 + 2 * C, w12));
+    acc = widenAddLo(acc, p);
+    p = i16x8.add(mul4(r2, w20), mul4(r2 + C, w21));
+    acc = widenAddLo(acc, p);
+    acc = widenAddLo(acc, mul4(r2 + 2 * C, w22));
+    qdwStore4(dst, acc, s, f32out);
+    r0 += C;
+    r1 += C;
+    dst += C * ob;
+  }
+}
+
+/** A vector of 8 i16 lanes repeating the C (1, 2, 4) bytes at p, sign-extended. */
+// @ts-ignore: decorator
+@inline function periodic8(p: usize, C: usize): v128 {
+  const v = C == 1 ? v128.load8_splat(p) : C == 2 ? v128.load16_splat(p) : v128.load32_splat(p);
+  return i16x8.extend_low_i8x16_s(v);
+}
+
+/** A vector of 4 i32 / f32 lanes repeating the C (1, 2, 4) values at p. */
+// @ts-ignore: decorator
+@inline function periodic4(p: usize, C: usize): v128 {
+  return C == 1 ? v128.load32_splat(p) : C == 2 ? v128.load64_splat(p) : v128.load(p);
+}
+
+/**
+ * The heads' narrow maps (C = 1, 2, 4; all three rows present): a row is walked 8 bytes (8 / C
+ * pixels x C channels) at a time with weight, bias and scale vectors repeating every C lanes,
+ * so the 8-channel code of qdw__simd128 serves 8 / C pixels per step. Bytes [C, (width - 1)*C)
+ * are interior (all taps inside); the edge pixels and the < 8 bytes left over use the scalar's code.
+ */
+// @ts-ignore: decorator
+@inline function qdwNarrow__simd128(
+  above: usize, row: usize, below: usize, width: i32, C: usize, weights: usize, bias: usize, scale: usize, out: usize, f32out: bool,
+): void {
+  const ob: usize = f32out ? 4 : 1;
+  const w00 = periodic8(weights, C), w01 = periodic8(weights + C, C), w02 = periodic8(weights + 2 * C, C);
+  const w10 = periodic8(weights + 3 * C, C), w11 = periodic8(weights + 4 * C, C), w12 = periodic8(weights + 5 * C, C);
+  const w20 = periodic8(weights + 6 * C, C), w21 = periodic8(weights + 7 * C, C), w22 = periodic8(weights + 8 * C, C);
+  const b = periodic4(bias, C), s = periodic4(scale, C);
+  const end = <usize>(width - 1) * C; // first byte of the last pixel
+  let i = C;
+  for (; i + 8 <= end; i += 8) {
+    // r0, r1, r2: tap kx = 0 of the first of the 8 / C output pixels.
+    const r0 = above + i - C, r1 = row + i - C, r2 = below + i - C;
+    let p = i16x8.add(mul8(r0, w00), mul8(r0 + C, w01));
+    let lo = widenAddLo(b, p), hi = widenAddHi(b, p);
+    p = i16x8.add(mul8(r0 + 2 * C, w02), mul8(r1, w10));
+    lo = widenAddLo(lo, p); hi = widenAddHi(hi, p);
+    p = i16x8.add(mul8(r1 + C, w11), mul8(r1 + 2 * C, w12));
+    lo = widenAddLo(lo, p); hi = widenAddHi(hi, p);
+    p = i16x8.add(mul8(r2, w20), mul8(r2 + C, w21));
+    lo = widenAddLo(lo, p); hi = widenAddHi(hi, p);
+    p = mul8(r2 + 2 * C, w22);
+    lo = widenAddLo(lo, p); hi = widenAddHi(hi, p);
+    qdwStore8(out + i * ob, lo, hi, s, s, f32out);
+  }
+  const channels = <i32>C;
+  for (let c = 0; c < channels; c++) {
+    qdwStore(out, channels, scale, 0, c, qdwAcc(above, row, below, width, channels, weights, bias, 0, c), f32out);
+  }
+  for (let ox = <i32>(i / C); ox < width; ox++) {
+    for (let c = 0; c < channels; c++) {
+      qdwStore(out, channels, scale, ox, c, qdwAcc(above, row, below, width, channels, weights, bias, ox, c), f32out);
+    }
+  }
+}
+
 /**
  * simd128 form of both kernels. 8 channels per block (v128.load8x8_s widens s8 to i16; i16x8.mul
  * is exact; two taps' products are added in i16, then widened to i32 once). With all three rows
  * present, the 9 weight vectors stay in registers across the row's interior pixels; edge pixels
- * and padding rows take the generic per-pixel path (taps inside only). Then one 4-channel block
- * (load32_zero, extmul) and the C % 4 channels with the scalar's code.
+ * and padding rows take the generic per-pixel path (taps inside only). Then 4-channel blocks for
+ * the remaining channels (the same interior loop on load32_zero; the last block overlaps the
+ * previous one when C % 4 != 0); C < 4: the scalar's code, or with all rows present and C = 1, 2,
+ * 4, qdwNarrow__simd128 (8 / C pixels per vector).
  */
 // @ts-ignore: decorator
 @inline function qdw__simd128(
@@ -376,6 +481,10 @@ export function f32_dwconv3x3_bias(
   const C = <usize>channels;
   const ob: usize = f32out ? 4 : 1; // output bytes per value
   const full = above != 0 && below != 0 && width >= 3;
+  if (full && (C == 1 || C == 2 || C == 4)) {
+    qdwNarrow__simd128(above, row, below, width, C, weights, bias, scale, out, f32out);
+    return;
+  }
   let c: usize = 0;
   for (; c + 8 <= C; c += 8) {
     const b0 = v128.load(bias + (c << 2)), b1 = v128.load(bias + (c << 2), 16);
@@ -412,11 +521,14 @@ export function f32_dwconv3x3_bias(
       dst += C * ob;
     }
   }
-  if (c + 4 <= C) {
-    const b = v128.load(bias + (c << 2));
-    const s = v128.load(scale + (c << 2));
-    for (let ox = 0; ox < width; ox++) qdwPixel4(above, row, below, width, C, weights, b, s, out + (<usize>ox * C + c) * ob, ox, c, f32out);
-    c += 4;
+  // The C % 8 channels in 4-channel blocks; the last block overlaps the previous one when C % 4 != 0
+  // (C = 10: channels 6..9), recomputing the same integers, so the same bytes.
+  if (C >= 4) {
+    while (c < C) {
+      c = min(c, C - 4);
+      qdwBlock4__simd128(above, row, below, width, C, weights, bias, scale, out, c, full, f32out);
+      c += 4;
+    }
   }
   for (; c < C; c++) {
     for (let ox = 0; ox < width; ox++) {

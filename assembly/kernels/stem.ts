@@ -214,6 +214,9 @@ export function qu8_conv3x3s2_relu_requant_u8__scalar(
   }
 }
 
+/** The simd128 stem's interleaved i16 weights of one 16-channel tile (15 pairs x 4 vectors), rebuilt per call. */
+const STEM_PAIRS: usize = memory.data(15 * 64, 16);
+
 /** Byte-interleave two 16-byte weight vectors: (a0, b0, a1, b1, ...) low and high halves. */
 // @ts-ignore: decorator
 @inline function zipLo(a: v128, b: v128): v128 {
@@ -230,8 +233,9 @@ export function qu8_conv3x3s2_relu_requant_u8__scalar(
  * a pair of pixel bytes becomes one `v128.load16_splat` widened to i16 (b0, b1, b0, b1, ...), the
  * pair's weights are byte-interleaved and widened to (w_t[o], w_t+1[o]) i16 pairs, and one
  * `i32x4.dot_i16x8_s` adds both products of 4 channels (5 dots per kernel row and 4 channels).
- * Interior pixels (window inside the image) run 2 px x 16 ch (8 i32x4 accumulators, the
- * interleaved weights shared by both pixels); edge pixels, an odd interior pixel and a Cout % 16
+ * Interior pixels (window inside the image) run 2 px x 16 ch (8 i32x4 accumulators); the tile's
+ * interleaved i16 weights are built once per call into the module's STEM_PAIRS (960 bytes of
+ * static data: the kernel is not reentrant, like everything in a wasm instance); edge pixels, an odd interior pixel and a Cout % 16
  * remainder run 1 px x 4 ch with the pixel bytes gathered by scalar loads (0 outside the image).
  */
 export function qu8_conv3x3s2_relu_requant_u8__simd128(
@@ -247,46 +251,56 @@ export function qu8_conv3x3s2_relu_requant_u8__simd128(
   const rowStride = <usize>inWidth * 3;
   const zero = i32x4.splat(0);
   let ox = first;
-  if (by16 > 0) {
-    for (; ox + 1 < last; ox += 2) {
-      const p0 = input + <usize>y0 * rowStride + <usize>(2 * ox - 1) * 3; // window origin of pixel ox
-      const d0 = out + <usize>ox * C;
-      for (let o: usize = 0; o < <usize>by16; o += 16) {
-        let a0 = v128.load(bias + (o << 2)), a1 = v128.load(bias + (o << 2), 16);
-        let a2 = v128.load(bias + (o << 2), 32), a3 = v128.load(bias + (o << 2), 48);
-        let e0 = a0, e1 = a1, e2 = a2, e3 = a3;
-        for (let ky: usize = 0; ky < 3; ky++) {
-          const r = p0 + ky * rowStride;
-          const wr = weights + ky * 9 * C + o;
-          for (let t: usize = 0; t < 9; t += 2) {
-            const wa = v128.load(wr + t * C);
-            const wb = t < 8 ? v128.load(wr + (t + 1) * C) : zero;
-            const zl = zipLo(wa, wb), zh = zipHi(wa, wb);
-            const w0 = i16x8.extend_low_i8x16_s(zl), w1 = i16x8.extend_high_i8x16_s(zl);
-            const w2 = i16x8.extend_low_i8x16_s(zh), w3 = i16x8.extend_high_i8x16_s(zh);
-            // Tap 8 alone: its partner lane (the next byte) meets a zero weight.
-            const u = i16x8.extend_low_i8x16_u(t < 8 ? v128.load16_splat(r + t) : v128.load8_splat(r + t));
-            const v = i16x8.extend_low_i8x16_u(t < 8 ? v128.load16_splat(r + t + 6) : v128.load8_splat(r + t + 6));
-            a0 = i32x4.add(a0, i32x4.dot_i16x8_s(u, w0));
-            a1 = i32x4.add(a1, i32x4.dot_i16x8_s(u, w1));
-            a2 = i32x4.add(a2, i32x4.dot_i16x8_s(u, w2));
-            a3 = i32x4.add(a3, i32x4.dot_i16x8_s(u, w3));
-            e0 = i32x4.add(e0, i32x4.dot_i16x8_s(v, w0));
-            e1 = i32x4.add(e1, i32x4.dot_i16x8_s(v, w1));
-            e2 = i32x4.add(e2, i32x4.dot_i16x8_s(v, w2));
-            e3 = i32x4.add(e3, i32x4.dot_i16x8_s(v, w3));
-          }
-        }
-        const s = scale + (o << 2);
-        const s0 = v128.load(s), s1 = v128.load(s, 16), s2 = v128.load(s, 32), s3 = v128.load(s, 48);
-        v128.store(d0 + o, requantU8x16(a0, a1, a2, a3, s0, s1, s2, s3));
-        v128.store(d0 + C + o, requantU8x16(e0, e1, e2, e3, s0, s1, s2, s3));
-      }
-      if (by16 < channels) {
-        stemPixelQ4(input, inHeight, inWidth, y0, weights, bias, scale, C, out, ox, <usize>by16);
-        stemPixelQ4(input, inHeight, inWidth, y0, weights, bias, scale, C, out, ox + 1, <usize>by16);
+  for (let o: usize = 0; o < <usize>by16; o += 16) {
+    // This 16-channel tile's weights as (w_t[o], w_t+1[o]) i16 pairs, 5 pairs per kernel row, the
+    // single tap 8 paired with a zero weight (its partner byte meets 0): 15 x 4 vectors.
+    let q = STEM_PAIRS;
+    for (let ky: usize = 0; ky < 3; ky++) {
+      const wr = weights + ky * 9 * C + o;
+      for (let t: usize = 0; t < 9; t += 2) {
+        const wa = v128.load(wr + t * C);
+        const wb = t < 8 ? v128.load(wr + (t + 1) * C) : zero;
+        const zl = zipLo(wa, wb), zh = zipHi(wa, wb);
+        v128.store(q, i16x8.extend_low_i8x16_s(zl));
+        v128.store(q, i16x8.extend_high_i8x16_s(zl), 16);
+        v128.store(q, i16x8.extend_low_i8x16_s(zh), 32);
+        v128.store(q, i16x8.extend_high_i8x16_s(zh), 48);
+        q += 64;
       }
     }
+    const s = scale + (o << 2);
+    for (ox = first; ox + 1 < last; ox += 2) {
+      const p0 = input + <usize>y0 * rowStride + <usize>(2 * ox - 1) * 3; // window origin of pixel ox
+      let a0 = v128.load(bias + (o << 2)), a1 = v128.load(bias + (o << 2), 16);
+      let a2 = v128.load(bias + (o << 2), 32), a3 = v128.load(bias + (o << 2), 48);
+      let e0 = a0, e1 = a1, e2 = a2, e3 = a3;
+      let w = STEM_PAIRS;
+      for (let ky: usize = 0; ky < 3; ky++) {
+        const r = p0 + ky * rowStride;
+        for (let t: usize = 0; t < 9; t += 2) {
+          // A pixel byte pair as i16 (b0, b1, b0, b1, ...); tap 8 alone (load8_splat).
+          const u = i16x8.extend_low_i8x16_u(t < 8 ? v128.load16_splat(r + t) : v128.load8_splat(r + t));
+          const v = i16x8.extend_low_i8x16_u(t < 8 ? v128.load16_splat(r + t + 6) : v128.load8_splat(r + t + 6));
+          const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(u, w0));
+          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(u, w1));
+          a2 = i32x4.add(a2, i32x4.dot_i16x8_s(u, w2));
+          a3 = i32x4.add(a3, i32x4.dot_i16x8_s(u, w3));
+          e0 = i32x4.add(e0, i32x4.dot_i16x8_s(v, w0));
+          e1 = i32x4.add(e1, i32x4.dot_i16x8_s(v, w1));
+          e2 = i32x4.add(e2, i32x4.dot_i16x8_s(v, w2));
+          e3 = i32x4.add(e3, i32x4.dot_i16x8_s(v, w3));
+          w += 64;
+        }
+      }
+      const s0 = v128.load(s), s1 = v128.load(s, 16), s2 = v128.load(s, 32), s3 = v128.load(s, 48);
+      const d0 = out + <usize>ox * C + o;
+      v128.store(d0, requantU8x16(a0, a1, a2, a3, s0, s1, s2, s3));
+      v128.store(d0 + C, requantU8x16(e0, e1, e2, e3, s0, s1, s2, s3));
+    }
+  }
+  if (by16 < channels) {
+    for (let x = first; x < ox; x++) stemPixelQ4(input, inHeight, inWidth, y0, weights, bias, scale, C, out, x, <usize>by16);
   }
   // Everything else: 1 px x 4 ch.
   for (let x = 0; x < outWidth; x++) {

@@ -6,10 +6,12 @@
 //   out[x*channels + c] = i8(requant(f32(acc[x*Cp + c]) * scale[c], -128, 127))
 //   one f32 convert, one f32 multiply, then quant.ts requant (clamp, nearest, trunc_sat).
 // Layouts: acc i32 [pixels][Cp] (Cp = channelsPadded, a multiple of 4, as qu8_conv_acc writes
-// it); scale f32[Cp] (as[o] / s_out); out s8 [pixels][channels], no channel padding.
+// it); scale f32 (as[o] / s_out), `channels` values used; out s8 [pixels][channels], no channel
+// padding.
 // Preconditions: pixels >= 1; 1 <= channels <= Cp; Cp % 4 == 0; no alignment needed.
-// Reads only channel groups [0, ceil(channels/4)*4) of each accumulator pixel (inside Cp) and
-// writes exactly pixels*channels bytes.
+// Reads: channel groups [0, ceil(channels/4)*4) of each accumulator pixel (inside Cp) and of
+// scale (a scale array of exactly `channels` floats is read up to 12 bytes past its end, values
+// unused: keep them readable, e.g. allocate Cp floats). Writes exactly pixels*channels bytes.
 
 import { requant_f32__scalar, requant_s8x16__simd128, requant_s8x4__simd128 } from "./quant";
 

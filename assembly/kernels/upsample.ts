@@ -6,6 +6,8 @@
 // Layouts: coarse f32 [width/2][C] (its row oy >> 1), fine and out f32 [width][C].
 // Preconditions: C % 4 == 0; width even; `out` may be `fine` (in place), not `coarse`.
 
+import { requant_f32__scalar, requant_u8x16__simd128 } from "./quant";
+
 /** Scalar spec. */
 export function f32_upsample2x_add__scalar(coarse: usize, fine: usize, width: i32, channels: i32, out: usize): void {
   for (let x = 0; x < width; x++) {
@@ -46,8 +48,6 @@ export function f32_upsample2x_add(coarse: usize, fine: usize, width: i32, chann
 // Layouts: coarse u8 [ceil(width/2)][C] (its row oy >> 1), fine and out u8 [width][C].
 // Preconditions: width >= 1 (the output width; YuNet's are even); C >= 1; `out` may be `fine`
 // (in place), not `coarse`; no alignment; writes exactly width*C bytes.
-
-import { requant_f32__scalar, requant_u8x16__simd128 } from "./quant";
 
 /** Scalar spec. */
 export function qu8_upsample2x_add_requant_u8__scalar(

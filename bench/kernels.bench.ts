@@ -13,7 +13,7 @@
 import { cpus } from 'node:os';
 import {
   KERNELS, VARIANTS, buildTestWasm, convMacs, loadTestWasm,
-  type ConvShape, type EpilogueShape, type F32Kind, type F32Shape, type KernelModule, type RequantShape, type Variant,
+  type ConvShape, type EpilogueShape, type F32Kind, type F32Shape, type KernelModule, type Q8Kind, type RequantShape, type Variant,
 } from '../test/helpers/kernel-registry.js';
 import { Rng } from '../test/helpers/rng.js';
 
@@ -121,6 +121,38 @@ function f32Setup(mod: KernelModule, kind: F32Kind, name: string, s: F32Shape): 
   };
 }
 
+/**
+ * One call of an int8 YuNet kernel at its 640x480 shape (q8_requant: the requant epilogue alone;
+ * the bench adds qu8_conv_acc K = 1 for the 1x1 conv's total).
+ */
+function q8Setup(mod: KernelModule, kind: Q8Kind, name: string, s: F32Shape): Setup {
+  const rng = new Rng(5);
+  const a = allocator(mod);
+  const W = s.width, C = s.inChannels, O = s.outChannels;
+  const Cp = (O + 3) & ~3;
+  const scales = (n: number) => a.put(Float32Array.from({ length: n }, () => rng.float() * 2e-3));
+  const args: number[] = (() => {
+    switch (kind) {
+      case 'q8_requant': return [a.put(rng.i32(W * Cp, -100000, 100000)), W, Cp, O, scales(Cp), a.put(new Int8Array(W * O))];
+      case 'q8_dw': {
+        const out = name.endsWith('_f32') ? a.put(new Float32Array(W * C)) : a.put(new Uint8Array(W * C));
+        return [a.put(rng.i8(W * C)), a.put(rng.i8(W * C)), a.put(rng.i8(W * C)), W, C,
+          a.put(rng.i8(9 * C).map((v) => Math.max(v, -127))), a.put(rng.i32(C, -5000, 5000)), scales(C), out];
+      }
+      case 'q8_stem': return [a.put(rng.u8(2 * W * 5 * 3)), 5, 2 * W, 1, a.put(rng.i8(27 * O)), a.put(rng.i32(O, -5000, 5000)), scales(O), O, W, a.put(new Uint8Array(W * O))];
+      case 'q8_pool': return [a.put(rng.u8(W * C)), a.put(rng.u8(W * C)), W, C, a.put(new Uint8Array((W / 2) * C))];
+      case 'q8_upadd': return [a.put(rng.u8((W / 2) * C)), a.put(rng.u8(W * C)), W, C, 0.7, 0.9, a.put(new Uint8Array(W * C))];
+    }
+  })();
+  return (v) => {
+    const f = mod.fn(name, v);
+    return () => f(...args);
+  };
+}
+
+/** The f32 kind of the kernel an int8 kind replaces (for f32Setup at the same shape). */
+const F32_OF: Record<Q8Kind, F32Kind> = { q8_requant: 'f32_pw', q8_dw: 'f32_dw', q8_stem: 'f32_stem', q8_pool: 'f32_pool', q8_upadd: 'f32_upadd' };
+
 function describeShape(kind: string, s: ConvShape | EpilogueShape | RequantShape): string {
   if (kind === 'conv') {
     const c = s as ConvShape;
@@ -177,7 +209,7 @@ async function main(): Promise<void> {
   console.log('\n# YuNet f32 kernels, 320x240 frame (ms/frame = ms/call x calls per frame)');
   const frame = { scalar: 0, simd128: 0 };
   for (const k of KERNELS) {
-    if (!('yunet' in k) || !k.yunet) continue;
+    if (!('yunet' in k) || !k.yunet || !k.kind.startsWith('f32_')) continue;
     for (const s of k.yunet as readonly F32Shape[]) {
       const setup = f32Setup(mod, k.kind as F32Kind, k.name, s);
       const ms = { scalar: 0, simd128: 0 };
@@ -190,9 +222,42 @@ async function main(): Promise<void> {
   }
   console.log(`${'YuNet kernels per frame'.padEnd(28)} scalar ${fmtTotal(frame.scalar)} ms   simd128 ${fmtTotal(frame.simd128)} ms   ${(frame.scalar / frame.simd128).toFixed(2)}x`);
 
+  // The int8 YuNet kernels at a 640x480 frame, against the f32 kernels they replace at the same
+  // shapes. q8_requant's rows are the whole int8 1x1 conv: qu8_conv_acc (K = 1) + qu8_requant_s8.
+  console.log('\n# YuNet int8 kernels vs f32, 640x480 frame (ms/call; f32/q8 = f32 simd128 / int8 simd128; ms/frame simd128)');
+  console.log(`${'kernel'.padEnd(30)} ${'layer'.padEnd(13)} ${'shape'.padEnd(11)} calls  q8 scalar  q8 simd  f32 scalar  f32 simd  q8 s/simd  f32/q8 | q8 ms/fr  f32 ms/fr`);
+  const conv = KERNELS.find((k) => k.name === 'qu8_conv_acc')!;
+  const q8frame = { scalar: 0, simd128: 0, f32: 0 };
+  for (const k of KERNELS) {
+    if (!k.kind.startsWith('q8_') || !('f32' in k)) continue;
+    const kind = k.kind as Q8Kind;
+    for (const s of k.yunet as readonly F32Shape[]) {
+      const q8 = { scalar: 0, simd128: 0 };
+      const setup = q8Setup(mod, kind, k.name, s);
+      for (const v of VARIANTS) q8[v] = msPerCall(setup(v));
+      if (kind === 'q8_requant') {
+        const cs: ConvShape = { layer: s.layer, inWidth: s.width, inChannels: s.inChannels, kernelSize: 1, outWidth: s.width,
+          outChannels: s.outChannels, outChannelsPadded: (s.outChannels + 3) & ~3, calls: s.calls };
+        const convSet = convSetup(mod, conv.name, cs);
+        q8.scalar += msPerCall(convSet('scalar'));
+        q8.simd128 += msPerCall(convSet('simd128'));
+      }
+      const f32 = { scalar: 0, simd128: 0 };
+      const f32Set = f32Setup(mod, F32_OF[kind], k.f32, s);
+      for (const v of VARIANTS) f32[v] = msPerCall(f32Set(v));
+      q8frame.scalar += q8.scalar * s.calls;
+      q8frame.simd128 += q8.simd128 * s.calls;
+      q8frame.f32 += f32.simd128 * s.calls;
+      const name = kind === 'q8_requant' ? 'qu8_conv_acc+qu8_requant_s8' : k.name;
+      console.log(`${name.padEnd(30)} ${s.layer.padEnd(13)} ${`W${s.width} ${s.inChannels}->${s.outChannels}`.padEnd(11)} ${String(s.calls).padStart(5)} ` +
+        `${fmt(q8.scalar)}  ${fmt(q8.simd128)}  ${fmt(f32.scalar)}  ${fmt(f32.simd128)}  ${(q8.scalar / q8.simd128).toFixed(2).padStart(6)}x  ${(f32.simd128 / q8.simd128).toFixed(2).padStart(5)}x | ` +
+        `${fmtTotal(q8.simd128 * s.calls)}  ${fmtTotal(f32.simd128 * s.calls)}`);
+    }
+  }
+  console.log(`${'int8 kernels per frame'.padEnd(30)} q8 scalar ${fmtTotal(q8frame.scalar)} ms   q8 simd128 ${fmtTotal(q8frame.simd128)} ms   f32 simd128 ${fmtTotal(q8frame.f32)} ms   f32/q8 ${(q8frame.f32 / q8frame.simd128).toFixed(2)}x`);
+
   // The interpreter-oriented scalar conv (i64 SWAR) against the scalar spec, in V8.
   console.log('\n# qu8_conv_acc__swar64 (the scalar build\'s conv, tuned for interpreters) vs the scalar spec, V8');
-  const conv = KERNELS.find((k) => k.name === 'qu8_conv_acc')!;
   const swar = { scalar: 0, swar64: 0 };
   for (const s of conv.ssrnet as readonly ConvShape[]) {
     const setup = convSetup(mod, conv.name, s);

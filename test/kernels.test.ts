@@ -13,7 +13,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   KERNELS, VARIANTS, buildTestWasm, loadTestWasm,
-  type ConvKernel, type ConvShape, type EpilogueKernel, type EpilogueShape, type F32Kernel, type F32Shape, type KernelModule, type KernelName, type KernelSpec, type Variant,
+  type ConvKernel, type ConvShape, type EpilogueKernel, type EpilogueShape, type F32Kernel, type F32Shape, type KernelModule, type Q8Kernel, type KernelName, type KernelSpec, type Variant,
 } from './helpers/kernel-registry.js';
 import { Rng } from './helpers/rng.js';
 
@@ -740,6 +740,239 @@ function f32Runner(name: KernelName): { label: string; run: () => void }[] {
   return out;
 }
 
+// ---- int8 kernels (YuNet) ---------------------------------------------------------------------
+// References written from /work/notes/INT8-YUNET.md: integer sums (exact in JS numbers), then the
+// f32 epilogue with Math.fround after every convert, multiply and add, then requantRef.
+
+type Q8Case = { label: string; seed: number };
+
+/** Runs both variants with `args(out)` into fresh `bytes`-byte outputs; returns their bytes (canaries checked). */
+function runBothBytes(s: Scratch, name: KernelName, bytes: number, args: (out: number) => number[], ctx: string): { scalar: Uint8Array; simd: Uint8Array } {
+  const out = { scalar: s.alloc('out scalar', bytes), simd128: s.alloc('out simd128', bytes) };
+  for (const v of VARIANTS) mod.fn(name, v)(...args(out[v]));
+  s.checkCanaries(ctx);
+  return { scalar: s.bytes(out.scalar, bytes), simd: s.bytes(out.simd128, bytes) };
+}
+
+/** Compares scalar u8/s8 outputs with the reference and simd128 with scalar. */
+function checkBytes(ctx: string, want: ArrayLike<number>, r: { scalar: Uint8Array; simd: Uint8Array }, signed: boolean,
+  where: (i: number) => string, raw: (i: number) => string = () => ''): void {
+  const got = signed ? new Int8Array(r.scalar.buffer, r.scalar.byteOffset, r.scalar.length) : r.scalar;
+  for (let i = 0; i < want.length; i++) {
+    if (got[i] !== want[i]) throw new Error(`${ctx}: scalar != reference at ${where(i)}: expected ${want[i]}, got ${got[i]} ${raw(i)}`);
+  }
+  for (let i = 0; i < r.scalar.length; i++) {
+    if (r.simd[i] !== r.scalar[i]) throw new Error(`${ctx}: simd128 != scalar at ${where(i)}: scalar byte ${r.scalar[i]}, simd128 ${r.simd[i]} ${raw(i)}`);
+  }
+}
+
+/** Per-channel scales aiming a typical |acc| of `A` near the top of the output range, with ties and negatives mixed in. */
+function q8Scales(rng: Rng, n: number, A: number, top: number): Float32Array {
+  return Float32Array.from({ length: n }, (_, c) =>
+    c % 4 === 3 ? TIE_SCALES[c % TIE_SCALES.length] : f32(((c % 5 === 4 ? -1 : 1) * (0.3 + 1.7 * rng.float()) * top) / A));
+}
+
+function q8RequantCase(name: KernelName, c: Q8Case & { pixels: number; channels: number; channelsPadded: number }): void {
+  const rng = new Rng(c.seed);
+  const { pixels, channels: C, channelsPadded: Cp } = c;
+  const edges = [0, 1, -1, 127, 128, -128, -129, 255, -256, 2 ** 24 + 1, -(2 ** 24 + 1), 2 ** 30, -(2 ** 30), 2 ** 31 - 1, -(2 ** 31)];
+  const acc = Int32Array.from({ length: pixels * Cp }, (_, i) =>
+    i % 7 === 2 ? edges[(i >> 3) % edges.length] : i % 3 === 0 ? rng.int(-600, 600) : rng.int(-(1 << 20), 1 << 20));
+  const scale = q8Scales(rng, Cp, 1 << 19, 128);
+  const want = new Int8Array(pixels * C);
+  for (let x = 0; x < pixels; x++)
+    for (let ch = 0; ch < C; ch++) want[x * C + ch] = requantRef(f32(f32(acc[x * Cp + ch]) * scale[ch]), -128, 127);
+  const s = new Scratch(mod);
+  const pAcc = s.put('acc', acc), pS = s.put('scale', scale);
+  const ctx = `${name} ${c.label} seed=${c.seed}`;
+  const r = runBothBytes(s, name, want.length, (out) => [pAcc, pixels, Cp, C, pS, out], ctx);
+  checkBytes(ctx, want, r, true, (i) => `(x=${Math.floor(i / C)}, c=${i % C})`,
+    (i) => `(acc ${acc[Math.floor(i / C) * Cp + (i % C)]}, scale ${scale[i % C]})`);
+}
+
+type Q8DwData = 'random' | 'extreme';
+
+function q8DwCase(name: KernelName, c: Q8Case & { width: number; channels: number; rows: [boolean, boolean]; data: Q8DwData }): void {
+  const f32out = name === 'qs8_dwconv3x3_f32';
+  const rng = new Rng(c.seed);
+  const { width: W, channels: C } = c;
+  // extreme: every input -128 or 127 and every weight ±127, signs per channel, so sums reach ±9*128*127.
+  const rows = [0, 1, 2].map(() => c.data === 'random' ? rng.i8(W * C)
+    : Int8Array.from({ length: W * C }, (_, i) => ((i % C) % 2 === 0 ? -128 : 127)));
+  const present = [c.rows[0], true, c.rows[1]];
+  const w = c.data === 'random' ? rng.i8(9 * C).map((v) => Math.max(v, -127))
+    : Int8Array.from({ length: 9 * C }, (_, i) => ((i % C) % 3 === 0 ? 127 : -127));
+  const bias = rng.i32(C, -(1 << 14), 1 << 14);
+  const scale = f32out ? Float32Array.from({ length: C }, () => f32((rng.float() - 0.5) / 1000)) : q8Scales(rng, C, 40000, 255);
+  const acc = new Int32Array(W * C);
+  for (let x = 0; x < W; x++)
+    for (let ch = 0; ch < C; ch++) {
+      let sum = bias[ch];
+      for (let ky = 0; ky < 3; ky++) {
+        if (!present[ky]) continue;
+        for (let kx = 0; kx < 3; kx++) {
+          const xx = x + kx - 1;
+          if (xx >= 0 && xx < W) sum += rows[ky][xx * C + ch] * w[(ky * 3 + kx) * C + ch];
+        }
+      }
+      acc[x * C + ch] = sum;
+    }
+  const s = new Scratch(mod);
+  // Absent rows are still allocated (and filled): a kernel that read them would change the result.
+  const p = rows.map((r, i) => s.put(`row ${i}`, r));
+  const pW = s.put('weights', w), pB = s.put('bias', bias), pS = s.put('scale', scale);
+  const ctx = `${name} ${c.label} seed=${c.seed}`;
+  const args = (out: number) => [present[0] ? p[0] : 0, p[1], present[2] ? p[2] : 0, W, C, pW, pB, pS, out];
+  const where = (i: number) => `(x=${Math.floor(i / C)}, c=${i % C})`;
+  if (f32out) {
+    const want = Float32Array.from(acc, (a, i) => f32(f32(a) * scale[i % C]));
+    const r = runBoth(s, name, want.length, args, ctx);
+    checkF32(ctx, want, r.scalar, r.simd, where);
+  } else {
+    const want = Uint8Array.from(acc, (a, i) => requantRef(f32(f32(a) * scale[i % C]), 0, 255));
+    checkBytes(ctx, want, runBothBytes(s, name, want.length, args, ctx), false, where, (i) => `(acc ${acc[i]}, scale ${scale[i % C]})`);
+  }
+}
+
+function q8StemCase(name: KernelName, c: Q8Case & { inWidth: number; inHeight: number; outWidth: number; cout: number }): void {
+  const rng = new Rng(c.seed);
+  const { inWidth: W, inHeight: H, outWidth, cout } = c;
+  const image = rng.u8(W * H * 3);
+  const w = rng.i8(27 * cout);
+  const bias = rng.i32(cout, -(1 << 16), 1 << 16);
+  const scale = q8Scales(rng, cout, 60000, 255);
+  const s = new Scratch(mod);
+  const pImg = s.put('image', image), pW = s.put('weights', w), pB = s.put('bias', bias), pS = s.put('scale', scale);
+  const outRows = Math.ceil(H / 2) + 1; // one row past the image's: only padding (and the image's last row)
+  for (let oy = 0; oy < outRows; oy++) {
+    const acc = new Int32Array(outWidth * cout);
+    for (let ox = 0; ox < outWidth; ox++)
+      for (let o = 0; o < cout; o++) {
+        let sum = bias[o];
+        for (let ky = 0; ky < 3; ky++) {
+          const y = 2 * oy + ky - 1;
+          if (y < 0 || y >= H) continue;
+          for (let kx = 0; kx < 3; kx++) {
+            const x = 2 * ox + kx - 1;
+            if (x < 0 || x >= W) continue;
+            for (let k = 0; k < 3; k++) sum += image[(y * W + x) * 3 + k] * w[((ky * 3 + kx) * 3 + k) * cout + o];
+          }
+        }
+        acc[ox * cout + o] = sum;
+      }
+    const want = Uint8Array.from(acc, (a, i) => requantRef(f32(f32(a) * scale[i % cout]), 0, 255));
+    const ctx = `${name} ${c.label} seed=${c.seed} oy=${oy}`;
+    const r = runBothBytes(s, name, want.length, (out) => [pImg, H, W, oy, pW, pB, pS, cout, outWidth, out], ctx);
+    checkBytes(ctx, want, r, false, (i) => `(oy=${oy}, x=${Math.floor(i / cout)}, o=${i % cout})`, (i) => `(acc ${acc[i]}, scale ${scale[i % cout]})`);
+  }
+}
+
+function q8PoolCase(name: KernelName, c: Q8Case & { width: number; channels: number }): void {
+  const rng = new Rng(c.seed);
+  const { width: W, channels: C } = c;
+  const r0 = rng.u8(W * C), r1 = rng.u8(W * C);
+  const want = new Uint8Array((W / 2) * C);
+  for (let x = 0; x < W / 2; x++)
+    for (let ch = 0; ch < C; ch++) {
+      const i = 2 * x * C + ch;
+      want[x * C + ch] = Math.max(r0[i], r0[i + C], r1[i], r1[i + C]);
+    }
+  const s = new Scratch(mod);
+  const p0 = s.put('row 0', r0), p1 = s.put('row 1', r1);
+  const ctx = `${name} ${c.label} seed=${c.seed}`;
+  checkBytes(ctx, want, runBothBytes(s, name, want.length, (out) => [p0, p1, W, C, out], ctx), false, (i) => `(x=${Math.floor(i / C)}, c=${i % C})`);
+}
+
+function q8UpaddCase(name: KernelName, c: Q8Case & { width: number; channels: number }): void {
+  const rng = new Rng(c.seed);
+  const { width: W, channels: C } = c;
+  const coarse = rng.u8(Math.ceil(W / 2) * C), fine = rng.u8(W * C);
+  // Seeds alternate between random scales and ones that make exact ties (k + 0.5) common.
+  const [ka, kb] = c.seed % 2 ? [f32(0.2 + rng.float() * 1.5), f32(0.2 + rng.float() * 1.5)] : [0.5, 1.5];
+  const want = Uint8Array.from({ length: W * C }, (_, i) => {
+    const t1 = f32(coarse[(Math.floor(i / C) >> 1) * C + (i % C)] * ka);
+    const t2 = f32(fine[i] * kb);
+    return requantRef(f32(t1 + t2), 0, 255);
+  });
+  const s = new Scratch(mod);
+  const pc = s.put('coarse', coarse), pf = s.put('fine', fine);
+  const ctx = `${name} ${c.label} seed=${c.seed} ka=${ka} kb=${kb}`;
+  const where = (i: number) => `(x=${Math.floor(i / C)}, c=${i % C})`;
+  checkBytes(ctx, want, runBothBytes(s, name, want.length, (out) => [pc, pf, W, C, ka, kb, out], ctx), false, where);
+  // In place (out = fine), as the header allows.
+  for (const v of VARIANTS) {
+    const pIn = s.put(`fine in place ${v}`, fine);
+    mod.fn(name, v)(pc, pIn, W, C, ka, kb, pIn);
+    s.checkCanaries(`${ctx} in place`);
+    const got = s.bytes(pIn, want.length);
+    for (let i = 0; i < want.length; i++) {
+      if (got[i] !== want[i]) throw new Error(`${ctx} in place ${v}: at ${where(i)} expected ${want[i]}, got ${got[i]}`);
+    }
+  }
+}
+
+/** The YuNet 640x480 shapes of an int8 kernel (one row each) plus the tile edges. */
+function q8Runner(name: KernelName): { label: string; run: () => void }[] {
+  const k = kernelSpec(name) as Q8Kernel;
+  const out: { label: string; run: () => void }[] = [];
+  let seed = 9000;
+  const yunet = (k.yunet ?? []).map((sh) => ({ sh, label: `yunet640 ${sh.layer} W${sh.width} ${sh.inChannels}->${sh.outChannels}` }));
+  const add = <T extends object>(label: string, shape: F32Shape, run: (c: T & Q8Case) => void, c: T): void => {
+    if (!k.accepts(shape)) throw new Error(`case outside tile constraints: ${label}`);
+    const cs = { ...c, label, seed: seed++ };
+    out.push({ label, run: () => run(cs) });
+  };
+  const shape = (width: number, inChannels: number, outChannels: number): F32Shape => ({ layer: '', width, inChannels, outChannels, calls: 1 });
+  switch (k.kind) {
+    case 'q8_requant': {
+      for (const { sh, label } of yunet) {
+        add(label, sh, (c) => q8RequantCase(name, c), { pixels: sh.width, channels: sh.outChannels, channelsPadded: (sh.outChannels + 3) & ~3 });
+      }
+      for (const pixels of [1, 2, 5])
+        for (const [channels, channelsPadded] of [[1, 4], [3, 4], [4, 4], [10, 12], [15, 16], [16, 16], [17, 20], [20, 24], [31, 32], [33, 36], [64, 64]])
+          add(`tile px${pixels} C${channels}/${channelsPadded}`, shape(pixels, 1, channels), (c) => q8RequantCase(name, c), { pixels, channels, channelsPadded });
+      break;
+    }
+    case 'q8_dw': {
+      const rowsets = [[true, true], [false, true], [true, false], [false, false]] as [boolean, boolean][];
+      const rl = (rows: [boolean, boolean]) => `rows ${rows.map(Number).join('1')}`;
+      for (const { sh, label } of yunet)
+        for (const rows of rowsets.slice(0, 3))
+          add(`${label} ${rl(rows)}`, sh, (c) => q8DwCase(name, c), { width: sh.width, channels: sh.inChannels, rows, data: 'random' as Q8DwData });
+      for (const width of [1, 2, 3, 4, 5, 9])
+        for (const channels of [1, 2, 3, 4, 5, 8, 10, 12, 16, 20, 64])
+          for (const rows of rowsets)
+            add(`tile W${width} C${channels} ${rl(rows)}`, shape(width, channels, channels), (c) => q8DwCase(name, c), { width, channels, rows, data: 'random' as Q8DwData });
+      for (const channels of [1, 4, 10, 16, 24])
+        add(`extreme W7 C${channels}`, shape(7, channels, channels), (c) => q8DwCase(name, c), { width: 7, channels, rows: [true, true] as [boolean, boolean], data: 'extreme' as Q8DwData });
+      break;
+    }
+    case 'q8_stem': {
+      // The first rows of a 640-wide image (row 0 is the padded top edge), and tiles as the f32 stem's.
+      for (const { sh, label } of yunet)
+        add(`${label} (image 640x5)`, sh, (c) => q8StemCase(name, c), { inWidth: 2 * sh.width, inHeight: 5, outWidth: sh.width, cout: sh.outChannels });
+      for (const [inWidth, outWidth] of [[1, 1], [2, 1], [3, 2], [5, 3], [7, 5], [8, 4], [9, 8], [10, 5], [12, 8]])
+        for (const inHeight of [1, 2, 3, 5, 6])
+          for (const cout of [4, 8, 16, 20, 32])
+            add(`tile image ${inWidth}x${inHeight} outW${outWidth} Cout${cout}`, shape(outWidth, 3, cout), (c) => q8StemCase(name, c), { inWidth, inHeight, outWidth, cout });
+      break;
+    }
+    case 'q8_pool': {
+      for (const { sh, label } of yunet) add(label, sh, (c) => q8PoolCase(name, c), { width: sh.width, channels: sh.inChannels });
+      for (const width of [2, 4, 6, 10]) for (const channels of [1, 3, 4, 8, 10, 16, 17, 24, 25, 64])
+        add(`tile W${width} C${channels}`, shape(width, channels, channels), (c) => q8PoolCase(name, c), { width, channels });
+      break;
+    }
+    case 'q8_upadd': {
+      for (const { sh, label } of yunet) add(label, sh, (c) => q8UpaddCase(name, c), { width: sh.width, channels: sh.inChannels });
+      for (const width of [1, 2, 3, 4, 7, 10]) for (const channels of [1, 3, 4, 10, 16, 17, 32, 64])
+        add(`tile W${width} C${channels}`, shape(width, channels, channels), (c) => q8UpaddCase(name, c), { width, channels });
+      break;
+    }
+  }
+  return out;
+}
+
 // ---- the matrix -------------------------------------------------------------------------------
 
 /** How each kernel is tested. Typed over KernelName: a kernel added to the table without a runner does not compile. */
@@ -762,6 +995,12 @@ const RUNNERS: Record<KernelName, () => { label: string; run: () => void }[]> = 
   f32_conv3x3s2_bias_relu: () => f32Runner('f32_conv3x3s2_bias_relu'),
   f32_maxpool2x2: () => f32Runner('f32_maxpool2x2'),
   f32_upsample2x_add: () => f32Runner('f32_upsample2x_add'),
+  qu8_requant_s8: () => q8Runner('qu8_requant_s8'),
+  qs8_dwconv3x3_relu_requant_u8: () => q8Runner('qs8_dwconv3x3_relu_requant_u8'),
+  qs8_dwconv3x3_f32: () => q8Runner('qs8_dwconv3x3_f32'),
+  qu8_conv3x3s2_relu_requant_u8: () => q8Runner('qu8_conv3x3s2_relu_requant_u8'),
+  u8_maxpool2x2: () => q8Runner('u8_maxpool2x2'),
+  qu8_upsample2x_add_requant_u8: () => q8Runner('qu8_upsample2x_add_requant_u8'),
 };
 
 function kernelSpec(name: KernelName): KernelSpec {
@@ -774,7 +1013,7 @@ function epilogueRunner(name: KernelName): { label: string; run: () => void }[] 
 
 describe('kernel registry', () => {
   it('lists every kernel export of the test build, and every listed variant exists', () => {
-    const helpers = new Set(['memory', 'scratchBase', 'benchDotI16x8Peak', 'buildTanhLut', 'TANH_LUT_SIZE', 'TANH_LUT_STEPS_PER_UNIT']);
+    const helpers = new Set(['memory', 'scratchBase', 'benchDotI16x8Peak', 'requantNarrowBuffer', 'buildTanhLut', 'TANH_LUT_SIZE', 'TANH_LUT_STEPS_PER_UNIT']);
     const listed = new Set(KERNELS.flatMap((k) => k.variants.map((v) => `${k.name}__${v}`)));
     for (const name of Object.keys(mod.exports)) {
       if (helpers.has(name)) continue;
@@ -792,6 +1031,25 @@ describe.each(KERNELS.map((k) => [k.name, k] as const))('%s', (name) => {
   const cases = RUNNERS[name as KernelName]();
   it.each(cases.map((c) => [c.label, c] as const))('%s', (_label, c) => {
     c.run();
+  });
+});
+
+describe('quant.ts narrowing requant forms (u8x16, u8x8, u8x4, s8x16, s8x4)', () => {
+  it.each([[0, 255], [-128, 127]] as const)('equal requant_f32 on [%i, %i] for every value (ties, huge, inf, NaN)', (qmin, qmax) => {
+    const all = requantValues();
+    const values = Float32Array.from({ length: all.length & ~15 }, (_, i) => all[i]);
+    const s = new Scratch(mod);
+    const pSrc = s.put('src', values);
+    const pOut = s.alloc('out', 2 * values.length);
+    (mod.exports.requantNarrowBuffer as (src: number, n: number, signed: number, dst: number) => void)(pSrc, values.length, qmin < 0 ? 1 : 0, pOut);
+    s.checkCanaries('requantNarrowBuffer');
+    const bytes = s.bytes(pOut, 2 * values.length);
+    const got = qmin < 0 ? new Int8Array(bytes.buffer) : bytes;
+    for (let i = 0; i < 2 * values.length; i++) {
+      const v = values[i % values.length];
+      const form = i < values.length ? 'x16' : 'x8/x4';
+      if (got[i] !== requantRef(v, qmin, qmax)) throw new Error(`${form} [${qmin}, ${qmax}] for ${v}: expected ${requantRef(v, qmin, qmax)}, got ${got[i]}`);
+    }
   });
 });
 

@@ -17,6 +17,8 @@
 // Preconditions: width >= 1, C >= 1 (C % 4 tail in the simd128 form); no alignment needed;
 // `out` does not overlap the input rows.
 
+import { requant_f32__scalar, requant_u8x4__simd128, requant_u8x8__simd128 } from "./quant";
+
 /** Scalar spec of both kernels (`relu` is a compile-time constant at each call site). */
 // @ts-ignore: decorator
 @inline function dw__scalar(
@@ -226,4 +228,355 @@ export function f32_dwconv3x3_bias(
 ): void {
   if (ASC_FEATURE_SIMD) f32_dwconv3x3_bias__simd128(above, row, below, width, channels, weights, bias, out);
   else f32_dwconv3x3_bias__scalar(above, row, below, width, channels, weights, bias, out);
+}
+
+// ---- int8: qs8_dwconv3x3_relu_requant_u8, qs8_dwconv3x3_f32 ------------------------------------
+//
+// The int8 YuNet's depthwise convs (the contract: /work/notes/INT8-YUNET.md), one output row each,
+// stride 1, pad 1, rows as three pointers like the f32 kernels (above / below = 0: padding row):
+// - qs8_dwconv3x3_relu_requant_u8: backbone and neck (DP's 3x3), s8 in -> u8 out (relu);
+// - qs8_dwconv3x3_f32: the heads, s8 in -> dequantized f32 out (channels 1, 4, 10).
+//
+// Contract (the scalar kernels are the spec; the simd128 kernels match them bit for bit):
+//   acc = bias[c] + Σ row_ky(ox + kx - 1, c) * w[ky*3 + kx][c]   (i32, taps inside the map; a
+//         padding tap contributes 0, so integer order never matters)
+//   u8:  out[ox*C + c] = requant(f32(acc) * scale[c], 0, 255)   (relu folded into the clamp)
+//   f32: out[ox*C + c] = f32(acc) * scale[c]
+// Layouts: rows s8 [width][C]; weights i8 [9][C] tap-major (tap = ky*3 + kx); bias i32[C];
+// scale f32[C]; out u8 or f32 [width][C]. No channel padding anywhere.
+// Preconditions: width >= 1, C >= 1; weights in [-127, 127] (the contract's quantization clamps
+// to ±127; the simd128 kernels add two i16 products before widening: |2 * 128 * 127| < 2^15);
+// no alignment; reads exactly the row bytes, writes exactly width*C outputs.
+// Bound: |acc| <= 9 * 128 * 127 + |bias| (bias < 2^30 by the contract) < 2^31.
+
+/** i32 accumulator of output pixel ox, channel c (scalar spec; also the simd128 channel tail). */
+// @ts-ignore: decorator
+@inline function qdwAcc(above: usize, row: usize, below: usize, width: i32, channels: i32, weights: usize, bias: usize, ox: i32, c: i32): i32 {
+  const kx0 = ox == 0 ? 1 : 0;
+  const kx1 = ox == width - 1 ? 2 : 3;
+  let acc = load<i32>(bias + (<usize>c << 2));
+  for (let ky = 0; ky < 3; ky++) {
+    const r = ky == 0 ? above : ky == 1 ? row : below;
+    if (r == 0) continue;
+    for (let kx = kx0; kx < kx1; kx++) {
+      acc += <i32>load<i8>(r + <usize>((ox + kx - 1) * channels + c)) * <i32>load<i8>(weights + <usize>((ky * 3 + kx) * channels + c));
+    }
+  }
+  return acc;
+}
+
+/** Epilogue of one output (scalar): u8 requant or f32 dequantization. */
+// @ts-ignore: decorator
+@inline function qdwStore(out: usize, channels: i32, scale: usize, ox: i32, c: i32, acc: i32, f32out: bool): void {
+  const v = <f32>acc * load<f32>(scale + (<usize>c << 2));
+  const i = <usize>(ox * channels + c);
+  if (f32out) store<f32>(out + (i << 2), v);
+  else store<u8>(out + i, requant_f32__scalar(v, <f32>0, <f32>255));
+}
+
+/** Scalar spec of both kernels (`f32out` is a compile-time constant at each call site). */
+// @ts-ignore: decorator
+@inline function qdw__scalar(
+  above: usize, row: usize, below: usize, width: i32, channels: i32, weights: usize, bias: usize, scale: usize, out: usize, f32out: bool,
+): void {
+  for (let ox = 0; ox < width; ox++) {
+    for (let c = 0; c < channels; c++) {
+      qdwStore(out, channels, scale, ox, c, qdwAcc(above, row, below, width, channels, weights, bias, ox, c), f32out);
+    }
+  }
+}
+
+/** Epilogue of 8 channels (simd128): acc lo = channels c..c+3, hi = c+4..c+7. */
+// @ts-ignore: decorator
+@inline function qdwStore8(dst: usize, lo: v128, hi: v128, s0: v128, s1: v128, f32out: bool): void {
+  const v0 = f32x4.mul(f32x4.convert_i32x4_s(lo), s0);
+  const v1 = f32x4.mul(f32x4.convert_i32x4_s(hi), s1);
+  if (f32out) {
+    v128.store(dst, v0);
+    v128.store(dst, v1, 16);
+  } else {
+    v128.store64_lane(dst, requant_u8x8__simd128(v0, v1), 0);
+  }
+}
+
+/** Epilogue of 4 channels (simd128). */
+// @ts-ignore: decorator
+@inline function qdwStore4(dst: usize, acc: v128, s: v128, f32out: bool): void {
+  const v = f32x4.mul(f32x4.convert_i32x4_s(acc), s);
+  if (f32out) {
+    v128.store(dst, v);
+  } else {
+    v128.store32_lane(dst, requant_u8x4__simd128(v), 0);
+  }
+}
+
+/** acc += widen(p): the i16 products of 8 channels into the two i32x4 halves. */
+// @ts-ignore: decorator
+@inline function widenAddLo(acc: v128, p: v128): v128 { return i32x4.add(acc, i32x4.extend_low_i16x8_s(p)); }
+// @ts-ignore: decorator
+@inline function widenAddHi(acc: v128, p: v128): v128 { return i32x4.add(acc, i32x4.extend_high_i16x8_s(p)); }
+
+/** s8 x i8 of 8 channels as exact i16 products (|128 * 127| < 2^15). */
+// @ts-ignore: decorator
+@inline function mul8(x: usize, w: v128): v128 { return i16x8.mul(v128.load8x8_s(x), w); }
+
+/** The generic simd128 path: output pixel ox, 8 channels from byte c, taps inside the map only. */
+// @ts-ignore: decorator
+@inline function qdwPixel8(
+  above: usize, row: usize, below: usize, width: i32, C: usize, weights: usize, b0: v128, b1: v128, s0: v128, s1: v128,
+  dst: usize, ox: i32, c: usize, f32out: bool,
+): void {
+  const kx0 = ox == 0 ? 1 : 0;
+  const kx1 = ox == width - 1 ? 2 : 3;
+  let lo = b0, hi = b1;
+  for (let ky = 0; ky < 3; ky++) {
+    const r = ky == 0 ? above : ky == 1 ? row : below;
+    if (r == 0) continue;
+    for (let kx = kx0; kx < kx1; kx++) {
+      const p = mul8(r + <usize>(ox + kx - 1) * C + c, v128.load8x8_s(weights + <usize>(ky * 3 + kx) * C + c));
+      lo = widenAddLo(lo, p);
+      hi = widenAddHi(hi, p);
+    }
+  }
+  qdwStore8(dst, lo, hi, s0, s1, f32out);
+}
+
+/** The 4-channel simd128 path (heads' C = 4 and the 10 = 8 + 2 tail's 4s): pixel ox, channels from byte c. */
+// @ts-ignore: decorator
+@inline function qdwPixel4(
+  above: usize, row: usize, below: usize, width: i32, C: usize, weights: usize, b: v128, s: v128,
+  dst: usize, ox: i32, c: usize, f32out: bool,
+): void {
+  const kx0 = ox == 0 ? 1 : 0;
+  const kx1 = ox == width - 1 ? 2 : 3;
+  let acc = b;
+  for (let ky = 0; ky < 3; ky++) {
+    const r = ky == 0 ? above : ky == 1 ? row : below;
+    if (r == 0) continue;
+    for (let kx = kx0; kx < kx1; kx++) {
+      const x = i16x8.extend_low_i8x16_s(v128.load32_zero(r + <usize>(ox + kx - 1) * C + c));
+      const w = i16x8.extend_low_i8x16_s(v128.load32_zero(weights + <usize>(ky * 3 + kx) * C + c));
+      acc = i32x4.add(acc, i32x4.extmul_low_i16x8_s(x, w));
+    }
+  }
+  qdwStore4(dst, acc, s, f32out);
+}
+
+/** 4 s8 values at p as i16 lanes 0..3 (lanes 4..7 zero). */
+// @ts-ignore: decorator
+@inline function wide4(p: usize): v128 { return i16x8.extend_low_i8x16_s(v128.load32_zero(p)); }
+
+/** s8 x i8 of 4 channels as exact i16 products in lanes 0..3. */
+// @ts-ignore: decorator
+@inline function mul4(x: usize, w: v128): v128 { return i16x8.mul(wide4(x), w); }
+
+/** Channels [c, c + 4) of the whole row: interior pixels with the 9 weight vectors in registers when all rows are present. */
+// @ts-ignore: decorator
+@inline function qdwBlock4__simd128(
+  above: usize, row: usize, below: usize, width: i32, C: usize, weights: usize, bias: usize, scale: usize, out: usize, c: usize, full: bool, f32out: bool,
+): void {
+  const ob: usize = f32out ? 4 : 1;
+  const b = v128.load(bias + (c << 2));
+  const s = v128.load(scale + (c << 2));
+  const o = out + c * ob;
+  if (!full) {
+    for (let ox = 0; ox < width; ox++) qdwPixel4(above, row, below, width, C, weights, b, s, o + <usize>ox * C * ob, ox, c, f32out);
+    return;
+  }
+  qdwPixel4(above, row, below, width, C, weights, b, s, o, 0, c, f32out);
+  qdwPixel4(above, row, below, width, C, weights, b, s, o + <usize>(width - 1) * C * ob, width - 1, c, f32out);
+  const w = weights + c;
+  const w00 = wide4(w), w01 = wide4(w + C), w02 = wide4(w + 2 * C);
+  const w10 = wide4(w + 3 * C), w11 = wide4(w + 4 * C), w12 = wide4(w + 5 * C);
+  const w20 = wide4(w + 6 * C), w21 = wide4(w + 7 * C), w22 = wide4(w + 8 * C);
+  let r0 = above + c, r1 = row + c, r2 = below + c;
+  let dst = o + C * ob;
+  const end = below + c + <usize>(width - 2) * C;
+  for (; r2 < end; r2 += C) {
+    let p = i16x8.add(mul4(r0, w00), mul4(r0 + C, w01));
+    let acc = widenAddLo(b, p);
+    p = i16x8.add(mul4(r0 + 2 * C, w02), mul4(r1, w10));
+    acc = widenAddLo(acc, p);
+    p = i16x8.add(mul4(r1 + C, w11), mul4(r1 + 2 * C, w12));
+    acc = widenAddLo(acc, p);
+    p = i16x8.add(mul4(r2, w20), mul4(r2 + C, w21));
+    acc = widenAddLo(acc, p);
+    acc = widenAddLo(acc, mul4(r2 + 2 * C, w22));
+    qdwStore4(dst, acc, s, f32out);
+    r0 += C;
+    r1 += C;
+    dst += C * ob;
+  }
+}
+
+/** A vector of 8 i16 lanes repeating the C (1, 2, 4) bytes at p, sign-extended. */
+// @ts-ignore: decorator
+@inline function periodic8(p: usize, C: usize): v128 {
+  const v = C == 1 ? v128.load8_splat(p) : C == 2 ? v128.load16_splat(p) : v128.load32_splat(p);
+  return i16x8.extend_low_i8x16_s(v);
+}
+
+/** A vector of 4 i32 / f32 lanes repeating the C (1, 2, 4) values at p. */
+// @ts-ignore: decorator
+@inline function periodic4(p: usize, C: usize): v128 {
+  return C == 1 ? v128.load32_splat(p) : C == 2 ? v128.load64_splat(p) : v128.load(p);
+}
+
+/**
+ * The heads' narrow maps (C = 1, 2, 4; all three rows present): a row is walked 8 bytes (8 / C
+ * pixels x C channels) at a time with weight, bias and scale vectors repeating every C lanes,
+ * so the 8-channel code of qdw__simd128 serves 8 / C pixels per step. Bytes [C, (width - 1)*C)
+ * are interior (all taps inside); the edge pixels and the < 8 bytes left over use the scalar's code.
+ */
+// @ts-ignore: decorator
+@inline function qdwNarrow__simd128(
+  above: usize, row: usize, below: usize, width: i32, C: usize, weights: usize, bias: usize, scale: usize, out: usize, f32out: bool,
+): void {
+  const ob: usize = f32out ? 4 : 1;
+  const w00 = periodic8(weights, C), w01 = periodic8(weights + C, C), w02 = periodic8(weights + 2 * C, C);
+  const w10 = periodic8(weights + 3 * C, C), w11 = periodic8(weights + 4 * C, C), w12 = periodic8(weights + 5 * C, C);
+  const w20 = periodic8(weights + 6 * C, C), w21 = periodic8(weights + 7 * C, C), w22 = periodic8(weights + 8 * C, C);
+  const b = periodic4(bias, C), s = periodic4(scale, C);
+  const end = <usize>(width - 1) * C; // first byte of the last pixel
+  let i = C;
+  for (; i + 8 <= end; i += 8) {
+    // r0, r1, r2: tap kx = 0 of the first of the 8 / C output pixels.
+    const r0 = above + i - C, r1 = row + i - C, r2 = below + i - C;
+    let p = i16x8.add(mul8(r0, w00), mul8(r0 + C, w01));
+    let lo = widenAddLo(b, p), hi = widenAddHi(b, p);
+    p = i16x8.add(mul8(r0 + 2 * C, w02), mul8(r1, w10));
+    lo = widenAddLo(lo, p); hi = widenAddHi(hi, p);
+    p = i16x8.add(mul8(r1 + C, w11), mul8(r1 + 2 * C, w12));
+    lo = widenAddLo(lo, p); hi = widenAddHi(hi, p);
+    p = i16x8.add(mul8(r2, w20), mul8(r2 + C, w21));
+    lo = widenAddLo(lo, p); hi = widenAddHi(hi, p);
+    p = mul8(r2 + 2 * C, w22);
+    lo = widenAddLo(lo, p); hi = widenAddHi(hi, p);
+    qdwStore8(out + i * ob, lo, hi, s, s, f32out);
+  }
+  const channels = <i32>C;
+  for (let c = 0; c < channels; c++) {
+    qdwStore(out, channels, scale, 0, c, qdwAcc(above, row, below, width, channels, weights, bias, 0, c), f32out);
+  }
+  for (let ox = <i32>(i / C); ox < width; ox++) {
+    for (let c = 0; c < channels; c++) {
+      qdwStore(out, channels, scale, ox, c, qdwAcc(above, row, below, width, channels, weights, bias, ox, c), f32out);
+    }
+  }
+}
+
+/**
+ * simd128 form of both kernels. 8 channels per block (v128.load8x8_s widens s8 to i16; i16x8.mul
+ * is exact; two taps' products are added in i16, then widened to i32 once). With all three rows
+ * present, the 9 weight vectors stay in registers across the row's interior pixels; edge pixels
+ * and padding rows take the generic per-pixel path (taps inside only). Then 4-channel blocks for
+ * the remaining channels (the same interior loop on load32_zero; the last block overlaps the
+ * previous one when C % 4 != 0); C < 4: the scalar's code, or with all rows present and C = 1, 2,
+ * 4, qdwNarrow__simd128 (8 / C pixels per vector).
+ */
+// @ts-ignore: decorator
+@inline function qdw__simd128(
+  above: usize, row: usize, below: usize, width: i32, channels: i32, weights: usize, bias: usize, scale: usize, out: usize, f32out: bool,
+): void {
+  const C = <usize>channels;
+  const ob: usize = f32out ? 4 : 1; // output bytes per value
+  const full = above != 0 && below != 0 && width >= 3;
+  if (full && (C == 1 || C == 2 || C == 4)) {
+    qdwNarrow__simd128(above, row, below, width, C, weights, bias, scale, out, f32out);
+    return;
+  }
+  let c: usize = 0;
+  for (; c + 8 <= C; c += 8) {
+    const b0 = v128.load(bias + (c << 2)), b1 = v128.load(bias + (c << 2), 16);
+    const s0 = v128.load(scale + (c << 2)), s1 = v128.load(scale + (c << 2), 16);
+    const o = out + c * ob;
+    if (!full) {
+      for (let ox = 0; ox < width; ox++) qdwPixel8(above, row, below, width, C, weights, b0, b1, s0, s1, o + <usize>ox * C * ob, ox, c, f32out);
+      continue;
+    }
+    qdwPixel8(above, row, below, width, C, weights, b0, b1, s0, s1, o, 0, c, f32out);
+    qdwPixel8(above, row, below, width, C, weights, b0, b1, s0, s1, o + <usize>(width - 1) * C * ob, width - 1, c, f32out);
+    const w = weights + c;
+    const w00 = v128.load8x8_s(w), w01 = v128.load8x8_s(w + C), w02 = v128.load8x8_s(w + 2 * C);
+    const w10 = v128.load8x8_s(w + 3 * C), w11 = v128.load8x8_s(w + 4 * C), w12 = v128.load8x8_s(w + 5 * C);
+    const w20 = v128.load8x8_s(w + 6 * C), w21 = v128.load8x8_s(w + 7 * C), w22 = v128.load8x8_s(w + 8 * C);
+    // r0, r1, r2: tap kx = 0 of the output pixel in each row.
+    let r0 = above + c, r1 = row + c, r2 = below + c;
+    let dst = o + C * ob;
+    const end = below + c + <usize>(width - 2) * C;
+    for (; r2 < end; r2 += C) {
+      let p = i16x8.add(mul8(r0, w00), mul8(r0 + C, w01));
+      let lo = widenAddLo(b0, p), hi = widenAddHi(b1, p);
+      p = i16x8.add(mul8(r0 + 2 * C, w02), mul8(r1, w10));
+      lo = widenAddLo(lo, p); hi = widenAddHi(hi, p);
+      p = i16x8.add(mul8(r1 + C, w11), mul8(r1 + 2 * C, w12));
+      lo = widenAddLo(lo, p); hi = widenAddHi(hi, p);
+      p = i16x8.add(mul8(r2, w20), mul8(r2 + C, w21));
+      lo = widenAddLo(lo, p); hi = widenAddHi(hi, p);
+      p = mul8(r2 + 2 * C, w22);
+      lo = widenAddLo(lo, p); hi = widenAddHi(hi, p);
+      qdwStore8(dst, lo, hi, s0, s1, f32out);
+      r0 += C;
+      r1 += C;
+      dst += C * ob;
+    }
+  }
+  // The C % 8 channels in 4-channel blocks; the last block overlaps the previous one when C % 4 != 0
+  // (C = 10: channels 6..9), recomputing the same integers, so the same bytes.
+  if (C >= 4) {
+    while (c < C) {
+      c = min(c, C - 4);
+      qdwBlock4__simd128(above, row, below, width, C, weights, bias, scale, out, c, full, f32out);
+      c += 4;
+    }
+  }
+  for (; c < C; c++) {
+    for (let ox = 0; ox < width; ox++) {
+      qdwStore(out, channels, scale, ox, <i32>c, qdwAcc(above, row, below, width, channels, weights, bias, ox, <i32>c), f32out);
+    }
+  }
+}
+
+/** Scalar spec of the backbone / neck depthwise conv: s8 -> u8, relu folded into the clamp. */
+export function qs8_dwconv3x3_relu_requant_u8__scalar(
+  above: usize, row: usize, below: usize, width: i32, channels: i32, weights: usize, bias: usize, scale: usize, out: usize,
+): void {
+  qdw__scalar(above, row, below, width, channels, weights, bias, scale, out, false);
+}
+
+/** simd128 variant of qs8_dwconv3x3_relu_requant_u8, same signature and result. */
+export function qs8_dwconv3x3_relu_requant_u8__simd128(
+  above: usize, row: usize, below: usize, width: i32, channels: i32, weights: usize, bias: usize, scale: usize, out: usize,
+): void {
+  qdw__simd128(above, row, below, width, channels, weights, bias, scale, out, false);
+}
+
+/** Dispatcher: the simd128 kernel when the build has SIMD, else the scalar spec (compile-time). */
+export function qs8_dwconv3x3_relu_requant_u8(
+  above: usize, row: usize, below: usize, width: i32, channels: i32, weights: usize, bias: usize, scale: usize, out: usize,
+): void {
+  if (ASC_FEATURE_SIMD) qs8_dwconv3x3_relu_requant_u8__simd128(above, row, below, width, channels, weights, bias, scale, out);
+  else qs8_dwconv3x3_relu_requant_u8__scalar(above, row, below, width, channels, weights, bias, scale, out);
+}
+
+/** Scalar spec of the head depthwise conv: s8 -> f32. */
+export function qs8_dwconv3x3_f32__scalar(
+  above: usize, row: usize, below: usize, width: i32, channels: i32, weights: usize, bias: usize, scale: usize, out: usize,
+): void {
+  qdw__scalar(above, row, below, width, channels, weights, bias, scale, out, true);
+}
+
+/** simd128 variant of qs8_dwconv3x3_f32, same signature and result. */
+export function qs8_dwconv3x3_f32__simd128(
+  above: usize, row: usize, below: usize, width: i32, channels: i32, weights: usize, bias: usize, scale: usize, out: usize,
+): void {
+  qdw__simd128(above, row, below, width, channels, weights, bias, scale, out, true);
+}
+
+/** Dispatcher: the simd128 kernel when the build has SIMD, else the scalar spec (compile-time). */
+export function qs8_dwconv3x3_f32(
+  above: usize, row: usize, below: usize, width: i32, channels: i32, weights: usize, bias: usize, scale: usize, out: usize,
+): void {
+  if (ASC_FEATURE_SIMD) qs8_dwconv3x3_f32__simd128(above, row, below, width, channels, weights, bias, scale, out);
+  else qs8_dwconv3x3_f32__scalar(above, row, below, width, channels, weights, bias, scale, out);
 }

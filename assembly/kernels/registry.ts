@@ -48,7 +48,22 @@ export { f32_conv3x3s2_bias_relu__scalar, f32_conv3x3s2_bias_relu__simd128 } fro
 export { f32_maxpool2x2__scalar, f32_maxpool2x2__simd128 } from "./pool-f32";
 export { f32_upsample2x_add__scalar, f32_upsample2x_add__simd128 } from "./upsample";
 
-import { requant_f32__scalar, requant_f32__simd128 } from "./quant";
+// int8 kernels of the YuNet face detector (/work/notes/INT8-YUNET.md).
+export { qu8_requant_s8__scalar, qu8_requant_s8__simd128 } from "./requant";
+export {
+  qs8_dwconv3x3_relu_requant_u8__scalar,
+  qs8_dwconv3x3_relu_requant_u8__simd128,
+  qs8_dwconv3x3_f32__scalar,
+  qs8_dwconv3x3_f32__simd128,
+} from "./dwconv";
+export { qu8_conv3x3s2_relu_requant_u8__scalar, qu8_conv3x3s2_relu_requant_u8__simd128 } from "./stem";
+export { u8_maxpool2x2__scalar, u8_maxpool2x2__simd128 } from "./pool-u8";
+export { qu8_upsample2x_add_requant_u8__scalar, qu8_upsample2x_add_requant_u8__simd128 } from "./upsample";
+
+import {
+  requant_f32__scalar, requant_f32__simd128, requant_s8x16__simd128, requant_s8x4__simd128, requant_u8x16__simd128,
+  requant_u8x4__simd128, requant_u8x8__simd128,
+} from "./quant";
 
 // ---- test helpers ------------------------------------------------------------------------------
 
@@ -75,6 +90,32 @@ export function requant_f32_buffer__simd128(src: usize, n: i32, qmin: f32, qmax:
   for (let i = 0; i < n; i += 4) {
     const off = <usize>i << 2;
     v128.store(dst + off, requant_f32__simd128(v128.load(src + off), lo, hi));
+  }
+}
+
+/**
+ * quant.ts narrowing requant forms over a buffer of f32 (n % 16 == 0): dst = n bytes, u8 (qmin 0)
+ * or s8 (qmin -128). Each 16 values go through the x16 form, and again through the x8 (u8) or
+ * x4 forms into dst + n, so the test checks every form against requant_f32.
+ */
+export function requantNarrowBuffer(src: usize, n: i32, signed: bool, dst: usize): void {
+  for (let i = 0; i < n; i += 16) {
+    const p = src + (<usize>i << 2);
+    const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
+    const d = dst + <usize>i;
+    const e = d + <usize>n;
+    if (signed) {
+      v128.store(d, requant_s8x16__simd128(v0, v1, v2, v3));
+      v128.store32_lane(e, requant_s8x4__simd128(v0), 0);
+      v128.store32_lane(e, requant_s8x4__simd128(v1), 0, 4);
+      v128.store32_lane(e, requant_s8x4__simd128(v2), 0, 8);
+      v128.store32_lane(e, requant_s8x4__simd128(v3), 0, 12);
+    } else {
+      v128.store(d, requant_u8x16__simd128(v0, v1, v2, v3));
+      v128.store64_lane(e, requant_u8x8__simd128(v0, v1), 0);
+      v128.store32_lane(e, requant_u8x4__simd128(v2), 0, 8);
+      v128.store32_lane(e, requant_u8x4__simd128(v3), 0, 12);
+    }
   }
 }
 

@@ -14,6 +14,8 @@
 // half width (the graph pads the map to a multiple of 16; those pixels see only padding).
 // Preconditions: Cout % 4 == 0; outWidth >= 1; no alignment needed.
 
+import { requant_f32__scalar, requant_u8x16__simd128, requant_u8x4__simd128 } from "./quant";
+
 /** Scalar spec: plain loops, one output at a time; never tuned. */
 export function f32_conv3x3s2_bias_relu__scalar(
   image: usize, inHeight: i32, inWidth: i32, oy: i32, weights: usize, bias: usize, outChannels: i32, outWidth: i32, out: usize,
@@ -170,4 +172,186 @@ export function f32_conv3x3s2_bias_relu(
 ): void {
   if (ASC_FEATURE_SIMD) f32_conv3x3s2_bias_relu__simd128(image, inHeight, inWidth, oy, weights, bias, outChannels, outWidth, out);
   else f32_conv3x3s2_bias_relu__scalar(image, inHeight, inWidth, oy, weights, bias, outChannels, outWidth, out);
+}
+
+// ---- int8: qu8_conv3x3s2_relu_requant_u8 --------------------------------------------------------
+//
+// The int8 YuNet's stem (the contract: /work/notes/INT8-YUNET.md): output row y of the same 3x3
+// stride-2 pad-1 conv on the raw u8 BGR image, i32 accumulation, u8 out (relu in the clamp).
+//
+// Contract (the scalar kernel is the spec; the simd128 kernel matches it bit for bit):
+//   acc = bias[o] + Σ img(2y + ky - 1, 2x + kx - 1, c) * w[((ky*3 + kx)*3 + c)*Cout + o]
+//         (i32; pixels outside the image are 0, so any order gives the same sum)
+//   out[x*Cout + o] = requant(f32(acc) * scale[o], 0, 255)
+// Layouts: image u8 [inHeight][inWidth][3]; weights i8 [3][3][3][Cout] (27 x Cout); bias i32[Cout];
+// scale f32[Cout]; out u8 [outWidth][Cout]. outWidth may exceed the image's half width.
+// Preconditions: Cout % 4 == 0; outWidth >= 1; no alignment; writes exactly outWidth*Cout bytes.
+// Bound: |acc| <= 27 * 255 * 128 + |bias| < 2^31.
+
+/** Scalar spec: plain loops, one output at a time. */
+export function qu8_conv3x3s2_relu_requant_u8__scalar(
+  input: usize, inHeight: i32, inWidth: i32, y: i32, weights: usize, bias: usize, scale: usize, channels: i32, outWidth: i32, out: usize,
+): void {
+  const y0 = y * 2 - 1;
+  const ky0 = max(0, -y0);
+  const ky1 = max(0, min(3, inHeight - y0));
+  for (let ox = 0; ox < outWidth; ox++) {
+    const x0 = ox * 2 - 1;
+    const kx0 = max(0, -x0);
+    const kx1 = max(0, min(3, inWidth - x0));
+    for (let o = 0; o < channels; o++) {
+      let acc = load<i32>(bias + (<usize>o << 2));
+      for (let ky = ky0; ky < ky1; ky++) {
+        for (let kx = kx0; kx < kx1; kx++) {
+          const px = input + <usize>(((y0 + ky) * inWidth + x0 + kx) * 3);
+          const tap = weights + <usize>((ky * 3 + kx) * 3 * channels + o);
+          for (let c = 0; c < 3; c++) acc += <i32>load<u8>(px + <usize>c) * <i32>load<i8>(tap + <usize>(c * channels));
+        }
+      }
+      const q = requant_f32__scalar(<f32>acc * load<f32>(scale + (<usize>o << 2)), <f32>0, <f32>255);
+      store<u8>(out + <usize>(ox * channels + o), q);
+    }
+  }
+}
+
+/** The simd128 stem's interleaved i16 weights of one 16-channel tile (15 pairs x 4 vectors), rebuilt per call. */
+const STEM_PAIRS: usize = memory.data(15 * 64, 16);
+
+/** Byte-interleave two 16-byte weight vectors: (a0, b0, a1, b1, ...) low and high halves. */
+// @ts-ignore: decorator
+@inline function zipLo(a: v128, b: v128): v128 {
+  return i8x16.shuffle(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+}
+// @ts-ignore: decorator
+@inline function zipHi(a: v128, b: v128): v128 {
+  return i8x16.shuffle(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+}
+
+/**
+ * simd128 variant, same signature and result. The taps of each kernel row (9 consecutive bytes:
+ * kx, c) are taken in pairs (t, t + 1) plus the single tap 8, which is paired with a zero weight:
+ * a pair of pixel bytes becomes one `v128.load16_splat` widened to i16 (b0, b1, b0, b1, ...), the
+ * pair's weights are byte-interleaved and widened to (w_t[o], w_t+1[o]) i16 pairs, and one
+ * `i32x4.dot_i16x8_s` adds both products of 4 channels (5 dots per kernel row and 4 channels).
+ * Interior pixels (window inside the image) run 2 px x 16 ch (8 i32x4 accumulators); the tile's
+ * interleaved i16 weights are built once per call into the module's STEM_PAIRS (960 bytes of
+ * static data: the kernel is not reentrant, like everything in a wasm instance); edge pixels, an odd interior pixel and a Cout % 16
+ * remainder run 1 px x 4 ch with the pixel bytes gathered by scalar loads (0 outside the image).
+ */
+export function qu8_conv3x3s2_relu_requant_u8__simd128(
+  input: usize, inHeight: i32, inWidth: i32, y: i32, weights: usize, bias: usize, scale: usize, channels: i32, outWidth: i32, out: usize,
+): void {
+  const y0 = y * 2 - 1;
+  const C = <usize>channels;
+  const fullRows = y0 >= 0 && y0 + 3 <= inHeight;
+  // Interior columns [first, last): window x0 = 2ox - 1 .. 2ox + 1 inside the image.
+  const last = fullRows ? min(outWidth, inWidth / 2) : 0;
+  const first = fullRows ? min(1, last) : 0;
+  const by16 = channels & ~15;
+  const rowStride = <usize>inWidth * 3;
+  const zero = i32x4.splat(0);
+  let ox = first;
+  for (let o: usize = 0; o < <usize>by16; o += 16) {
+    // This 16-channel tile's weights as (w_t[o], w_t+1[o]) i16 pairs, 5 pairs per kernel row, the
+    // single tap 8 paired with a zero weight (its partner byte meets 0): 15 x 4 vectors.
+    let q = STEM_PAIRS;
+    for (let ky: usize = 0; ky < 3; ky++) {
+      const wr = weights + ky * 9 * C + o;
+      for (let t: usize = 0; t < 9; t += 2) {
+        const wa = v128.load(wr + t * C);
+        const wb = t < 8 ? v128.load(wr + (t + 1) * C) : zero;
+        const zl = zipLo(wa, wb), zh = zipHi(wa, wb);
+        v128.store(q, i16x8.extend_low_i8x16_s(zl));
+        v128.store(q, i16x8.extend_high_i8x16_s(zl), 16);
+        v128.store(q, i16x8.extend_low_i8x16_s(zh), 32);
+        v128.store(q, i16x8.extend_high_i8x16_s(zh), 48);
+        q += 64;
+      }
+    }
+    const s = scale + (o << 2);
+    for (ox = first; ox + 1 < last; ox += 2) {
+      const p0 = input + <usize>y0 * rowStride + <usize>(2 * ox - 1) * 3; // window origin of pixel ox
+      let a0 = v128.load(bias + (o << 2)), a1 = v128.load(bias + (o << 2), 16);
+      let a2 = v128.load(bias + (o << 2), 32), a3 = v128.load(bias + (o << 2), 48);
+      let e0 = a0, e1 = a1, e2 = a2, e3 = a3;
+      let w = STEM_PAIRS;
+      for (let ky: usize = 0; ky < 3; ky++) {
+        const r = p0 + ky * rowStride;
+        for (let t: usize = 0; t < 9; t += 2) {
+          // A pixel byte pair as i16 (b0, b1, b0, b1, ...); tap 8 alone (load8_splat).
+          const u = i16x8.extend_low_i8x16_u(t < 8 ? v128.load16_splat(r + t) : v128.load8_splat(r + t));
+          const v = i16x8.extend_low_i8x16_u(t < 8 ? v128.load16_splat(r + t + 6) : v128.load8_splat(r + t + 6));
+          const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(u, w0));
+          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(u, w1));
+          a2 = i32x4.add(a2, i32x4.dot_i16x8_s(u, w2));
+          a3 = i32x4.add(a3, i32x4.dot_i16x8_s(u, w3));
+          e0 = i32x4.add(e0, i32x4.dot_i16x8_s(v, w0));
+          e1 = i32x4.add(e1, i32x4.dot_i16x8_s(v, w1));
+          e2 = i32x4.add(e2, i32x4.dot_i16x8_s(v, w2));
+          e3 = i32x4.add(e3, i32x4.dot_i16x8_s(v, w3));
+          w += 64;
+        }
+      }
+      const s0 = v128.load(s), s1 = v128.load(s, 16), s2 = v128.load(s, 32), s3 = v128.load(s, 48);
+      const d0 = out + <usize>ox * C + o;
+      v128.store(d0, requantU8x16(a0, a1, a2, a3, s0, s1, s2, s3));
+      v128.store(d0 + C, requantU8x16(e0, e1, e2, e3, s0, s1, s2, s3));
+    }
+  }
+  if (by16 < channels) {
+    for (let x = first; x < ox; x++) stemPixelQ4(input, inHeight, inWidth, y0, weights, bias, scale, C, out, x, <usize>by16);
+  }
+  // Everything else: 1 px x 4 ch.
+  for (let x = 0; x < outWidth; x++) {
+    if (x >= first && x < ox) continue;
+    stemPixelQ4(input, inHeight, inWidth, y0, weights, bias, scale, C, out, x, 0);
+  }
+}
+
+/** requant of 16 channels (4 i32x4 accumulators) to 16 u8 bytes. */
+// @ts-ignore: decorator
+@inline function requantU8x16(a0: v128, a1: v128, a2: v128, a3: v128, s0: v128, s1: v128, s2: v128, s3: v128): v128 {
+  return requant_u8x16__simd128(
+    f32x4.mul(f32x4.convert_i32x4_s(a0), s0), f32x4.mul(f32x4.convert_i32x4_s(a1), s1),
+    f32x4.mul(f32x4.convert_i32x4_s(a2), s2), f32x4.mul(f32x4.convert_i32x4_s(a3), s3));
+}
+
+/** Image byte (iy, ix, c), 0 outside the image. */
+// @ts-ignore: decorator
+@inline function pixelOrZero(input: usize, inHeight: i32, inWidth: i32, iy: i32, ix: i32, c: i32): i32 {
+  if (iy < 0 || iy >= inHeight || ix < 0 || ix >= inWidth) return 0;
+  return <i32>load<u8>(input + <usize>((iy * inWidth + ix) * 3 + c));
+}
+
+/** The generic simd128 path: output pixel ox, channels [from, C) in 4-channel blocks, tap pairs gathered by scalar loads. */
+// @ts-ignore: decorator
+@inline function stemPixelQ4(
+  input: usize, inHeight: i32, inWidth: i32, y0: i32, weights: usize, bias: usize, scale: usize, C: usize, out: usize, ox: i32, from: usize,
+): void {
+  const x0 = ox * 2 - 1;
+  for (let o = from; o < C; o += 4) {
+    let acc = v128.load(bias + (o << 2));
+    for (let ky = 0; ky < 3; ky++) {
+      const wr = weights + <usize>(ky * 9) * C + o;
+      for (let t = 0; t < 9; t += 2) {
+        // Tap t = kx*3 + c of this kernel row: pixel x0 + t / 3, channel t % 3.
+        const b0 = pixelOrZero(input, inHeight, inWidth, y0 + ky, x0 + t / 3, t % 3);
+        const b1 = t < 8 ? pixelOrZero(input, inHeight, inWidth, y0 + ky, x0 + (t + 1) / 3, (t + 1) % 3) : 0;
+        const wa = v128.load32_zero(wr + <usize>t * C);
+        const wb = t < 8 ? v128.load32_zero(wr + <usize>(t + 1) * C) : i32x4.splat(0);
+        acc = i32x4.add(acc, i32x4.dot_i16x8_s(i32x4.splat(b0 | (b1 << 16)), i16x8.extend_low_i8x16_s(zipLo(wa, wb))));
+      }
+    }
+    const v = f32x4.mul(f32x4.convert_i32x4_s(acc), v128.load(scale + (o << 2)));
+    v128.store32_lane(out + <usize>ox * C + o, requant_u8x4__simd128(v), 0);
+  }
+}
+
+/** Dispatcher: the simd128 kernel when the build has SIMD, else the scalar spec (compile-time). */
+export function qu8_conv3x3s2_relu_requant_u8(
+  input: usize, inHeight: i32, inWidth: i32, y: i32, weights: usize, bias: usize, scale: usize, channels: i32, outWidth: i32, out: usize,
+): void {
+  if (ASC_FEATURE_SIMD) qu8_conv3x3s2_relu_requant_u8__simd128(input, inHeight, inWidth, y, weights, bias, scale, channels, outWidth, out);
+  else qu8_conv3x3s2_relu_requant_u8__scalar(input, inHeight, inWidth, y, weights, bias, scale, channels, outWidth, out);
 }

@@ -6,6 +6,8 @@
 // Layouts: coarse f32 [width/2][C] (its row oy >> 1), fine and out f32 [width][C].
 // Preconditions: C % 4 == 0; width even; `out` may be `fine` (in place), not `coarse`.
 
+import { requant_f32__scalar, requant_u8x16__simd128 } from "./quant";
+
 /** Scalar spec. */
 export function f32_upsample2x_add__scalar(coarse: usize, fine: usize, width: i32, channels: i32, out: usize): void {
   for (let x = 0; x < width; x++) {
@@ -32,4 +34,91 @@ export function f32_upsample2x_add__simd128(coarse: usize, fine: usize, width: i
 export function f32_upsample2x_add(coarse: usize, fine: usize, width: i32, channels: i32, out: usize): void {
   if (ASC_FEATURE_SIMD) f32_upsample2x_add__simd128(coarse, fine, width, channels, out);
   else f32_upsample2x_add__scalar(coarse, fine, width, channels, out);
+}
+
+// ---- int8: qu8_upsample2x_add_requant_u8 ---------------------------------------------------------
+//
+// The int8 neck merge (the contract: /work/notes/INT8-YUNET.md): u8 coarse (scale a) upsampled
+// 2x nearest + u8 fine (scale b) -> u8 out (scale c).
+//
+// Contract (the scalar kernel is the spec; the simd128 kernel matches it bit for bit):
+//   t1 = f32(coarse[(x >> 1)*C + ch]) * coarseScale     (coarseScale = a / c)
+//   t2 = f32(fine[x*C + ch]) * fineScale                (fineScale = b / c)
+//   out[x*C + ch] = requant(t1 + t2, 0, 255)            (each op one f32 rounding, this order)
+// Layouts: coarse u8 [ceil(width/2)][C] (its row oy >> 1), fine and out u8 [width][C].
+// Preconditions: width >= 1 (the output width; YuNet's are even); C >= 1; `out` may be `fine`
+// (in place), not `coarse`; no alignment; writes exactly width*C bytes.
+
+/** Scalar spec. */
+export function qu8_upsample2x_add_requant_u8__scalar(
+  coarse: usize, fine: usize, width: i32, channels: i32, coarseScale: f32, fineScale: f32, out: usize,
+): void {
+  for (let x = 0; x < width; x++) {
+    for (let c = 0; c < channels; c++) {
+      const i = <usize>(x * channels + c);
+      const t1 = <f32>load<u8>(coarse + <usize>((x >> 1) * channels + c)) * coarseScale;
+      const t2 = <f32>load<u8>(fine + i) * fineScale;
+      store<u8>(out + i, requant_f32__scalar(t1 + t2, <f32>0, <f32>255));
+    }
+  }
+}
+
+/** The 4 f32x4 of 16 u8 (exact conversions). */
+// @ts-ignore: decorator
+@inline function u8x16ToF32(v: v128, k: i32): v128 {
+  const h = k < 2 ? i16x8.extend_low_i8x16_u(v) : i16x8.extend_high_i8x16_u(v);
+  return f32x4.convert_i32x4_s((k & 1) == 0 ? i32x4.extend_low_i16x8_u(h) : i32x4.extend_high_i16x8_u(h));
+}
+
+/** t1 + t2 for one quarter (k) of 16 channels: t = the coarse term, f = the 16 fine bytes. */
+// @ts-ignore: decorator
+@inline function upaddQuarter(t: v128, f: v128, k: i32, kb: v128): v128 {
+  return f32x4.add(t, f32x4.mul(u8x16ToF32(f, k), kb));
+}
+
+/**
+ * simd128 variant, same signature and result: 16 channels per step; t1 of a coarse pixel is
+ * computed once for its two output pixels. The C % 16 channels with the scalar's code.
+ */
+export function qu8_upsample2x_add_requant_u8__simd128(
+  coarse: usize, fine: usize, width: i32, channels: i32, coarseScale: f32, fineScale: f32, out: usize,
+): void {
+  const C = <usize>channels;
+  const by16 = C & ~(<usize>15);
+  const ka = f32x4.splat(coarseScale), kb = f32x4.splat(fineScale);
+  for (let x = 0; x < width; x += 2) {
+    const src = coarse + <usize>(x >> 1) * C;
+    const two = x + 1 < width;
+    const i = <usize>x * C;
+    for (let c: usize = 0; c < by16; c += 16) {
+      const cv = v128.load(src + c);
+      const t0 = f32x4.mul(u8x16ToF32(cv, 0), ka), t1 = f32x4.mul(u8x16ToF32(cv, 1), ka);
+      const t2 = f32x4.mul(u8x16ToF32(cv, 2), ka), t3 = f32x4.mul(u8x16ToF32(cv, 3), ka);
+      let f = v128.load(fine + i + c);
+      v128.store(out + i + c, requant_u8x16__simd128(
+        upaddQuarter(t0, f, 0, kb), upaddQuarter(t1, f, 1, kb), upaddQuarter(t2, f, 2, kb), upaddQuarter(t3, f, 3, kb)));
+      if (two) {
+        f = v128.load(fine + i + C + c);
+        v128.store(out + i + C + c, requant_u8x16__simd128(
+          upaddQuarter(t0, f, 0, kb), upaddQuarter(t1, f, 1, kb), upaddQuarter(t2, f, 2, kb), upaddQuarter(t3, f, 3, kb)));
+      }
+    }
+    const end = two ? x + 2 : x + 1;
+    for (let xx = x; xx < end; xx++) {
+      for (let c = by16; c < C; c++) {
+        const j = <usize>xx * C + c;
+        const t1 = <f32>load<u8>(src + c) * coarseScale;
+        const t2 = <f32>load<u8>(fine + j) * fineScale;
+        store<u8>(out + j, requant_f32__scalar(t1 + t2, <f32>0, <f32>255));
+      }
+    }
+  }
+}
+
+/** Dispatcher: the simd128 kernel when the build has SIMD, else the scalar spec (compile-time). */
+export function qu8_upsample2x_add_requant_u8(
+  coarse: usize, fine: usize, width: i32, channels: i32, coarseScale: f32, fineScale: f32, out: usize,
+): void {
+  if (ASC_FEATURE_SIMD) qu8_upsample2x_add_requant_u8__simd128(coarse, fine, width, channels, coarseScale, fineScale, out);
+  else qu8_upsample2x_add_requant_u8__scalar(coarse, fine, width, channels, coarseScale, fineScale, out);
 }

@@ -85,7 +85,16 @@ export interface F32Shape {
 
 export type F32Kind = 'f32_pw' | 'f32_dw' | 'f32_stem' | 'f32_pool' | 'f32_upadd';
 export type F32Kernel = KernelBase<F32Kind, F32Shape>;
-export type KernelSpec = ConvKernel | EpilogueKernel | RequantKernel | F32Kernel;
+/**
+ * The int8 YuNet kernels (/work/notes/INT8-YUNET.md). Their `yunet` shapes are F32Shapes at a
+ * 640x480 frame (maps 320x240, 160x120, 80x60, 40x30, 20x15): `width` as for the f32 kernels;
+ * q8_requant: `width` pixels, `inChannels` = the 1x1 conv's Cin (for the bench's conv + requant
+ * vs f32 pwconv comparison), `outChannels` = channels. `f32` names the f32 kernel the int8 one
+ * replaces, which the bench times at the same shapes.
+ */
+export type Q8Kind = 'q8_requant' | 'q8_dw' | 'q8_stem' | 'q8_pool' | 'q8_upadd';
+export type Q8Kernel = KernelBase<Q8Kind, F32Shape> & { f32: string };
+export type KernelSpec = ConvKernel | EpilogueKernel | RequantKernel | F32Kernel | Q8Kernel;
 
 const POOL_SIZES = [1, 2, 4, 8];
 
@@ -178,6 +187,14 @@ const YUNET_HEAD_DW: readonly F32Shape[] = [
   f32('head kps', 40, 10, 10, 32), f32('head bbox', 40, 4, 4, 32), f32('head cls', 40, 1, 1, 64),
 ];
 
+// YuNet at 640x480 (the int8 kernels): the 320x240 shapes above with doubled widths and rows
+// (128 -> 240 map rows at the first level, and so on: x 15/8).
+const at640 = (list: readonly F32Shape[]): F32Shape[] =>
+  list.map((s) => ({ ...s, width: 2 * s.width, calls: (s.calls * 15) / 8 }));
+const YUNET_HEAD_DW_640: readonly F32Shape[] = [80, 40, 20].flatMap((width) =>
+  [10, 4, 1].map((c) => f32(`head ${c === 10 ? 'kps' : c === 4 ? 'bbox' : 'cls'} /${640 / width}`, width, c, c, (width * 3) / 4)));
+const dwAccepts = (s: F32Shape): boolean => s.width >= 1 && s.inChannels >= 1 && s.inChannels === s.outChannels;
+
 export const KERNELS = [
   {
     name: 'qu8_conv_acc', kind: 'conv', variants: ALL_VARIANTS,
@@ -256,6 +273,39 @@ export const KERNELS = [
     accepts: (s: F32Shape) => s.width >= 2 && s.width % 2 === 0 && s.inChannels % 4 === 0 && s.inChannels === s.outChannels, ssrnet: [],
     yunet: [f32('neck /16', 20, 64, 64, 16), f32('neck /8', 40, 64, 64, 32)],
   } satisfies F32Kernel,
+  {
+    name: 'qu8_requant_s8', kind: 'q8_requant', variants: VARIANTS, f32: 'f32_pwconv_bias',
+    tile: 'Cp % 4 == 0, channels <= Cp; simd128: 16 ch per step (one 16-byte store), then 4 ch, partial last group stored lane by lane',
+    accepts: (s: F32Shape) => s.width >= 1 && s.outChannels >= 1, ssrnet: [], yunet: at640(YUNET_PW),
+  } satisfies Q8Kernel,
+  {
+    name: 'qs8_dwconv3x3_relu_requant_u8', kind: 'q8_dw', variants: VARIANTS, f32: 'f32_dwconv3x3_bias_relu',
+    tile: 'any width, C; weights in [-127, 127]; simd128: 8 ch (load8x8_s, i16 products, tap pairs added in i16 then widened), interior pixels with the 9 weight vectors in registers; edge pixels and padding rows generic; then one 4-ch block (load32_zero, extmul), C % 4 scalar',
+    accepts: dwAccepts, ssrnet: [], yunet: at640(YUNET_DW),
+  } satisfies Q8Kernel,
+  {
+    name: 'qs8_dwconv3x3_f32', kind: 'q8_dw', variants: VARIANTS, f32: 'f32_dwconv3x3_bias',
+    tile: 'as qs8_dwconv3x3_relu_requant_u8 (the heads: C = 1, 4, 10)',
+    accepts: dwAccepts, ssrnet: [], yunet: YUNET_HEAD_DW_640,
+  } satisfies Q8Kernel,
+  {
+    name: 'qu8_conv3x3s2_relu_requant_u8', kind: 'q8_stem', variants: VARIANTS, f32: 'f32_conv3x3s2_bias_relu',
+    tile: 'Cin = 3 (u8 BGR); Cout % 4 == 0; simd128: tap pairs per dot_i16x8_s (load16_splat pixel pairs, byte-interleaved weights); interior 2 px x 16 ch; edge pixels, odd interior pixel and Cout % 16 in 1 px x 4 ch (scalar gather)',
+    accepts: (s: F32Shape) => s.width >= 1 && s.inChannels === 3 && s.outChannels % 4 === 0 && s.outChannels >= 4, ssrnet: [],
+    yunet: [f32('stem', 320, 3, 16, 240)],
+  } satisfies Q8Kernel,
+  {
+    name: 'u8_maxpool2x2', kind: 'q8_pool', variants: VARIANTS, f32: 'f32_maxpool2x2',
+    tile: 'even input width; any C; simd128: 16 ch per i8x16.max_u, then 8 (64-bit lanes), then scalar',
+    accepts: (s: F32Shape) => s.width >= 2 && s.width % 2 === 0 && s.inChannels >= 1 && s.inChannels === s.outChannels, ssrnet: [],
+    yunet: [f32('pool /2', 320, 16, 16, 120), f32('pool /4', 160, 64, 64, 60), f32('pool /8', 80, 64, 64, 30), f32('pool /16', 40, 64, 64, 15)],
+  } satisfies Q8Kernel,
+  {
+    name: 'qu8_upsample2x_add_requant_u8', kind: 'q8_upadd', variants: VARIANTS, f32: 'f32_upsample2x_add',
+    tile: 'any width (output), C; simd128: 16 ch per step, the coarse term once per 2 output pixels; C % 16 scalar',
+    accepts: (s: F32Shape) => s.width >= 1 && s.inChannels >= 1 && s.inChannels === s.outChannels, ssrnet: [],
+    yunet: [f32('neck /16', 40, 64, 64, 30), f32('neck /8', 80, 64, 64, 60)],
+  } satisfies Q8Kernel,
 ] as const;
 
 export type KernelName = (typeof KERNELS)[number]['name'];

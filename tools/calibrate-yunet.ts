@@ -329,6 +329,12 @@ async function main(): Promise<void> {
       });
       console.log(`${r.padEnd(8)} ${summarize(pairs, missed, extra)}  max head err cls ${heads.cls.toFixed(3)} obj ${heads.obj.toFixed(3)} bbox ${heads.bbox.toFixed(3)} kps ${heads.kps.toFixed(3)}`);
     }
+    console.log(`\nper image, rule ${rule}:`);
+    const q = quantizeYunet(layers, scalesFrom(layers, hist, rule));
+    images.forEach(({ path, image }, n) => {
+      const c = compareFaces(floatFaces[n], yunetDecode(yunetForwardInt8(q, image)));
+      console.log(`${path.split('/').pop()} ${image.width}x${image.height}: ${summarize(c.pairs, c.missed, c.extra)}`);
+    });
     return;
   }
   const scales = scalesFrom(layers, hist, rule);

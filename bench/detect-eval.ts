@@ -17,11 +17,18 @@
  * because of higher-scoring boxes, so filtering after NMS equals running it at T. A detection
  * matches an unmatched ground-truth face at IoU >= 0.3 (greedy, by score); every other one is a
  * false box.
+ *
+ * Env ORACLE picks the detector: `f32` (default), `int8` (src/oracle/yunet-int8.ts with the
+ * committed scales) or `int8:RULE` (scales calibrated here by tools/calibrate-yunet.ts's RULE). The
+ * portraits' ground truth stays the float oracle's. With int8, the float oracle runs too and its
+ * faces (score >= 0.6) are compared with the int8 ones.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readYunet } from '../src/oracle/yunet-weights.js';
-import { iou, yunetDecode, yunetForward, type BgrImage, type YunetFace } from '../src/oracle/yunet-f32.js';
+import { iou, yunetDecode, yunetForward, type BgrImage, type HeadLevel, type YunetFace } from '../src/oracle/yunet-f32.js';
+import { quantizeYunet, yunetForwardInt8 } from '../src/oracle/yunet-int8.js';
+import { RULES, calibrate, compareFaces, summarize, type FacePair, type Rule } from '../tools/calibrate-yunet.js';
 import { Rng } from '../test/helpers/rng.js';
 import { cropBgr, loadBgr, pasteBgr, resizeBgr } from '../tools/scenes.js';
 
@@ -54,14 +61,24 @@ interface Scene {
 
 const layers = readYunet(readFileSync(new URL('weights/yunet.yunf', ROOT)));
 
+export const ORACLE = process.env.ORACLE ?? 'f32';
+/** The detector under test: the float oracle, or the int8 one (committed scales, or calibrated with ORACLE's rule). */
+const forward = await (async (): Promise<(image: BgrImage) => HeadLevel[]> => {
+  if (ORACLE === 'f32') return (image) => yunetForward(layers, image);
+  const rule = ORACLE.slice(5) as Rule;
+  if (!ORACLE.startsWith('int8') || (ORACLE !== 'int8' && !RULES.includes(rule))) throw new Error(`ORACLE: f32, int8 or int8:RULE (${RULES.join(', ')})`);
+  const model = quantizeYunet(layers, ORACLE === 'int8' ? undefined : await calibrate(rule));
+  return (image) => yunetForwardInt8(model, image);
+})();
+
 /** Detects on `image` resized so that its long side is `side`; boxes in the image's pixels. */
-function detectAt(image: BgrImage, size: string): YunetFace[] {
+function detectAt(image: BgrImage, size: string, detector = forward): YunetFace[] {
   const scale = workingScale(image, size);
   const w = Math.max(1, Math.round(image.width * scale));
   const h = Math.max(1, Math.round(image.height * scale));
   const sx = image.width / w;
   const sy = image.height / h;
-  const faces = yunetDecode(yunetForward(layers, resizeBgr(image, w, h)));
+  const faces = yunetDecode(detector(resizeBgr(image, w, h)));
   return faces.map((f) => ({ ...f, x: f.x * sx, y: f.y * sy, width: f.width * sx, height: f.height * sy, landmarks: f.landmarks.map((p) => ({ x: p.x * sx, y: p.y * sy })) }));
 }
 
@@ -204,6 +221,18 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const detections = scenes.map((s) => detectAt(s.image, size));
     const seconds = (performance.now() - t0) / 1000;
+    if (ORACLE !== 'f32') {
+      const pairs: FacePair[] = [];
+      let missed = 0;
+      let extra = 0;
+      scenes.forEach((s, i) => {
+        const c = compareFaces(detectAt(s.image, size, (image) => yunetForward(layers, image)), detections[i]);
+        pairs.push(...c.pairs);
+        missed += c.missed;
+        extra += c.extra;
+      });
+      console.log(`\n${ORACLE} vs f32 at ${size}, score >= 0.6, image pixels: ${summarize(pairs, missed, extra)}`);
+    }
     for (const threshold of THRESHOLDS) {
       const found = BUCKETS.map(() => 0);
       const total = BUCKETS.map(() => 0);
@@ -232,7 +261,7 @@ async function main(): Promise<void> {
       });
       results.push({ size, threshold, found, total, kind24, falseScenes, falsePhotos, falseNoFace, foundWorking });
     }
-    console.log(`\n${size.startsWith('n') ? `long side min(native, ${size.slice(1)})` : `long side ${size}`}: ${seconds.toFixed(1)} s for ${scenes.length} images (oracle)`);
+    console.log(`\n${size.startsWith('n') ? `long side min(native, ${size.slice(1)})` : `long side ${size}`}: ${seconds.toFixed(1)} s for ${scenes.length} images (oracle ${ORACLE})`);
     console.log(`  T     ${BUCKETS.map((lo) => `${lo}+`.padStart(5)).join(' ')}  >=24px (utk portrait photo)  false/scene  false(photos) coffee rocket cat`);
     for (const r of results.filter((r) => r.size === size)) {
       const f24 = r.found.slice(2).reduce((a, b) => a + b, 0);

@@ -75,6 +75,26 @@ function tensor(h: number, w: number, c: number): Tensor {
   return { h, w, c, data: new Float32Array(h * w * c) };
 }
 
+/**
+ * What the convolutions read: a float map, or the int8 oracle's map of integer codes. Any values
+ * work; the sums below are exact for integers (double accumulation), which the int8 oracle relies on.
+ */
+export interface ConvInput {
+  h: number;
+  w: number;
+  c: number;
+  data: ArrayLike<number>;
+}
+
+/** A conv layer's arrays: the float ones, or the int8 oracle's integer weights and accumulator biases. */
+export interface ConvLayer {
+  inChannels: number;
+  outChannels: number;
+  kind: number;
+  weights: ArrayLike<number>;
+  bias: ArrayLike<number>;
+}
+
 function relu(t: Tensor): Tensor {
   const d = t.data;
   for (let i = 0; i < d.length; i++) if (d[i] < 0) d[i] = 0;
@@ -86,7 +106,7 @@ function relu(t: Tensor): Tensor {
  * (zero outside it) into 32 inputs, index (ky * 3 + kx) * 3 + channel, and apply a 1x1 conv.
  * Output size: the image padded to multiples of 32, halved.
  */
-export function stem(image: BgrImage, layer: YunetLayer): Tensor {
+export function stem(image: BgrImage, layer: ConvLayer): Tensor {
   const rows = Math.ceil(image.height / YUNET_PAD) * (YUNET_PAD / 2);
   const cols = Math.ceil(image.width / YUNET_PAD) * (YUNET_PAD / 2);
   const out = tensor(rows, cols, layer.outChannels);
@@ -114,7 +134,7 @@ export function stem(image: BgrImage, layer: YunetLayer): Tensor {
 }
 
 /** out[o] = bias[o] + sum_i w[o][i] * in[i], for one position. */
-function matVec(layer: YunetLayer, input: Float32Array, inOffset: number, out: Float32Array, outOffset: number): void {
+function matVec(layer: ConvLayer, input: ArrayLike<number>, inOffset: number, out: Float32Array, outOffset: number): void {
   const { inChannels: ci, outChannels: co, weights: w, bias } = layer;
   for (let o = 0; o < co; o++) {
     let sum = 0;
@@ -124,7 +144,7 @@ function matVec(layer: YunetLayer, input: Float32Array, inOffset: number, out: F
   }
 }
 
-export function pointwise(x: Tensor, layer: YunetLayer): Tensor {
+export function pointwise(x: ConvInput, layer: ConvLayer): Tensor {
   if (layer.kind !== KIND_POINTWISE || layer.inChannels !== x.c) throw new Error(`pointwise layer ${layer.inChannels}->${layer.outChannels} on ${x.c} channels`);
   const out = tensor(x.h, x.w, layer.outChannels);
   for (let p = 0; p < x.h * x.w; p++) matVec(layer, x.data, p * x.c, out.data, p * out.c);
@@ -132,7 +152,7 @@ export function pointwise(x: Tensor, layer: YunetLayer): Tensor {
 }
 
 /** 3x3 depthwise, stride 1, zero padding 1, + bias; weights tap-major [3][3][C]. */
-export function depthwise(x: Tensor, layer: YunetLayer): Tensor {
+export function depthwise(x: ConvInput, layer: ConvLayer): Tensor {
   if (layer.kind !== KIND_DEPTHWISE || layer.inChannels !== x.c) throw new Error(`depthwise layer ${layer.inChannels} on ${x.c} channels`);
   const { h, w, c } = x;
   const out = tensor(h, w, c);
@@ -159,8 +179,8 @@ export function depthwise(x: Tensor, layer: YunetLayer): Tensor {
 }
 
 /** 2x2 stride-2 max pool (the maps here always have even sides). */
-export function maxPool(x: Tensor): Tensor {
-  const out = tensor(Math.ceil(x.h / 2), Math.ceil(x.w / 2), x.c);
+export function maxPool<T extends Tensor>(x: T): T {
+  const out = { ...x, ...tensor(Math.ceil(x.h / 2), Math.ceil(x.w / 2), x.c) };
   for (let r = 0; r < out.h; r++) {
     for (let col = 0; col < out.w; col++) {
       const op = (r * out.w + col) * x.c;
@@ -176,66 +196,90 @@ export function maxPool(x: Tensor): Tensor {
   return out;
 }
 
-/** up(a) + b: a nearest-upsampled 2x (each value to 2x2), added to b. */
-export function upsampleAdd(a: Tensor, b: Tensor): Tensor {
+/** add(up(a), b): a nearest-upsampled 2x (each value to 2x2), combined with b (plain sum by default). */
+export function upsampleAdd(a: Tensor, b: Tensor, add = (u: number, v: number): number => u + v): Tensor {
   if (a.h * 2 !== b.h || a.w * 2 !== b.w || a.c !== b.c) throw new Error('upsampleAdd: shapes');
   const out = tensor(b.h, b.w, b.c);
   for (let r = 0; r < b.h; r++) {
     for (let col = 0; col < b.w; col++) {
       const ap = ((r >> 1) * a.w + (col >> 1)) * a.c;
       const bp = (r * b.w + col) * b.c;
-      for (let ch = 0; ch < b.c; ch++) out.data[bp + ch] = a.data[ap + ch] + b.data[bp + ch];
+      for (let ch = 0; ch < b.c; ch++) out.data[bp + ch] = add(a.data[ap + ch], b.data[bp + ch]);
     }
   }
   return out;
 }
 
-/** Applies record `i`; a ReLU follows where the graph puts one (= the record's flag, checked). */
-function layerOp(layers: YunetLayer[], i: number, x: Tensor, withRelu: boolean): Tensor {
-  const l = layers[i];
-  if (((l.flags & FLAG_RELU) !== 0) !== withRelu) throw new Error(`record ${i}: relu flag disagrees with the graph`);
-  const y = l.kind === KIND_DEPTHWISE ? depthwise(x, l) : pointwise(x, l);
-  return withRelu ? relu(y) : y;
+/**
+ * The operations the graph is made of, on maps of type T: the float oracle's (f32Ops), the int8
+ * oracle's, or wrappers that watch them (tools/calibrate-yunet.ts).
+ */
+export interface YunetOps<T extends { h: number; w: number }> {
+  /** Layer 0 on the image, then ReLU. */
+  stem(image: BgrImage): T;
+  /** Layer i (1x1 or 3x3 depthwise), ReLU after it when `relu` (the graph's; checked against the record's flag). */
+  layer(i: number, x: T, relu: boolean): T;
+  maxPool(x: T): T;
+  /** up(coarse) + fine, the neck's add at `stride` (16 or 8). */
+  upsampleAdd(coarse: T, fine: T, stride: number): T;
+  /** A head's raw outputs. */
+  floats(head: T): Float32Array;
 }
 
-/** Pointwise `p` then depthwise `p + 1`, ReLU after the depthwise when `withRelu` (convolutionDP). */
-const dp = (layers: YunetLayer[], p: number, x: Tensor, withRelu = true): Tensor =>
-  layerOp(layers, p + 1, layerOp(layers, p, x, false), withRelu);
+/** Checks that record i's relu flag is the graph's. */
+export function checkRelu(layers: readonly { flags: number }[], i: number, withRelu: boolean): void {
+  if (((layers[i].flags & FLAG_RELU) !== 0) !== withRelu) throw new Error(`record ${i}: relu flag disagrees with the graph`);
+}
 
-/** Two dp blocks (convolution4layerUnit). */
-const unit = (layers: YunetLayer[], p: number, x: Tensor): Tensor => dp(layers, p + 2, dp(layers, p, x));
-
-/** The four heads of one level, on the neck's output there: records cls, bbox, obj, kps. */
-function heads(layers: YunetLayer[], x: Tensor, stride: number, cls: number, bbox: number, obj: number, kps: number): HeadLevel {
+/** The float ops: plain float convolutions, ReLU where the graph puts one. */
+export function f32Ops(layers: YunetLayer[]): YunetOps<Tensor> {
+  if (layers.length !== 53 || layers[0].kind !== KIND_STEM) throw new Error('not the 53 YuNet layers');
   return {
-    stride, rows: x.h, cols: x.w,
-    cls: dp(layers, cls, x, false).data,
-    obj: dp(layers, obj, x, false).data,
-    bbox: dp(layers, bbox, x, false).data,
-    kps: dp(layers, kps, x, false).data,
+    stem: (image) => relu(stem(image, layers[0])),
+    layer(i, x, withRelu) {
+      checkRelu(layers, i, withRelu);
+      const l = layers[i];
+      const y = l.kind === KIND_DEPTHWISE ? depthwise(x, l) : pointwise(x, l);
+      return withRelu ? relu(y) : y;
+    },
+    maxPool,
+    upsampleAdd: (coarse, fine) => upsampleAdd(coarse, fine),
+    floats: (head) => head.data,
   };
 }
 
-/** The network (objectdetect_cnn up to the heads): raw outputs of the stride 8, 16, 32 levels. */
-export function yunetForward(layers: YunetLayer[], image: BgrImage): HeadLevel[] {
-  if (layers.length !== 53 || layers[0].kind !== KIND_STEM) throw new Error('not the 53 YuNet layers');
+/** The network (objectdetect_cnn up to the heads) with `ops`: raw outputs of the stride 8, 16, 32 levels. */
+export function yunetGraph<T extends { h: number; w: number }>(ops: YunetOps<T>, image: BgrImage): HeadLevel[] {
   if (image.width < 1 || image.height < 1 || image.data.length !== image.width * image.height * 3) throw new Error('bad image');
-  let x = relu(stem(image, layers[0]));
-  x = maxPool(dp(layers, 1, x)); // 1/4
-  x = unit(layers, 3, x);
-  x = unit(layers, 7, x);
-  let f8 = unit(layers, 11, maxPool(x));
-  let f16 = unit(layers, 15, maxPool(f8));
-  let f32 = unit(layers, 19, maxPool(f16));
+  // Pointwise `p` then depthwise `p + 1`, ReLU after the depthwise when `withRelu` (convolutionDP).
+  const dp = (p: number, x: T, withRelu = true): T => ops.layer(p + 1, ops.layer(p, x, false), withRelu);
+  // Two dp blocks (convolution4layerUnit).
+  const unit = (p: number, x: T): T => dp(p + 2, dp(p, x));
+  // The four heads of one level, on the neck's output there: records cls, bbox, obj, kps.
+  const heads = (x: T, stride: number, cls: number, bbox: number, obj: number, kps: number): HeadLevel => ({
+    stride, rows: x.h, cols: x.w,
+    cls: ops.floats(dp(cls, x, false)),
+    obj: ops.floats(dp(obj, x, false)),
+    bbox: ops.floats(dp(bbox, x, false)),
+    kps: ops.floats(dp(kps, x, false)),
+  });
+  let x = ops.stem(image);
+  x = ops.maxPool(dp(1, x)); // 1/4
+  x = unit(3, x);
+  x = unit(7, x);
+  let f8 = unit(11, ops.maxPool(x));
+  let f16 = unit(15, ops.maxPool(f8));
+  let f32 = unit(19, ops.maxPool(f16));
   // Neck: top-down, each level's lateral conv on (upsampled coarser level + this level).
-  f32 = dp(layers, 27, f32);
-  f16 = dp(layers, 25, upsampleAdd(f32, f16));
-  f8 = dp(layers, 23, upsampleAdd(f16, f8));
-  return [
-    heads(layers, f8, 8, 29, 35, 41, 47),
-    heads(layers, f16, 16, 31, 37, 43, 49),
-    heads(layers, f32, 32, 33, 39, 45, 51),
-  ];
+  f32 = dp(27, f32);
+  f16 = dp(25, ops.upsampleAdd(f32, f16, 16));
+  f8 = dp(23, ops.upsampleAdd(f16, f8, 8));
+  return [heads(f8, 8, 29, 35, 41, 47), heads(f16, 16, 31, 37, 43, 49), heads(f32, 32, 33, 39, 45, 51)];
+}
+
+/** The float network: raw outputs of the stride 8, 16, 32 levels. */
+export function yunetForward(layers: YunetLayer[], image: BgrImage): HeadLevel[] {
+  return yunetGraph(f32Ops(layers), image);
 }
 
 /** The C++'s sigmoid: input clamped to +-88.3762626647949 first. */

@@ -28,7 +28,8 @@ import { NECK16_ADD_SCALE, NECK8_ADD_SCALE } from './yunet-scales';
 import { layerBias, layerScale, layerWeights, outputScale } from './yunet-weights';
 import { qu8_conv_acc, setConvWideScratch } from './kernels/conv';
 import { qs8_dwconv3x3_f32, qs8_dwconv3x3_relu_requant_u8 } from './kernels/dwconv';
-import { qu8_requant_s8, u8_maxpool2x2 } from './kernels/pool';
+import { qu8_requant_s8 } from './kernels/requant';
+import { u8_maxpool2x2 } from './kernels/pool-u8';
 import { qu8_conv3x3s2_relu_requant_u8 } from './kernels/stem';
 import { qu8_upsample2x_add_requant_u8 } from './kernels/upsample';
 

@@ -1,6 +1,7 @@
-// The face detector (issue #14, YuNet): the engine against the float oracle it must reproduce
-// (src/oracle/yunet-f32.ts: raw head outputs, decoded detections) and against libfacedetection's
-// C++ itself (test/fixtures/yunet-peer: candidates, final faces), simd == scalar bit for bit,
+// The face detector (issue #14, YuNet, int8): the engine against the int8 oracle it must reproduce
+// bit for bit (src/oracle/yunet-int8.ts: raw head outputs, decoded detections; the int8 oracle is
+// checked against the float one in test/yunet-int8.test.ts) and against libfacedetection's float
+// C++ itself (test/fixtures/yunet-peer: final faces), simd == scalar bit for bit,
 // weights and input-size validation, the working-size policy, and detection on real photos: the
 // astronaut found, the cup, the rocket and the cat not, and (with ../shared) recall on collages
 // of dev faces at known places.
@@ -14,7 +15,8 @@ import {
 } from '../src/detector.js';
 import { Engine } from '../src/engine.js';
 import { SsrnetError } from '../src/errors.js';
-import { type HeadLevel, yunetDecode, yunetForward } from '../src/oracle/yunet-f32.js';
+import { type HeadLevel, yunetDecode } from '../src/oracle/yunet-f32.js';
+import { quantizeYunet, yunetForwardInt8 } from '../src/oracle/yunet-int8.js';
 import { readYunet } from '../src/oracle/yunet-weights.js';
 import { createEstimator as createUniversal } from '../src/universal.js';
 import { createEstimator } from '../src/index.js';
@@ -23,21 +25,24 @@ import { cropBgr, loadBgr } from '../tools/scenes.js';
 import { makeCollages } from './helpers/collage.js';
 import { Rng } from './helpers/rng.js';
 
-// Error budgets. The oracle sums in double and rounds once per output; the engine sums in f32
-// with one rounding per multiply and add, through 53 layers. Measured worst |engine - oracle| per
-// head over the inputs below: 4.2e-5 (objectness logits, |values| up to ~20), 3e-6 to 5e-6 for
-// class logits, boxes and landmarks (in strides). Budget: 1e-3 absolute on logits and regressors (a logit error of 1e-3
-// moves a score by < 2.5e-4; a regressor error of 1e-3 stride is 0.032 px at stride 32).
-const RAW_ABS = 1e-3;
+// Error budgets. The raw head outputs are bit-identical to the int8 oracle's (integer sums, the
+// same f32 epilogues). Decoding differs only in precision: the engine decodes in f32, the oracle
+// in double.
 /** Decoded detections: score difference, and IoU with the oracle's box. */
 const SCORE_ABS = 1e-4;
 const IOU_MIN = 0.999;
 /** Landmarks, in input pixels. */
 const LANDMARK_ABS = 0.05;
+/**
+ * Against libfacedetection's float C++: the int8 network's faces (test/yunet-int8.test.ts has the
+ * int8-vs-float budgets and what they were measured at).
+ */
+const CPP_SCORE_ABS = 0.04;
+const CPP_IOU_MIN = 0.85;
 /** The engine's input limits (assembly/yunet-arena.ts), for choosing test cases before it loads. */
 const ENGINE_LIMITS = { maxSide: 640, maxPaddedPixels: 640 * 480 };
-/** Linear memory of the detector module (assembly/yunet-arena.ts: 4.03 MB for inputs up to 640x480). */
-const MEMORY_PAGES = 62;
+/** Linear memory of the detector module (assembly/yunet-arena.ts: 2.40 MB for inputs up to 640x480). */
+const MEMORY_PAGES = 37;
 
 const ROOT = new URL('../', import.meta.url);
 const IMAGES = new URL('test/fixtures/images/', ROOT);
@@ -58,7 +63,7 @@ function ensureDetectorBuilt(): void {
 
 const wasmOf = (build: 'simd' | 'scalar'): Uint8Array => new Uint8Array(readFileSync(new URL(`build/yunet-${build}.wasm`, ROOT)));
 const WEIGHTS = new Uint8Array(readFileSync(new URL('weights/yunet.yunf', ROOT)));
-const LAYERS = readYunet(WEIGHTS);
+const MODEL = quantizeYunet(readYunet(WEIGHTS));
 
 async function photo(name: string): Promise<Rgba> {
   const url = name === 'astronaut.png' ? new URL('examples/astronaut.png', ROOT) : new URL(name, IMAGES);
@@ -98,7 +103,7 @@ let scalar: Detector;
 let engine: Engine;
 /** Network inputs: three photos and seeded random images of odd sizes (padding on both axes). */
 const inputs: Input[] = [];
-/** The oracle's raw outputs for each input. */
+/** The int8 oracle's raw outputs for each input. */
 const oracle = new Map<string, HeadLevel[]>();
 
 beforeAll(async () => {
@@ -112,7 +117,7 @@ beforeAll(async () => {
   for (const [width, height] of [[97, 61], [33, 130], [1, 1], [640, 96]]) {
     inputs.push({ name: `random ${width}x${height}`, width, height, bgr: Uint8Array.from({ length: width * height * 3 }, () => rng.int(0, 255)) });
   }
-  for (const input of inputs) oracle.set(input.name, yunetForward(LAYERS, { width: input.width, height: input.height, data: input.bgr }));
+  for (const input of inputs) oracle.set(input.name, yunetForwardInt8(MODEL, { width: input.width, height: input.height, data: input.bgr }));
 }, 60_000);
 
 describe('weights validation', () => {
@@ -173,9 +178,8 @@ describe('input sizes', () => {
     new Uint8Array(e.memory.buffer, e.weightsPtr(), WEIGHTS.length).set(WEIGHTS);
     expect(e.loadWeights(WEIGHTS.length)).toBe(0);
     expect(e.run()).toBe(8); // no input size
-    expect(e.loadWeights(WEIGHTS.length)).toBe(4); // the blob was repacked in place: write it again first
-    new Uint8Array(e.memory.buffer, e.weightsPtr(), WEIGHTS.length).set(WEIGHTS);
-    expect(e.loadWeights(WEIGHTS.length)).toBe(0);
+    expect(e.loadWeights(WEIGHTS.length)).toBe(0); // the blob is quantized elsewhere: it is left valid
+    new Uint8Array(e.memory.buffer, e.weightsPtr(), WEIGHTS.length).fill(0); // and not read again after loading
     expect(e.setInputSize(8, 8)).toBe(0);
     expect(e.run()).toBe(0);
     for (const [s, n, m] of [[Number.NaN, 0.45, 10], [0.5, 1.5, 10], [0.5, 0.45, 0], [0.5, 0.45, 513]]) expect(e.detect(s, n, m)).toBe(-10);
@@ -208,9 +212,8 @@ describe('input sizes', () => {
   });
 });
 
-describe('parity with the float oracle (src/oracle/yunet-f32.ts)', () => {
-  it('raw head outputs agree within the budget on photos and random inputs (max |diff| per head printed)', () => {
-    const worst: Record<string, number> = { cls: 0, obj: 0, bbox: 0, kps: 0 };
+describe('parity with the int8 oracle (src/oracle/yunet-int8.ts)', () => {
+  it('raw head outputs are bit-identical on photos and random inputs', () => {
     for (const input of inputs) {
       runInput(simd, input);
       const ours = simd.rawOutputs();
@@ -221,14 +224,11 @@ describe('parity with the float oracle (src/oracle/yunet-f32.ts)', () => {
           const b = ref[level][head];
           expect(a.length, `${input.name} level ${level} ${head} size`).toBe(b.length);
           for (let i = 0; i < b.length; i++) {
-            const d = Math.abs(a[i] - b[i]);
-            worst[head] = Math.max(worst[head], d);
-            if (!(d <= RAW_ABS)) expect.fail(`${input.name} level ${level} ${head}[${i}]: engine ${a[i]}, oracle ${b[i]}`);
+            if (!Object.is(a[i], Math.fround(b[i]))) expect.fail(`${input.name} level ${level} ${head}[${i}]: engine ${a[i]}, oracle ${b[i]}`);
           }
         }
       }
     }
-    console.log(`engine vs oracle, worst |diff| per head: ${Object.entries(worst).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}`);
   });
 
   it('detections agree with the oracle\'s decoding and NMS (score, box IoU, landmarks)', () => {
@@ -263,23 +263,21 @@ describe('parity with the float oracle (src/oracle/yunet-f32.ts)', () => {
 });
 
 describe('parity with libfacedetection\'s C++ (test/fixtures/yunet-peer)', () => {
-  // The peer's outputs, from the unmodified library (README there): candidates before NMS with
-  // float scores and boxes, the final faces' float scores, full head maps for one crop.
+  // The peer's outputs, from the unmodified library (README there): the final faces' float scores
+  // and integer boxes (candidates and head maps are there too: the float oracle's test uses them).
   interface Peer {
     source: string;
     crop?: [number, number, number, number];
     width: number;
     height: number;
-    levels: Record<string, number | number[]>[];
-    candidates: { index: number; score: number; box: number[]; kps: number[] }[];
-    detectionOutput: { score: number }[];
+    detectionOutput: (Box & { score: number })[];
   }
   const dir = new URL('test/fixtures/yunet-peer/', ROOT);
   const peers = readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
     .map((file) => ({ file, peer: JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as Peer }));
   const fits = ({ width, height }: Peer): boolean =>
     Math.max(width, height) <= ENGINE_LIMITS.maxSide && Math.ceil(width / 32) * Math.ceil(height / 32) * 1024 <= ENGINE_LIMITS.maxPaddedPixels;
-  const worst = { map: 0, score: 0, box: 0, kps: 0 };
+  const worst = { score: 0, iou: 1 };
 
   it('the engine has the limits these cases assume', () => {
     expect(simd.limits).toEqual(ENGINE_LIMITS);
@@ -290,38 +288,27 @@ describe('parity with libfacedetection\'s C++ (test/fixtures/yunet-peer)', () =>
     it.skip(`${file}: ${peer.width}x${peer.height} is above the engine's input limit`, () => {});
   }
 
-  it.each(peers.filter((p) => fits(p.peer)).map((p) => [p.file, p.peer] as const))('%s: every candidate (no NMS) and the final faces match the C++\'s', async (file, peer) => {
+  it.each(peers.filter((p) => fits(p.peer)).map((p) => [p.file, p.peer] as const))('%s: the final faces match the C++\'s (score, box)', async (file, peer) => {
     let image = await loadBgr(new URL(peer.source, ROOT));
     if (peer.crop) image = cropBgr(image, ...peer.crop);
     runInput(simd, { name: file, width: image.width, height: image.height, bgr: image.data });
-    const raw = simd.rawOutputs();
-    raw.forEach((level, l) => {
-      for (const head of ['cls', 'obj', 'bbox', 'kps'] as const) {
-        const full = peer.levels[l][head];
-        if (!Array.isArray(full)) continue;
-        full.forEach((v, k) => (worst.map = Math.max(worst.map, Math.abs(level[head][k] - v))));
-      }
-    });
-    // NMS threshold 1 keeps everything: the engine's candidates, by score (ties in anchor order).
-    const all = simd.detectInput(0.2, 512, 1);
-    const expected = [...peer.candidates].sort((a, b) => b.score - a.score || a.index - b.index);
-    expect(all.length).toBe(expected.length);
-    all.forEach((d, i) => {
-      const c = expected[i];
-      const box = [d.box.x, d.box.y, d.box.x + d.box.width, d.box.y + d.box.height];
-      worst.score = Math.max(worst.score, Math.abs(d.score - c.score));
-      box.forEach((v, k) => (worst.box = Math.max(worst.box, Math.abs(v - c.box[k]))));
-      LANDMARK_NAMES.forEach((name, k) => {
-        worst.kps = Math.max(worst.kps, Math.abs(d.landmarks[name].x - c.kps[2 * k]), Math.abs(d.landmarks[name].y - c.kps[2 * k + 1]));
-      });
-      expect(Math.abs(d.score - c.score), `${file} candidate ${i}`).toBeLessThanOrEqual(SCORE_ABS);
-    });
-    expect(worst.box).toBeLessThanOrEqual(0.05);
-    expect(worst.kps).toBeLessThanOrEqual(LANDMARK_ABS);
-    // The final faces (libfacedetection's NMS 0.45, score 0.2): same count, order and scores.
+    // libfacedetection's NMS 0.45 from its 0.2 threshold. A face within CPP_SCORE_ABS of the
+    // default threshold may fall on either side of it; every other face must be in both lists.
     const faces = simd.detectInput(0.2, 512);
-    expect(faces.map((f) => f.score).length).toBe(peer.detectionOutput.length);
-    faces.forEach((f, i) => expect(Math.abs(f.score - peer.detectionOutput[i].score)).toBeLessThanOrEqual(SCORE_ABS));
+    const cpp = peer.detectionOutput;
+    const clear = DEFAULT_MIN_SCORE + CPP_SCORE_ABS;
+    for (const c of cpp.filter((f) => f.score >= clear)) {
+      const best = faces.reduce((m, f) => (boxIou(f.box, c) > boxIou(m.box, c) ? f : m), faces[0]);
+      expect(best, `${file}: C++ face at ${c.x},${c.y}`).toBeDefined();
+      const overlap = boxIou(best.box, c);
+      worst.iou = Math.min(worst.iou, overlap);
+      worst.score = Math.max(worst.score, Math.abs(best.score - c.score));
+      expect(overlap, `${file}: C++ face at ${c.x},${c.y}`).toBeGreaterThanOrEqual(CPP_IOU_MIN);
+      expect(Math.abs(best.score - c.score), `${file}: C++ face at ${c.x},${c.y}`).toBeLessThanOrEqual(CPP_SCORE_ABS);
+    }
+    for (const f of faces.filter((d) => d.score >= clear)) {
+      expect(Math.max(0, ...cpp.map((c) => boxIou(f.box, c))), `${file}: engine face at ${f.box.x},${f.box.y}`).toBeGreaterThanOrEqual(CPP_IOU_MIN);
+    }
   });
 
   it.each([1, 2, 3])('yunet-group-%i.jpg through detect() (resized when above the limit) finds exactly the C++\'s faces at full size', async (n) => {
@@ -334,7 +321,7 @@ describe('parity with libfacedetection\'s C++ (test/fixtures/yunet-peer)', () =>
   });
 
   it('worst differences (printed)', () => {
-    console.log(`engine vs C++: full head maps ${worst.map.toExponential(1)}; candidates: score ${worst.score.toExponential(1)}, box ${worst.box.toExponential(1)} px, landmarks ${worst.kps.toExponential(1)} px`);
+    console.log(`engine (int8) vs C++ (float), final faces: worst score difference ${worst.score.toFixed(4)}, worst box IoU ${worst.iou.toFixed(3)}`);
     expect(worst.score).toBeGreaterThan(0); // something was compared
   });
 });

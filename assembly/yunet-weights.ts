@@ -5,17 +5,21 @@
 //
 // Quantization at load, not offline: the file stays libfacedetection's float weights, byte for
 // byte, and the int8 form is a function of it and of the activation scales compiled into the
-// engine (yunet-scales.ts, calibrated by tools/calibrate-yunet.ts). Per layer, in f32 (the TS int8
-// oracle, src/oracle/yunet-int8.ts, does exactly the same):
-//   sw[o] = max_j |W[o][j]| / 127 (1 when 0)        weights: requant(W / sw, -127, 127), int8
-//   as[o] = s_in * sw[o]                            bias: requant(b / as, -2^30, 2^30), i32
-//   scale[o] = as[o] / s_out, or as[o] for the heads' depthwise convs, whose output is f32
+// engine (yunet-scales.ts, calibrated by tools/calibrate-yunet.ts): one scale per channel of every
+// map, real = code * s[c]. The input channel's scale is folded into each weight before the weights
+// are quantized per output channel, so the accumulator counts in real units. Per layer, in f32
+// (the TS int8 oracle, src/oracle/yunet-int8.ts, does exactly the same):
+//   W'[o][j] = W[o][j] * s_in[ch(j)]  (ch: the input channel weight j reads: j for 1x1 convs, j % 3
+//              for the stem's (ky, kx, c) taps, o for depthwise convs)
+//   sw[o] = max_j |W'[o][j]| / 127 (1 when 0)       weights: requant(W' / sw, -127, 127), int8
+//   bias: requant(b / sw, -2^30, 2^30), i32         scale[o] = sw[o] / s_out[o], or sw[o] for the
+//                                                   heads' depthwise convs, whose output is f32
 // Layouts written (assembly/kernels/README.md): 1x1 convs in qu8_conv_acc's "c4 pair" order with
 // Cp = cout rounded up to 4 (padded channels: zero weights, bias and scale); depthwise [9][C]
 // (the file's order); the stem [ky][kx][c][16] (the file's [16][27 taps + 5 zero pads], transposed).
 
 import { CRC_TABLE, LAYERS, LAYER_COUNT, LAYER_RECORD_BYTES, QWEIGHTS, QWEIGHTS_CAPACITY, WEIGHTS_CAPACITY } from './yunet-arena';
-import { LAYER_SCALES } from './yunet-scales';
+import { LAYER_INPUT_OFFSET, LAYER_INPUT_SCALES, LAYER_OUTPUT_SCALES, LAYER_SCALE_OFFSET } from './yunet-scales';
 import { requant_f32__scalar } from './kernels/quant';
 import { ERR_BOUNDS, ERR_NOT_FINITE, ERR_SHAPE, OK, allFinite, checkEnvelope, inData } from './blob';
 
@@ -69,10 +73,16 @@ const EXPECTED: usize = memory.data<u16>([
   return <usize>load<u32>(LAYERS + <usize>(i * LAYER_RECORD_BYTES), 8);
 }
 
-/** Scale of layer i's output map (real = code * scale). */
+/** Address of the f32 scales of layer i's output map, one per channel (real = code * scale). */
 // @ts-ignore: decorator
-@inline export function outputScale(i: i32): f32 {
-  return load<f32>(LAYER_SCALES + (<usize>i << 3), 4);
+@inline export function outputScales(i: i32): usize {
+  return LAYER_OUTPUT_SCALES + (<usize>load<i32>(LAYER_SCALE_OFFSET + (<usize>i << 2)) << 2);
+}
+
+/** Address of the f32 scales of layer i's input map, one per channel (the stem's: 3). */
+// @ts-ignore: decorator
+@inline function inputScales(i: i32): usize {
+  return LAYER_INPUT_SCALES + (<usize>load<i32>(LAYER_INPUT_OFFSET + (<usize>i << 2)) << 2);
 }
 
 /** Number of weights of a layer: 9 x C depthwise, in x out otherwise. */
@@ -125,10 +135,22 @@ function sourceWeight(kind: u8, cin: i32, cout: i32, w: usize, o: i32, j: i32): 
   return w + (<usize>(o * cin + j) << 2); // [out][in] (the stem's in = 27 taps + 5 zero pads)
 }
 
+/** W'[o][j]: the file's weight times the scale of the input channel it reads. */
+// @ts-ignore: decorator
+@inline function foldedWeight(kind: u8, cin: i32, cout: i32, w: usize, sIn: usize, o: i32, j: i32): f32 {
+  return load<f32>(sourceWeight(kind, cin, cout, w, o, j)) * load<f32>(sIn + (<usize>inputChannel(kind, o, j) << 2));
+}
+
 /** Offset of the int8 weight (o, j) in the kernels' layout (see the header). */
 function targetWeight(kind: u8, cout: i32, channelsPadded: i32, o: i32, j: i32): usize {
   if (kind == KIND_POINTWISE) return <usize>((j >> 1) * channelsPadded * 2 + o * 2 + (j & 1));
   return <usize>(j * cout + o); // depthwise [9][C], stem [27][C]
+}
+
+/** The input channel that weight j of output channel o reads. */
+// @ts-ignore: decorator
+@inline function inputChannel(kind: u8, o: i32, j: i32): i32 {
+  return kind == KIND_DEPTHWISE ? o : kind == KIND_STEM ? j % 3 : j;
 }
 
 /** Quantizes layer i into QWEIGHTS at q (weights, bias, scale, each 16-aligned); returns the next q. */
@@ -140,21 +162,20 @@ function quantizeLayer(i: i32, kind: u8, cin: i32, cout: i32, relu: bool, w: usi
   const bias = align16(weights + weightBytes);
   const scale = align16(bias + (<usize>padded << 2));
   memory.fill(weights, 0, scale + (<usize>padded << 2) - weights);
-  const sIn = load<f32>(LAYER_SCALES + (<usize>i << 3));
-  const sOut = load<f32>(LAYER_SCALES + (<usize>i << 3), 4);
+  const sIn = inputScales(i);
+  const sOut = outputScales(i);
   // The heads' depthwise convs (no relu after a depthwise) write f32 outputs: dequantize only.
   const dequantize = kind == KIND_DEPTHWISE && !relu;
   for (let o = 0; o < cout; o++) {
     let amax: f32 = 0;
-    for (let j = 0; j < taps; j++) amax = max<f32>(amax, abs<f32>(load<f32>(sourceWeight(kind, cin, cout, w, o, j))));
+    for (let j = 0; j < taps; j++) amax = max<f32>(amax, abs<f32>(foldedWeight(kind, cin, cout, w, sIn, o, j)));
     const sw: f32 = amax > 0 ? amax / <f32>127 : <f32>1;
     for (let j = 0; j < taps; j++) {
-      const v = load<f32>(sourceWeight(kind, cin, cout, w, o, j)) / sw;
+      const v = foldedWeight(kind, cin, cout, w, sIn, o, j) / sw;
       store<i8>(weights + targetWeight(kind, cout, padded, o, j), <i8>requant_f32__scalar(v, <f32>-127, <f32>127));
     }
-    const accScale: f32 = sIn * sw;
-    store<i32>(bias + (<usize>o << 2), requant_f32__scalar(load<f32>(b + (<usize>o << 2)) / accScale, <f32>-1073741824, <f32>1073741824));
-    store<f32>(scale + (<usize>o << 2), dequantize ? accScale : accScale / sOut);
+    store<i32>(bias + (<usize>o << 2), requant_f32__scalar(load<f32>(b + (<usize>o << 2)) / sw, <f32>-1073741824, <f32>1073741824));
+    store<f32>(scale + (<usize>o << 2), dequantize ? sw : sw / load<f32>(sOut + (<usize>o << 2)));
   }
   const record = LAYERS + <usize>(i * LAYER_RECORD_BYTES);
   store<u32>(record, <u32>weights);

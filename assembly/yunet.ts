@@ -20,12 +20,13 @@
 //
 // int8 throughout (the contract is in docs/detector.md): the stem, the depthwise convs with relu,
 // the pools and the neck's upsample-adds write u8 maps, the 1x1 convs s8 maps, and only the heads'
-// depthwise convs write f32 (dequantized) into HEADS for the post-processing. Every stage knows
-// its output scale (real = code * scale); a layer's requantization scales are folded at load.
+// depthwise convs write f32 (dequantized) into HEADS for the post-processing. Every map has one
+// scale per channel (real = code * scale[c]); a layer's requantization scales are folded into its
+// weights at load (yunet-weights.ts), the neck's upsample-add ratios when the graph is built.
 
 import { ACC, CONV_WIDE, FB1, FB2, FB3, HEAD_FLOATS, HEADS, INPUT, RINGS, RINGS_CAPACITY } from './yunet-arena';
-import { NECK16_ADD_SCALE, NECK8_ADD_SCALE } from './yunet-scales';
-import { layerBias, layerScale, layerWeights, outputScale } from './yunet-weights';
+import { NECK16_ADD_SCALES, NECK8_ADD_SCALES } from './yunet-scales';
+import { layerBias, layerScale, layerWeights, outputScales } from './yunet-weights';
 import { qu8_conv_acc, setConvWideScratch } from './kernels/conv';
 import { qs8_dwconv3x3_f32, qs8_dwconv3x3_relu_requant_u8 } from './kernels/dwconv';
 import { qu8_requant_s8 } from './kernels/requant';
@@ -53,10 +54,11 @@ const UPSAMPLE_ADD: i32 = 5; // upsample2x(source) + source2: u8
 
 // The stage table: one record of i32 fields per stage, rebuilt by forward() (59 stages).
 const MAX_STAGES = 64;
-const FIELDS = 12;
+const FIELDS = 13;
 const STAGES: usize = memory.data(MAX_STAGES * FIELDS * 4);
 const KIND = 0, LAYER = 1, SOURCE = 2, SOURCE2 = 3, WIDTH = 4, HEIGHT = 5, CHANNELS = 6, RING = 7, RING_ROWS = 8, DONE = 9;
-const SCALE = 10; // f32 bits: the output map's scale
+const SCALE = 10; // address of the output map's f32 scales, one per channel
+const COARSE_RATIO = 11, FINE_RATIO = 12; // UPSAMPLE_ADD: addresses of its sources' scales / its own
 
 // @ts-ignore: decorator
 @inline function field(s: i32, f: i32): i32 {
@@ -114,10 +116,21 @@ export function headBase(level: i32): usize {
   return field(s, KIND) == DEPTHWISE ? values << 2 : values;
 }
 
-/** Scale of stage s's output map. */
+/** Address of stage s's output scales. */
 // @ts-ignore: decorator
-@inline function scaleOf(s: i32): f32 {
-  return reinterpret<f32>(field(s, SCALE));
+@inline function scalesOf(s: i32): usize {
+  return <usize>field(s, SCALE);
+}
+
+/** The two upsample-adds' scale ratios: [coarse 64][fine 64] for the stride-16 one, then the stride-8 one. */
+const NECK_RATIOS: usize = memory.data(2 * 2 * 64 * 4, 16);
+
+/** ratios[c] = f32(source[c] / own[c]) for `channels` channels. */
+function scaleRatios(source: usize, own: usize, channels: i32, ratios: usize): void {
+  for (let c = 0; c < channels; c++) {
+    const offset = <usize>c << 2;
+    store<f32>(ratios + offset, load<f32>(source + offset) / load<f32>(own + offset));
+  }
 }
 
 /** Address of row y of stage s (in its ring, or its whole map). */
@@ -142,8 +155,15 @@ function stage(kind: i32, layer: i32, source: i32, source2: i32, stride: i32, ch
   setField(s, CHANNELS, channels);
   setField(s, RING_ROWS, rows);
   setField(s, DONE, 0);
-  const scale = kind == MAXPOOL ? scaleOf(source) : kind == UPSAMPLE_ADD ? (layer == NECK_16 ? NECK16_ADD_SCALE : NECK8_ADD_SCALE) : outputScale(layer);
-  setField(s, SCALE, reinterpret<i32>(scale));
+  const scales = kind == MAXPOOL ? scalesOf(source) : kind == UPSAMPLE_ADD ? (layer == NECK_16 ? NECK16_ADD_SCALES : NECK8_ADD_SCALES) : outputScales(layer);
+  setField(s, SCALE, <i32>scales);
+  if (kind == UPSAMPLE_ADD) {
+    const ratios = NECK_RATIOS + (layer == NECK_16 ? 0 : 2 * 64 * 4);
+    scaleRatios(scalesOf(source), scales, channels, ratios);
+    scaleRatios(scalesOf(source2), scales, channels, ratios + 64 * 4);
+    setField(s, COARSE_RATIO, <i32>ratios);
+    setField(s, FINE_RATIO, <i32>(ratios + 64 * 4));
+  }
   if (map == 0) {
     map = ringTop;
     ringTop += (<usize>rows * rowBytes(s) + 15) & ~(<usize>15);
@@ -183,8 +203,7 @@ function compute(s: i32, y: i32): void {
     const fine = field(s, SOURCE2);
     pull(src, y >> 1);
     pull(fine, y);
-    const scale = scaleOf(s);
-    qu8_upsample2x_add_requant_u8(row(src, y >> 1), row(fine, y), width, channels, scaleOf(src) / scale, scaleOf(fine) / scale, out);
+    qu8_upsample2x_add_requant_u8(row(src, y >> 1), row(fine, y), width, channels, <usize>field(s, COARSE_RATIO), <usize>field(s, FINE_RATIO), out);
   }
 }
 

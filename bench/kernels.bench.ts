@@ -130,7 +130,7 @@ function q8Setup(mod: KernelModule, kind: Q8Kind, name: string, s: F32Shape): Se
   const a = allocator(mod);
   const W = s.width, C = s.inChannels, O = s.outChannels;
   const Cp = (O + 3) & ~3;
-  const scales = (n: number) => a.put(Float32Array.from({ length: n }, () => rng.float() * 2e-3));
+  const scales = (n: number, top = 2e-3) => a.put(Float32Array.from({ length: n }, () => rng.float() * top));
   const args: number[] = (() => {
     switch (kind) {
       case 'q8_requant': return [a.put(rng.i32(W * Cp, -100000, 100000)), W, Cp, O, scales(Cp), a.put(new Int8Array(W * O))];
@@ -141,7 +141,7 @@ function q8Setup(mod: KernelModule, kind: Q8Kind, name: string, s: F32Shape): Se
       }
       case 'q8_stem': return [a.put(rng.u8(2 * W * 5 * 3)), 5, 2 * W, 1, a.put(rng.i8(27 * O)), a.put(rng.i32(O, -5000, 5000)), scales(O), O, W, a.put(new Uint8Array(W * O))];
       case 'q8_pool': return [a.put(rng.u8(W * C)), a.put(rng.u8(W * C)), W, C, a.put(new Uint8Array((W / 2) * C))];
-      case 'q8_upadd': return [a.put(rng.u8((W / 2) * C)), a.put(rng.u8(W * C)), W, C, 0.7, 0.9, a.put(new Uint8Array(W * C))];
+      case 'q8_upadd': return [a.put(rng.u8((W / 2) * C)), a.put(rng.u8(W * C)), W, C, scales(C, 1), scales(C, 1), a.put(new Uint8Array(W * C))];
     }
   })();
   return (v) => {

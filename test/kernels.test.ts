@@ -887,22 +887,27 @@ function q8UpaddCase(name: KernelName, c: Q8Case & { width: number; channels: nu
   const rng = new Rng(c.seed);
   const { width: W, channels: C } = c;
   const coarse = rng.u8(Math.ceil(W / 2) * C), fine = rng.u8(W * C);
-  // Seeds alternate between random scales and ones that make exact ties (k + 0.5) common.
-  const [ka, kb] = c.seed % 2 ? [f32(0.2 + rng.float() * 1.5), f32(0.2 + rng.float() * 1.5)] : [0.5, 1.5];
+  // Per-channel scales: seeds alternate between random ones (some past 1, so the clamp at 255 is
+  // reached) and ones that make exact ties (k + 0.5) common, different per channel.
+  const TIE_PAIRS = [[0.5, 1.5], [0.25, 0.5], [1.5, 0.5], [0.75, 0.25], [0.5, 0.5]];
+  const pairs = Array.from({ length: C }, (_, ch) =>
+    c.seed % 2 ? [f32(0.2 + rng.float() * 1.5), f32(0.05 + rng.float() * 0.9)] : TIE_PAIRS[(ch * 3 + c.seed) % TIE_PAIRS.length]);
+  const ka = Float32Array.from(pairs, (p) => p[0]), kb = Float32Array.from(pairs, (p) => p[1]);
   const want = Uint8Array.from({ length: W * C }, (_, i) => {
-    const t1 = f32(coarse[(Math.floor(i / C) >> 1) * C + (i % C)] * ka);
-    const t2 = f32(fine[i] * kb);
+    const ch = i % C;
+    const t1 = f32(coarse[(Math.floor(i / C) >> 1) * C + ch] * ka[ch]);
+    const t2 = f32(fine[i] * kb[ch]);
     return requantRef(f32(t1 + t2), 0, 255);
   });
   const s = new Scratch(mod);
-  const pc = s.put('coarse', coarse), pf = s.put('fine', fine);
-  const ctx = `${name} ${c.label} seed=${c.seed} ka=${ka} kb=${kb}`;
-  const where = (i: number) => `(x=${Math.floor(i / C)}, c=${i % C})`;
-  checkBytes(ctx, want, runBothBytes(s, name, want.length, (out) => [pc, pf, W, C, ka, kb, out], ctx), false, where);
+  const pc = s.put('coarse', coarse), pf = s.put('fine', fine), pka = s.put('coarseScale', ka), pkb = s.put('fineScale', kb);
+  const ctx = `${name} ${c.label} seed=${c.seed}`;
+  const where = (i: number) => `(x=${Math.floor(i / C)}, c=${i % C}, ka=${ka[i % C]}, kb=${kb[i % C]})`;
+  checkBytes(ctx, want, runBothBytes(s, name, want.length, (out) => [pc, pf, W, C, pka, pkb, out], ctx), false, where);
   // In place (out = fine), as the header allows.
   for (const v of VARIANTS) {
     const pIn = s.put(`fine in place ${v}`, fine);
-    mod.fn(name, v)(pc, pIn, W, C, ka, kb, pIn);
+    mod.fn(name, v)(pc, pIn, W, C, pka, pkb, pIn);
     s.checkCanaries(`${ctx} in place`);
     const got = s.bytes(pIn, want.length);
     for (let i = 0; i < want.length; i++) {
@@ -965,7 +970,7 @@ function q8Runner(name: KernelName): { label: string; run: () => void }[] {
     }
     case 'q8_upadd': {
       for (const { sh, label } of yunet) add(label, sh, (c) => q8UpaddCase(name, c), { width: sh.width, channels: sh.inChannels });
-      for (const width of [1, 2, 3, 4, 7, 10]) for (const channels of [1, 3, 4, 10, 16, 17, 32, 64])
+      for (const width of [1, 2, 3, 4, 7, 10]) for (const channels of [1, 3, 4, 10, 16, 17, 31, 32, 48, 64])
         add(`tile W${width} C${channels}`, shape(width, channels, channels), (c) => q8UpaddCase(name, c), { width, channels });
       break;
     }

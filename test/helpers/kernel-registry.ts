@@ -302,7 +302,7 @@ export const KERNELS = [
   } satisfies Q8Kernel,
   {
     name: 'qu8_upsample2x_add_requant_u8', kind: 'q8_upadd', variants: VARIANTS, f32: 'f32_upsample2x_add',
-    tile: 'any width (output), C; simd128: 16 ch per step, the coarse term once per 2 output pixels; C % 16 scalar',
+    tile: 'any width (output), C; per-channel scale arrays; simd128: 16 ch per step (the 8 scale vectors in registers along the row), the coarse term once per 2 output pixels; C % 16 and an odd last pixel scalar',
     accepts: (s: F32Shape) => s.width >= 1 && s.inChannels >= 1 && s.inChannels === s.outChannels, ssrnet: [],
     yunet: [f32('neck /16', 40, 64, 64, 30), f32('neck /8', 80, 64, 64, 60)],
   } satisfies Q8Kernel,

@@ -280,7 +280,7 @@ export const KERNELS = [
   } satisfies Q8Kernel,
   {
     name: 'qs8_dwconv3x3_relu_requant_u8', kind: 'q8_dw', variants: VARIANTS, f32: 'f32_dwconv3x3_bias_relu',
-    tile: 'any width, C; weights in [-127, 127]; simd128: 8 ch (load8x8_s, i16 products, tap pairs added in i16 then widened), interior pixels with the 9 weight vectors in registers; edge pixels and padding rows generic; then one 4-ch block (load32_zero, extmul), C % 4 scalar',
+    tile: 'any width, C; weights in [-127, 127]; simd128: 8 ch (load8x8_s, i16 products, tap pairs added in i16 then widened), interior pixels 2 at a time with the 9 weight vectors in registers (odd last one generic); edge pixels and padding rows generic; then one 4-ch block (load32_zero, extmul), C % 4 scalar',
     accepts: dwAccepts, ssrnet: [], yunet: at640(YUNET_DW),
   } satisfies Q8Kernel,
   {

@@ -265,6 +265,19 @@ async function main(): Promise<void> {
   }
   console.log(`conv per inference: scalar ${fmtTotal(swar.scalar)} ms   swar64 ${fmtTotal(swar.swar64)} ms   ${(swar.scalar / swar.swar64).toFixed(2)}x`);
 
+  // The int8 YuNet kernels' swar64 forms (the scalar build's) vs their scalar specs, V8 (run with
+  // node --liftoff-only for a closer look at what an interpreter pays per instruction).
+  console.log('\n# YuNet int8 swar64 (the scalar build\'s) vs the scalar spec, 640x480 frame, V8');
+  for (const k of KERNELS) {
+    if (!k.kind.startsWith('q8_') || !('yunet' in k) || !(k.variants as readonly Variant[]).includes('swar64')) continue;
+    const t = { scalar: 0, swar64: 0 };
+    for (const s of k.yunet as readonly F32Shape[]) {
+      const setup = q8Setup(mod, k.kind as Q8Kind, k.name, s);
+      for (const v of ['scalar', 'swar64'] as const) t[v] += msPerCall(setup(v)) * s.calls;
+    }
+    console.log(`${k.name.padEnd(30)} scalar ${fmtTotal(t.scalar)} ms/frame   swar64 ${fmtTotal(t.swar64)} ms/frame   ${(t.scalar / t.swar64).toFixed(2)}x`);
+  }
+
   // Peak dot rate: 12 dot_i16x8_s (+ add) per iteration, 8 MACs each.
   const peak = mod.exports.benchDotI16x8Peak as (iterations: number) => number;
   const iterations = 1 << 16;

@@ -824,13 +824,27 @@ function q8DwCase(name: KernelName, c: Q8Case & { width: number; channels: numbe
   const ctx = `${name} ${c.label} seed=${c.seed}`;
   const args = (out: number) => [present[0] ? p[0] : 0, p[1], present[2] ? p[2] : 0, W, C, pW, pB, pS, out];
   const where = (i: number) => `(x=${Math.floor(i / C)}, c=${i % C})`;
+  const bytes = W * C * (f32out ? 4 : 1);
+  let scalar: Uint8Array;
   if (f32out) {
     const want = Float32Array.from(acc, (a, i) => f32(f32(a) * scale[i % C]));
     const r = runBoth(s, name, want.length, args, ctx);
     checkF32(ctx, want, r.scalar, r.simd, where);
+    scalar = r.scalar;
   } else {
     const want = Uint8Array.from(acc, (a, i) => requantRef(f32(f32(a) * scale[i % C]), 0, 255));
-    checkBytes(ctx, want, runBothBytes(s, name, want.length, args, ctx), false, where, (i) => `(acc ${acc[i]}, scale ${scale[i % C]})`);
+    const r = runBothBytes(s, name, want.length, args, ctx);
+    checkBytes(ctx, want, r, false, where, (i) => `(acc ${acc[i]}, scale ${scale[i % C]})`);
+    scalar = r.scalar;
+  }
+  // The scalar build's swar64 form against the spec, byte for byte.
+  const pOut = s.alloc('out swar64', bytes);
+  mod.fn(name, 'swar64')(...args(pOut));
+  s.checkCanaries(`${ctx} swar64`);
+  const got = s.bytes(pOut, bytes);
+  for (let b = 0; b < bytes; b++) {
+    const i = f32out ? b >> 2 : b;
+    if (got[b] !== scalar[b]) throw new Error(`${ctx}: swar64 != scalar at ${where(i)} (acc ${acc[i]})`);
   }
 }
 

@@ -279,12 +279,13 @@ export const KERNELS = [
     accepts: (s: F32Shape) => s.width >= 1 && s.outChannels >= 1, ssrnet: [], yunet: at640(YUNET_PW),
   } satisfies Q8Kernel,
   {
-    name: 'qs8_dwconv3x3_relu_requant_u8', kind: 'q8_dw', variants: VARIANTS, f32: 'f32_dwconv3x3_bias_relu',
-    tile: 'any width, C; weights in [-127, 127]; simd128: 8 ch (load8x8_s, i16 products, tap pairs added in i16 then widened), interior pixels 2 at a time with the 9 weight vectors in registers (odd last one generic); edge pixels and padding rows generic; then one 4-ch block (load32_zero, extmul), C % 4 scalar',
+    name: 'qs8_dwconv3x3_relu_requant_u8', kind: 'q8_dw', variants: ALL_VARIANTS, f32: 'f32_dwconv3x3_bias_relu',
+    tile: 'any width, C; weights in [-127, 127]; simd128: 8 ch (load8x8_s, i16 products, tap pairs added in i16 then widened), interior pixels 2 at a time with the 9 weight vectors in registers (odd last one generic); edge pixels and padding rows generic; then one 4-ch block (load32_zero, extmul), C % 4 scalar; ' +
+      'swar64 (the scalar build\'s): per channel along the row, 3 MACs per i64.mul (a row\'s 3 weights in 21-bit lanes, outputs shifted one lane per column)',
     accepts: dwAccepts, ssrnet: [], yunet: at640(YUNET_DW),
   } satisfies Q8Kernel,
   {
-    name: 'qs8_dwconv3x3_f32', kind: 'q8_dw', variants: VARIANTS, f32: 'f32_dwconv3x3_bias',
+    name: 'qs8_dwconv3x3_f32', kind: 'q8_dw', variants: ALL_VARIANTS, f32: 'f32_dwconv3x3_bias',
     tile: 'as qs8_dwconv3x3_relu_requant_u8 (the heads: C = 1, 4, 10)',
     accepts: dwAccepts, ssrnet: [], yunet: YUNET_HEAD_DW_640,
   } satisfies Q8Kernel,

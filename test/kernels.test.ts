@@ -848,11 +848,11 @@ function q8DwCase(name: KernelName, c: Q8Case & { width: number; channels: numbe
   }
 }
 
-function q8StemCase(name: KernelName, c: Q8Case & { inWidth: number; inHeight: number; outWidth: number; cout: number }): void {
+function q8StemCase(name: KernelName, c: Q8Case & { inWidth: number; inHeight: number; outWidth: number; cout: number; extreme?: boolean }): void {
   const rng = new Rng(c.seed);
   const { inWidth: W, inHeight: H, outWidth, cout } = c;
-  const image = rng.u8(W * H * 3);
-  const w = rng.i8(27 * cout);
+  const image = c.extreme ? new Uint8Array(W * H * 3).fill(255) : rng.u8(W * H * 3);
+  const w = c.extreme ? Int8Array.from({ length: 27 * cout }, (_, i) => ((i % cout) % 2 === 0 ? -128 : 127)) : rng.i8(27 * cout);
   const bias = rng.i32(cout, -(1 << 16), 1 << 16);
   const scale = q8Scales(rng, cout, 60000, 255);
   const s = new Scratch(mod);
@@ -876,8 +876,18 @@ function q8StemCase(name: KernelName, c: Q8Case & { inWidth: number; inHeight: n
       }
     const want = Uint8Array.from(acc, (a, i) => requantRef(f32(f32(a) * scale[i % cout]), 0, 255));
     const ctx = `${name} ${c.label} seed=${c.seed} oy=${oy}`;
-    const r = runBothBytes(s, name, want.length, (out) => [pImg, H, W, oy, pW, pB, pS, cout, outWidth, out], ctx);
-    checkBytes(ctx, want, r, false, (i) => `(oy=${oy}, x=${Math.floor(i / cout)}, o=${i % cout})`, (i) => `(acc ${acc[i]}, scale ${scale[i % cout]})`);
+    const args = (out: number) => [pImg, H, W, oy, pW, pB, pS, cout, outWidth, out];
+    const r = runBothBytes(s, name, want.length, args, ctx);
+    const where = (i: number) => `(oy=${oy}, x=${Math.floor(i / cout)}, o=${i % cout})`;
+    checkBytes(ctx, want, r, false, where, (i) => `(acc ${acc[i]}, scale ${scale[i % cout]})`);
+    // The scalar build's swar64 form against the spec, byte for byte.
+    const pOut = s.alloc('out swar64', want.length);
+    mod.fn(name, 'swar64')(...args(pOut));
+    s.checkCanaries(`${ctx} swar64`);
+    const got = s.bytes(pOut, want.length);
+    for (let i = 0; i < want.length; i++) {
+      if (got[i] !== r.scalar[i]) throw new Error(`${ctx}: swar64 != scalar at ${where(i)}: ${r.scalar[i]} vs ${got[i]} (acc ${acc[i]})`);
+    }
   }
 }
 
@@ -974,6 +984,9 @@ function q8Runner(name: KernelName): { label: string; run: () => void }[] {
         for (const inHeight of [1, 2, 3, 5, 6])
           for (const cout of [4, 8, 16, 20, 32])
             add(`tile image ${inWidth}x${inHeight} outW${outWidth} Cout${cout}`, shape(outWidth, 3, cout), (c) => q8StemCase(name, c), { inWidth, inHeight, outWidth, cout });
+      // The accumulator bounds: a white image with every weight -128 or 127 (27 * 255 * ±128).
+      for (const cout of [4, 16, 64])
+        add(`extreme image 9x6 outW5 Cout${cout}`, shape(5, 3, cout), (c) => q8StemCase(name, c), { inWidth: 9, inHeight: 6, outWidth: 5, cout, extreme: true });
       break;
     }
     case 'q8_pool': {

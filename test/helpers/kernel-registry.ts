@@ -290,9 +290,10 @@ export const KERNELS = [
     accepts: dwAccepts, ssrnet: [], yunet: YUNET_HEAD_DW_640,
   } satisfies Q8Kernel,
   {
-    name: 'qu8_conv3x3s2_relu_requant_u8', kind: 'q8_stem', variants: VARIANTS, f32: 'f32_conv3x3s2_bias_relu',
-    tile: 'Cin = 3 (u8 BGR); Cout % 4 == 0; simd128: tap pairs per dot_i16x8_s (load16_splat pixel pairs, byte-interleaved weights); interior 2 px x 16 ch; edge pixels, odd interior pixel and Cout % 16 in 1 px x 4 ch (scalar gather)',
-    accepts: (s: F32Shape) => s.width >= 1 && s.inChannels === 3 && s.outChannels % 4 === 0 && s.outChannels >= 4, ssrnet: [],
+    name: 'qu8_conv3x3s2_relu_requant_u8', kind: 'q8_stem', variants: ALL_VARIANTS, f32: 'f32_conv3x3s2_bias_relu',
+    tile: 'Cin = 3 (u8 BGR); Cout % 4 == 0; simd128: tap pairs per dot_i16x8_s (load16_splat pixel pairs, byte-interleaved weights); interior 2 px x 16 ch; edge pixels, odd interior pixel and Cout % 16 in 1 px x 4 ch (scalar gather); ' +
+      'swar64 (the scalar build\'s, Cout <= 64): 3 channels per i64.mul (21-bit lanes), 27 taps unrolled, edge windows through a zero-padded copy',
+    accepts: (s: F32Shape) => s.width >= 1 && s.inChannels === 3 && s.outChannels % 4 === 0 && s.outChannels >= 4 && s.outChannels <= 64, ssrnet: [],
     yunet: [f32('stem', 320, 3, 16, 240)],
   } satisfies Q8Kernel,
   {

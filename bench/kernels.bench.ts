@@ -130,7 +130,7 @@ function q8Setup(mod: KernelModule, kind: Q8Kind, name: string, s: F32Shape): Se
   const a = allocator(mod);
   const W = s.width, C = s.inChannels, O = s.outChannels;
   const Cp = (O + 3) & ~3;
-  const scales = (n: number) => a.put(Float32Array.from({ length: n }, () => rng.float() * 2e-3));
+  const scales = (n: number, top = 2e-3) => a.put(Float32Array.from({ length: n }, () => rng.float() * top));
   const args: number[] = (() => {
     switch (kind) {
       case 'q8_requant': return [a.put(rng.i32(W * Cp, -100000, 100000)), W, Cp, O, scales(Cp), a.put(new Int8Array(W * O))];
@@ -141,7 +141,7 @@ function q8Setup(mod: KernelModule, kind: Q8Kind, name: string, s: F32Shape): Se
       }
       case 'q8_stem': return [a.put(rng.u8(2 * W * 5 * 3)), 5, 2 * W, 1, a.put(rng.i8(27 * O)), a.put(rng.i32(O, -5000, 5000)), scales(O), O, W, a.put(new Uint8Array(W * O))];
       case 'q8_pool': return [a.put(rng.u8(W * C)), a.put(rng.u8(W * C)), W, C, a.put(new Uint8Array((W / 2) * C))];
-      case 'q8_upadd': return [a.put(rng.u8((W / 2) * C)), a.put(rng.u8(W * C)), W, C, 0.7, 0.9, a.put(new Uint8Array(W * C))];
+      case 'q8_upadd': return [a.put(rng.u8((W / 2) * C)), a.put(rng.u8(W * C)), W, C, scales(C, 1), scales(C, 1), a.put(new Uint8Array(W * C))];
     }
   })();
   return (v) => {
@@ -264,6 +264,19 @@ async function main(): Promise<void> {
     for (const v of ['scalar', 'swar64'] as const) swar[v] += msPerCall(setup(v)) * s.calls;
   }
   console.log(`conv per inference: scalar ${fmtTotal(swar.scalar)} ms   swar64 ${fmtTotal(swar.swar64)} ms   ${(swar.scalar / swar.swar64).toFixed(2)}x`);
+
+  // The int8 YuNet kernels' swar64 forms (the scalar build's) vs their scalar specs, V8 (run with
+  // node --liftoff-only for a closer look at what an interpreter pays per instruction).
+  console.log('\n# YuNet int8 swar64 (the scalar build\'s) vs the scalar spec, 640x480 frame, V8');
+  for (const k of KERNELS) {
+    if (!k.kind.startsWith('q8_') || !('yunet' in k) || !(k.variants as readonly Variant[]).includes('swar64')) continue;
+    const t = { scalar: 0, swar64: 0 };
+    for (const s of k.yunet as readonly F32Shape[]) {
+      const setup = q8Setup(mod, k.kind as Q8Kind, k.name, s);
+      for (const v of ['scalar', 'swar64'] as const) t[v] += msPerCall(setup(v)) * s.calls;
+    }
+    console.log(`${k.name.padEnd(30)} scalar ${fmtTotal(t.scalar)} ms/frame   swar64 ${fmtTotal(t.swar64)} ms/frame   ${(t.scalar / t.swar64).toFixed(2)}x`);
+  }
 
   // Peak dot rate: 12 dot_i16x8_s (+ add) per iteration, 8 MACs each.
   const peak = mod.exports.benchDotI16x8Peak as (iterations: number) => number;

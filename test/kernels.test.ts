@@ -824,21 +824,35 @@ function q8DwCase(name: KernelName, c: Q8Case & { width: number; channels: numbe
   const ctx = `${name} ${c.label} seed=${c.seed}`;
   const args = (out: number) => [present[0] ? p[0] : 0, p[1], present[2] ? p[2] : 0, W, C, pW, pB, pS, out];
   const where = (i: number) => `(x=${Math.floor(i / C)}, c=${i % C})`;
+  const bytes = W * C * (f32out ? 4 : 1);
+  let scalar: Uint8Array;
   if (f32out) {
     const want = Float32Array.from(acc, (a, i) => f32(f32(a) * scale[i % C]));
     const r = runBoth(s, name, want.length, args, ctx);
     checkF32(ctx, want, r.scalar, r.simd, where);
+    scalar = r.scalar;
   } else {
     const want = Uint8Array.from(acc, (a, i) => requantRef(f32(f32(a) * scale[i % C]), 0, 255));
-    checkBytes(ctx, want, runBothBytes(s, name, want.length, args, ctx), false, where, (i) => `(acc ${acc[i]}, scale ${scale[i % C]})`);
+    const r = runBothBytes(s, name, want.length, args, ctx);
+    checkBytes(ctx, want, r, false, where, (i) => `(acc ${acc[i]}, scale ${scale[i % C]})`);
+    scalar = r.scalar;
+  }
+  // The scalar build's swar64 form against the spec, byte for byte.
+  const pOut = s.alloc('out swar64', bytes);
+  mod.fn(name, 'swar64')(...args(pOut));
+  s.checkCanaries(`${ctx} swar64`);
+  const got = s.bytes(pOut, bytes);
+  for (let b = 0; b < bytes; b++) {
+    const i = f32out ? b >> 2 : b;
+    if (got[b] !== scalar[b]) throw new Error(`${ctx}: swar64 != scalar at ${where(i)} (acc ${acc[i]})`);
   }
 }
 
-function q8StemCase(name: KernelName, c: Q8Case & { inWidth: number; inHeight: number; outWidth: number; cout: number }): void {
+function q8StemCase(name: KernelName, c: Q8Case & { inWidth: number; inHeight: number; outWidth: number; cout: number; extreme?: boolean }): void {
   const rng = new Rng(c.seed);
   const { inWidth: W, inHeight: H, outWidth, cout } = c;
-  const image = rng.u8(W * H * 3);
-  const w = rng.i8(27 * cout);
+  const image = c.extreme ? new Uint8Array(W * H * 3).fill(255) : rng.u8(W * H * 3);
+  const w = c.extreme ? Int8Array.from({ length: 27 * cout }, (_, i) => ((i % cout) % 2 === 0 ? -128 : 127)) : rng.i8(27 * cout);
   const bias = rng.i32(cout, -(1 << 16), 1 << 16);
   const scale = q8Scales(rng, cout, 60000, 255);
   const s = new Scratch(mod);
@@ -862,8 +876,18 @@ function q8StemCase(name: KernelName, c: Q8Case & { inWidth: number; inHeight: n
       }
     const want = Uint8Array.from(acc, (a, i) => requantRef(f32(f32(a) * scale[i % cout]), 0, 255));
     const ctx = `${name} ${c.label} seed=${c.seed} oy=${oy}`;
-    const r = runBothBytes(s, name, want.length, (out) => [pImg, H, W, oy, pW, pB, pS, cout, outWidth, out], ctx);
-    checkBytes(ctx, want, r, false, (i) => `(oy=${oy}, x=${Math.floor(i / cout)}, o=${i % cout})`, (i) => `(acc ${acc[i]}, scale ${scale[i % cout]})`);
+    const args = (out: number) => [pImg, H, W, oy, pW, pB, pS, cout, outWidth, out];
+    const r = runBothBytes(s, name, want.length, args, ctx);
+    const where = (i: number) => `(oy=${oy}, x=${Math.floor(i / cout)}, o=${i % cout})`;
+    checkBytes(ctx, want, r, false, where, (i) => `(acc ${acc[i]}, scale ${scale[i % cout]})`);
+    // The scalar build's swar64 form against the spec, byte for byte.
+    const pOut = s.alloc('out swar64', want.length);
+    mod.fn(name, 'swar64')(...args(pOut));
+    s.checkCanaries(`${ctx} swar64`);
+    const got = s.bytes(pOut, want.length);
+    for (let i = 0; i < want.length; i++) {
+      if (got[i] !== r.scalar[i]) throw new Error(`${ctx}: swar64 != scalar at ${where(i)}: ${r.scalar[i]} vs ${got[i]} (acc ${acc[i]})`);
+    }
   }
 }
 
@@ -887,22 +911,27 @@ function q8UpaddCase(name: KernelName, c: Q8Case & { width: number; channels: nu
   const rng = new Rng(c.seed);
   const { width: W, channels: C } = c;
   const coarse = rng.u8(Math.ceil(W / 2) * C), fine = rng.u8(W * C);
-  // Seeds alternate between random scales and ones that make exact ties (k + 0.5) common.
-  const [ka, kb] = c.seed % 2 ? [f32(0.2 + rng.float() * 1.5), f32(0.2 + rng.float() * 1.5)] : [0.5, 1.5];
+  // Per-channel scales: seeds alternate between random ones (some past 1, so the clamp at 255 is
+  // reached) and ones that make exact ties (k + 0.5) common, different per channel.
+  const TIE_PAIRS = [[0.5, 1.5], [0.25, 0.5], [1.5, 0.5], [0.75, 0.25], [0.5, 0.5]];
+  const pairs = Array.from({ length: C }, (_, ch) =>
+    c.seed % 2 ? [f32(0.2 + rng.float() * 1.5), f32(0.05 + rng.float() * 0.9)] : TIE_PAIRS[(ch * 3 + c.seed) % TIE_PAIRS.length]);
+  const ka = Float32Array.from(pairs, (p) => p[0]), kb = Float32Array.from(pairs, (p) => p[1]);
   const want = Uint8Array.from({ length: W * C }, (_, i) => {
-    const t1 = f32(coarse[(Math.floor(i / C) >> 1) * C + (i % C)] * ka);
-    const t2 = f32(fine[i] * kb);
+    const ch = i % C;
+    const t1 = f32(coarse[(Math.floor(i / C) >> 1) * C + ch] * ka[ch]);
+    const t2 = f32(fine[i] * kb[ch]);
     return requantRef(f32(t1 + t2), 0, 255);
   });
   const s = new Scratch(mod);
-  const pc = s.put('coarse', coarse), pf = s.put('fine', fine);
-  const ctx = `${name} ${c.label} seed=${c.seed} ka=${ka} kb=${kb}`;
-  const where = (i: number) => `(x=${Math.floor(i / C)}, c=${i % C})`;
-  checkBytes(ctx, want, runBothBytes(s, name, want.length, (out) => [pc, pf, W, C, ka, kb, out], ctx), false, where);
+  const pc = s.put('coarse', coarse), pf = s.put('fine', fine), pka = s.put('coarseScale', ka), pkb = s.put('fineScale', kb);
+  const ctx = `${name} ${c.label} seed=${c.seed}`;
+  const where = (i: number) => `(x=${Math.floor(i / C)}, c=${i % C}, ka=${ka[i % C]}, kb=${kb[i % C]})`;
+  checkBytes(ctx, want, runBothBytes(s, name, want.length, (out) => [pc, pf, W, C, pka, pkb, out], ctx), false, where);
   // In place (out = fine), as the header allows.
   for (const v of VARIANTS) {
     const pIn = s.put(`fine in place ${v}`, fine);
-    mod.fn(name, v)(pc, pIn, W, C, ka, kb, pIn);
+    mod.fn(name, v)(pc, pIn, W, C, pka, pkb, pIn);
     s.checkCanaries(`${ctx} in place`);
     const got = s.bytes(pIn, want.length);
     for (let i = 0; i < want.length; i++) {
@@ -955,6 +984,9 @@ function q8Runner(name: KernelName): { label: string; run: () => void }[] {
         for (const inHeight of [1, 2, 3, 5, 6])
           for (const cout of [4, 8, 16, 20, 32])
             add(`tile image ${inWidth}x${inHeight} outW${outWidth} Cout${cout}`, shape(outWidth, 3, cout), (c) => q8StemCase(name, c), { inWidth, inHeight, outWidth, cout });
+      // The accumulator bounds: a white image with every weight -128 or 127 (27 * 255 * ±128).
+      for (const cout of [4, 16, 64])
+        add(`extreme image 9x6 outW5 Cout${cout}`, shape(5, 3, cout), (c) => q8StemCase(name, c), { inWidth: 9, inHeight: 6, outWidth: 5, cout, extreme: true });
       break;
     }
     case 'q8_pool': {
@@ -965,7 +997,7 @@ function q8Runner(name: KernelName): { label: string; run: () => void }[] {
     }
     case 'q8_upadd': {
       for (const { sh, label } of yunet) add(label, sh, (c) => q8UpaddCase(name, c), { width: sh.width, channels: sh.inChannels });
-      for (const width of [1, 2, 3, 4, 7, 10]) for (const channels of [1, 3, 4, 10, 16, 17, 32, 64])
+      for (const width of [1, 2, 3, 4, 7, 10]) for (const channels of [1, 3, 4, 10, 16, 17, 31, 32, 48, 64])
         add(`tile W${width} C${channels}`, shape(width, channels, channels), (c) => q8UpaddCase(name, c), { width, channels });
       break;
     }

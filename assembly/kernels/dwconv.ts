@@ -468,7 +468,9 @@ export function f32_dwconv3x3_bias(
 /**
  * simd128 form of both kernels. 8 channels per block (v128.load8x8_s widens s8 to i16; i16x8.mul
  * is exact; two taps' products are added in i16, then widened to i32 once). With all three rows
- * present, the 9 weight vectors stay in registers across the row's interior pixels; edge pixels
+ * present, the 9 weight vectors stay in registers across the row's interior pixels, two pixels
+ * per step (shared addresses and loop overhead: 1.07-1.12x one pixel; an odd one left goes
+ * through the generic path); edge pixels
  * and padding rows take the generic per-pixel path (taps inside only). Then 4-channel blocks for
  * the remaining channels (the same interior loop on load32_zero; the last block overlaps the
  * previous one when C % 4 != 0); C < 4: the scalar's code, or with all rows present and C = 1, 2,
@@ -500,26 +502,39 @@ export function f32_dwconv3x3_bias(
     const w00 = v128.load8x8_s(w), w01 = v128.load8x8_s(w + C), w02 = v128.load8x8_s(w + 2 * C);
     const w10 = v128.load8x8_s(w + 3 * C), w11 = v128.load8x8_s(w + 4 * C), w12 = v128.load8x8_s(w + 5 * C);
     const w20 = v128.load8x8_s(w + 6 * C), w21 = v128.load8x8_s(w + 7 * C), w22 = v128.load8x8_s(w + 8 * C);
-    // r0, r1, r2: tap kx = 0 of the output pixel in each row.
+    // r0, r1, r2: tap kx = 0 of the output pixel in each row. Two pixels per step (a, e).
     let r0 = above + c, r1 = row + c, r2 = below + c;
     let dst = o + C * ob;
     const end = below + c + <usize>(width - 2) * C;
-    for (; r2 < end; r2 += C) {
+    const C2 = C << 1, C3 = C2 + C;
+    for (; r2 + C < end; r2 += C2) {
       let p = i16x8.add(mul8(r0, w00), mul8(r0 + C, w01));
+      let q = i16x8.add(mul8(r0 + C, w00), mul8(r0 + C2, w01));
       let lo = widenAddLo(b0, p), hi = widenAddHi(b1, p);
-      p = i16x8.add(mul8(r0 + 2 * C, w02), mul8(r1, w10));
+      let lo2 = widenAddLo(b0, q), hi2 = widenAddHi(b1, q);
+      p = i16x8.add(mul8(r0 + C2, w02), mul8(r1, w10));
+      q = i16x8.add(mul8(r0 + C3, w02), mul8(r1 + C, w10));
       lo = widenAddLo(lo, p); hi = widenAddHi(hi, p);
-      p = i16x8.add(mul8(r1 + C, w11), mul8(r1 + 2 * C, w12));
+      lo2 = widenAddLo(lo2, q); hi2 = widenAddHi(hi2, q);
+      p = i16x8.add(mul8(r1 + C, w11), mul8(r1 + C2, w12));
+      q = i16x8.add(mul8(r1 + C2, w11), mul8(r1 + C3, w12));
       lo = widenAddLo(lo, p); hi = widenAddHi(hi, p);
+      lo2 = widenAddLo(lo2, q); hi2 = widenAddHi(hi2, q);
       p = i16x8.add(mul8(r2, w20), mul8(r2 + C, w21));
+      q = i16x8.add(mul8(r2 + C, w20), mul8(r2 + C2, w21));
       lo = widenAddLo(lo, p); hi = widenAddHi(hi, p);
-      p = mul8(r2 + 2 * C, w22);
+      lo2 = widenAddLo(lo2, q); hi2 = widenAddHi(hi2, q);
+      p = mul8(r2 + C2, w22);
+      q = mul8(r2 + C3, w22);
       lo = widenAddLo(lo, p); hi = widenAddHi(hi, p);
+      lo2 = widenAddLo(lo2, q); hi2 = widenAddHi(hi2, q);
       qdwStore8(dst, lo, hi, s0, s1, f32out);
-      r0 += C;
-      r1 += C;
-      dst += C * ob;
+      qdwStore8(dst + C * ob, lo2, hi2, s0, s1, f32out);
+      r0 += C2;
+      r1 += C2;
+      dst += C2 * ob;
     }
+    if (r2 < end) qdwPixel8(above, row, below, width, C, weights, b0, b1, s0, s1, dst, width - 2, c, f32out);
   }
   // The C % 8 channels in 4-channel blocks; the last block overlaps the previous one when C % 4 != 0
   // (C = 10: channels 6..9), recomputing the same integers, so the same bytes.
@@ -537,6 +552,65 @@ export function f32_dwconv3x3_bias(
   }
 }
 
+// ---- swar64: the scalar build's depthwise (interpreters) ---------------------------------------
+//
+// One i64.mul does 3 MACs: an input value x = row_r(p, c) meets the three weights of its row,
+// w[r][0..2], in three output pixels (p + 1, p, p - 1). With the weights packed in 21-bit lanes,
+// W_r = w_r0 + w_r1*2^21 + w_r2*2^42, the products x*W_r of the three rows at column p add up to
+// Y(p), whose lane 0 belongs to output p + 1, lane 1 to p, lane 2 to p - 1. Walking the row,
+//   S(p) = (S(p - 1) << 21) + Y(p) + 2^20
+// shifts each output up one lane per column: lane 2 of S(p) is output p - 1's complete sum (its
+// three columns, padding columns -1 and width are 0), plus the 2^20 it got on entering lane 0.
+// No borrows: every lane's value (2^20 + a partial sum, |sum| <= 9*128*128 < 2^18) stays in
+// [0, 2^21), so as an integer mod 2^64 S is exactly its bitfields (what leaves lane 2 wraps away
+// above bit 63). Then acc = bias + (lane 2 - 2^20): the spec's integer, the spec's epilogue.
+// Per channel: 3 loads, 3 i64.mul, 5 adds / shifts and the extraction for 9 MACs (the spec: about
+// 20 instructions per MAC). A padding row gets zero weights and reads `row` instead.
+
+// @ts-ignore: decorator
+@inline const LANE_OFFSET: i64 = 1 << 20;
+
+/** The three weights of kernel row ky, channel c, packed in 21-bit lanes (kx = 0 in lane 0). */
+// @ts-ignore: decorator
+@inline function packRow(weights: usize, C: usize, ky: usize, c: usize): i64 {
+  const w = weights + ky * 3 * C + c;
+  return <i64>load<i8>(w) + (<i64>load<i8>(w + C) << 21) + (<i64>load<i8>(w + 2 * C) << 42);
+}
+
+/** Output ox of channel c from S: lane 2 + bias, then the spec's epilogue. */
+// @ts-ignore: decorator
+@inline function qdwEmit(S: i64, bias: i32, sc: f32, out: usize, i: usize, f32out: bool): void {
+  const acc = bias + (<i32>((S >>> 42) & 0x1fffff) - <i32>LANE_OFFSET);
+  const v = <f32>acc * sc;
+  if (f32out) store<f32>(out + (i << 2), v);
+  else store<u8>(out + i, requant_f32__scalar(v, <f32>0, <f32>255));
+}
+
+// @ts-ignore: decorator
+@inline function qdw__swar64(
+  above: usize, row: usize, below: usize, width: i32, channels: i32, weights: usize, bias: usize, scale: usize, out: usize, f32out: bool,
+): void {
+  const C = <usize>channels;
+  const W = <usize>width;
+  const ra = above != 0 ? above : row, rb = below != 0 ? below : row;
+  for (let c: usize = 0; c < C; c++) {
+    const wa = above != 0 ? packRow(weights, C, 0, c) : 0;
+    const wr = packRow(weights, C, 1, c);
+    const wb = below != 0 ? packRow(weights, C, 2, c) : 0;
+    const b = load<i32>(bias + (c << 2));
+    const sc = load<f32>(scale + (c << 2));
+    let S: i64 = LANE_OFFSET; // output 0 enters lane 0 at the padding column -1
+    let i = c; // byte offset of (p, c)
+    S = (S << 21) + <i64>load<i8>(ra + i) * wa + <i64>load<i8>(row + i) * wr + <i64>load<i8>(rb + i) * wb + LANE_OFFSET;
+    for (let p: usize = 1; p < W; p++) {
+      i += C;
+      S = (S << 21) + <i64>load<i8>(ra + i) * wa + <i64>load<i8>(row + i) * wr + <i64>load<i8>(rb + i) * wb + LANE_OFFSET;
+      qdwEmit(S, b, sc, out, i - C, f32out);
+    }
+    qdwEmit(S << 21, b, sc, out, i, f32out); // the padding column `width` adds nothing
+  }
+}
+
 /** Scalar spec of the backbone / neck depthwise conv: s8 -> u8, relu folded into the clamp. */
 export function qs8_dwconv3x3_relu_requant_u8__scalar(
   above: usize, row: usize, below: usize, width: i32, channels: i32, weights: usize, bias: usize, scale: usize, out: usize,
@@ -551,12 +625,19 @@ export function qs8_dwconv3x3_relu_requant_u8__simd128(
   qdw__simd128(above, row, below, width, channels, weights, bias, scale, out, false);
 }
 
-/** Dispatcher: the simd128 kernel when the build has SIMD, else the scalar spec (compile-time). */
+/** swar64 variant of qs8_dwconv3x3_relu_requant_u8 (the scalar build's), same signature and result. */
+export function qs8_dwconv3x3_relu_requant_u8__swar64(
+  above: usize, row: usize, below: usize, width: i32, channels: i32, weights: usize, bias: usize, scale: usize, out: usize,
+): void {
+  qdw__swar64(above, row, below, width, channels, weights, bias, scale, out, false);
+}
+
+/** Dispatcher: the simd128 kernel when the build has SIMD, else the swar64 form (compile-time). */
 export function qs8_dwconv3x3_relu_requant_u8(
   above: usize, row: usize, below: usize, width: i32, channels: i32, weights: usize, bias: usize, scale: usize, out: usize,
 ): void {
   if (ASC_FEATURE_SIMD) qs8_dwconv3x3_relu_requant_u8__simd128(above, row, below, width, channels, weights, bias, scale, out);
-  else qs8_dwconv3x3_relu_requant_u8__scalar(above, row, below, width, channels, weights, bias, scale, out);
+  else qs8_dwconv3x3_relu_requant_u8__swar64(above, row, below, width, channels, weights, bias, scale, out);
 }
 
 /** Scalar spec of the head depthwise conv: s8 -> f32. */
@@ -573,10 +654,17 @@ export function qs8_dwconv3x3_f32__simd128(
   qdw__simd128(above, row, below, width, channels, weights, bias, scale, out, true);
 }
 
-/** Dispatcher: the simd128 kernel when the build has SIMD, else the scalar spec (compile-time). */
+/** swar64 variant of qs8_dwconv3x3_f32 (the scalar build's), same signature and result. */
+export function qs8_dwconv3x3_f32__swar64(
+  above: usize, row: usize, below: usize, width: i32, channels: i32, weights: usize, bias: usize, scale: usize, out: usize,
+): void {
+  qdw__swar64(above, row, below, width, channels, weights, bias, scale, out, true);
+}
+
+/** Dispatcher: the simd128 kernel when the build has SIMD, else the swar64 form (compile-time). */
 export function qs8_dwconv3x3_f32(
   above: usize, row: usize, below: usize, width: i32, channels: i32, weights: usize, bias: usize, scale: usize, out: usize,
 ): void {
   if (ASC_FEATURE_SIMD) qs8_dwconv3x3_f32__simd128(above, row, below, width, channels, weights, bias, scale, out);
-  else qs8_dwconv3x3_f32__scalar(above, row, below, width, channels, weights, bias, scale, out);
+  else qs8_dwconv3x3_f32__swar64(above, row, below, width, channels, weights, bias, scale, out);
 }

@@ -52,11 +52,17 @@ export { f32_upsample2x_add__scalar, f32_upsample2x_add__simd128 } from "./upsam
 export { qu8_requant_s8__scalar, qu8_requant_s8__simd128 } from "./requant";
 export {
   qs8_dwconv3x3_relu_requant_u8__scalar,
+  qs8_dwconv3x3_relu_requant_u8__swar64,
   qs8_dwconv3x3_relu_requant_u8__simd128,
   qs8_dwconv3x3_f32__scalar,
+  qs8_dwconv3x3_f32__swar64,
   qs8_dwconv3x3_f32__simd128,
 } from "./dwconv";
-export { qu8_conv3x3s2_relu_requant_u8__scalar, qu8_conv3x3s2_relu_requant_u8__simd128 } from "./stem";
+export {
+  qu8_conv3x3s2_relu_requant_u8__scalar,
+  qu8_conv3x3s2_relu_requant_u8__swar64,
+  qu8_conv3x3s2_relu_requant_u8__simd128,
+} from "./stem";
 export { u8_maxpool2x2__scalar, u8_maxpool2x2__simd128 } from "./pool-u8";
 export { qu8_upsample2x_add_requant_u8__scalar, qu8_upsample2x_add_requant_u8__simd128 } from "./upsample";
 

@@ -348,10 +348,100 @@ export function qu8_conv3x3s2_relu_requant_u8__simd128(
   }
 }
 
-/** Dispatcher: the simd128 kernel when the build has SIMD, else the scalar spec (compile-time). */
+// ---- swar64: the scalar build's stem (interpreters) ---------------------------------------------
+//
+// One i64.mul does 3 MACs: a pixel byte x times the weights of 3 output channels packed in 21-bit
+// lanes, W = w[o] + w[o+1]*2^21 + w[o+2]*2^42 (built once per call into STEM_SWAR, group-major:
+// [o / 3][27 taps] i64). Each lane starts at 2^20, and |Σ 27 products| <= 27*255*128 < 2^20, so
+// every lane stays in [0, 2^21): no borrows, the lanes are plain bitfields of the i64 sum.
+// acc = bias + (lane - 2^20) is the spec's integer, then the spec's epilogue. The 27 taps are
+// unrolled (immediate offsets: 4 instructions per 3 MACs); a pixel whose window leaves the image
+// reads a zero-padded copy of its 27 bytes (STEM_PATCH) instead of the image.
+// Precondition (swar64 only): Cout <= 64 (STEM_SWAR holds 22 groups).
+
+/** Packed weights of the swar64 stem: 22 groups of 3 channels x 27 taps, i64. */
+const STEM_SWAR: usize = memory.data(22 * 27 * 8, 8);
+/** A 3x9-byte window with the pixels outside the image as 0. */
+const STEM_PATCH: usize = memory.data(32, 8);
+
+// @ts-ignore: decorator
+@inline const STEM_LANE_OFFSETS: i64 = 0x4000020000100000; // 2^20 in each lane (bits 0, 21, 42)
+
+/** s + the 9 taps of one kernel row: p = its 9 pixel bytes, w = their 9 packed weights. */
+// @ts-ignore: decorator
+@inline function stemRow(s: i64, p: usize, w: usize): i64 {
+  s += <i64>load<u8>(p, 0) * load<i64>(w, 0);
+  s += <i64>load<u8>(p, 1) * load<i64>(w, 8);
+  s += <i64>load<u8>(p, 2) * load<i64>(w, 16);
+  s += <i64>load<u8>(p, 3) * load<i64>(w, 24);
+  s += <i64>load<u8>(p, 4) * load<i64>(w, 32);
+  s += <i64>load<u8>(p, 5) * load<i64>(w, 40);
+  s += <i64>load<u8>(p, 6) * load<i64>(w, 48);
+  s += <i64>load<u8>(p, 7) * load<i64>(w, 56);
+  s += <i64>load<u8>(p, 8) * load<i64>(w, 64);
+  return s;
+}
+
+/** Lane l of S as the output channel o's accumulator, then the spec's epilogue. */
+// @ts-ignore: decorator
+@inline function stemEmit(S: i64, l: i64, bias: usize, scale: usize, dst: usize, o: usize): void {
+  const acc = load<i32>(bias + (o << 2)) + (<i32>((S >>> (21 * l)) & 0x1fffff) - (1 << 20));
+  store<u8>(dst + o, requant_f32__scalar(<f32>acc * load<f32>(scale + (o << 2)), <f32>0, <f32>255));
+}
+
+/** swar64 variant (the scalar build's), same signature and result; Cout <= 64. */
+export function qu8_conv3x3s2_relu_requant_u8__swar64(
+  input: usize, inHeight: i32, inWidth: i32, y: i32, weights: usize, bias: usize, scale: usize, channels: i32, outWidth: i32, out: usize,
+): void {
+  const C = <usize>channels;
+  const groups = (C + 2) / 3;
+  for (let g: usize = 0; g < groups; g++) {
+    for (let t: usize = 0; t < 27; t++) {
+      let v: i64 = 0;
+      for (let l: usize = 0; l < 3; l++) {
+        const o = g * 3 + l;
+        if (o < C) v += <i64>load<i8>(weights + t * C + o) << (21 * <i64>l);
+      }
+      store<i64>(STEM_SWAR + (g * 27 + t) * 8, v);
+    }
+  }
+  const y0 = y * 2 - 1;
+  const rowsInside = y0 >= 0 && y0 + 3 <= inHeight;
+  for (let ox = 0; ox < outWidth; ox++) {
+    const x0 = ox * 2 - 1;
+    let p0: usize, p1: usize, p2: usize;
+    if (rowsInside && x0 >= 0 && x0 + 3 <= inWidth) {
+      p0 = input + <usize>((y0 * inWidth + x0) * 3);
+      p1 = p0 + <usize>inWidth * 3;
+      p2 = p1 + <usize>inWidth * 3;
+    } else {
+      for (let ky = 0; ky < 3; ky++) {
+        for (let t = 0; t < 9; t++) {
+          const iy = y0 + ky, ix = x0 + t / 3;
+          const inside = iy >= 0 && iy < inHeight && ix >= 0 && ix < inWidth;
+          store<u8>(STEM_PATCH + <usize>(ky * 9 + t), inside ? load<u8>(input + <usize>((iy * inWidth + ix) * 3 + t % 3)) : 0);
+        }
+      }
+      p0 = STEM_PATCH;
+      p1 = STEM_PATCH + 9;
+      p2 = STEM_PATCH + 18;
+    }
+    const dst = out + <usize>ox * C;
+    let w = STEM_SWAR;
+    for (let o: usize = 0; o < C; o += 3) {
+      const S = stemRow(stemRow(stemRow(STEM_LANE_OFFSETS, p0, w), p1, w + 72), p2, w + 144);
+      stemEmit(S, 0, bias, scale, dst, o);
+      if (o + 1 < C) stemEmit(S, 1, bias, scale, dst, o + 1);
+      if (o + 2 < C) stemEmit(S, 2, bias, scale, dst, o + 2);
+      w += 27 * 8;
+    }
+  }
+}
+
+/** Dispatcher: the simd128 kernel when the build has SIMD, else the swar64 form (compile-time). */
 export function qu8_conv3x3s2_relu_requant_u8(
   input: usize, inHeight: i32, inWidth: i32, y: i32, weights: usize, bias: usize, scale: usize, channels: i32, outWidth: i32, out: usize,
 ): void {
   if (ASC_FEATURE_SIMD) qu8_conv3x3s2_relu_requant_u8__simd128(input, inHeight, inWidth, y, weights, bias, scale, channels, outWidth, out);
-  else qu8_conv3x3s2_relu_requant_u8__scalar(input, inHeight, inWidth, y, weights, bias, scale, channels, outWidth, out);
+  else qu8_conv3x3s2_relu_requant_u8__swar64(input, inHeight, inWidth, y, weights, bias, scale, channels, outWidth, out);
 }

@@ -279,19 +279,21 @@ export const KERNELS = [
     accepts: (s: F32Shape) => s.width >= 1 && s.outChannels >= 1, ssrnet: [], yunet: at640(YUNET_PW),
   } satisfies Q8Kernel,
   {
-    name: 'qs8_dwconv3x3_relu_requant_u8', kind: 'q8_dw', variants: VARIANTS, f32: 'f32_dwconv3x3_bias_relu',
-    tile: 'any width, C; weights in [-127, 127]; simd128: 8 ch (load8x8_s, i16 products, tap pairs added in i16 then widened), interior pixels with the 9 weight vectors in registers; edge pixels and padding rows generic; then one 4-ch block (load32_zero, extmul), C % 4 scalar',
+    name: 'qs8_dwconv3x3_relu_requant_u8', kind: 'q8_dw', variants: ALL_VARIANTS, f32: 'f32_dwconv3x3_bias_relu',
+    tile: 'any width, C; weights in [-127, 127]; simd128: 8 ch (load8x8_s, i16 products, tap pairs added in i16 then widened), interior pixels 2 at a time with the 9 weight vectors in registers (odd last one generic); edge pixels and padding rows generic; then one 4-ch block (load32_zero, extmul), C % 4 scalar; ' +
+      'swar64 (the scalar build\'s): per channel along the row, 3 MACs per i64.mul (a row\'s 3 weights in 21-bit lanes, outputs shifted one lane per column)',
     accepts: dwAccepts, ssrnet: [], yunet: at640(YUNET_DW),
   } satisfies Q8Kernel,
   {
-    name: 'qs8_dwconv3x3_f32', kind: 'q8_dw', variants: VARIANTS, f32: 'f32_dwconv3x3_bias',
+    name: 'qs8_dwconv3x3_f32', kind: 'q8_dw', variants: ALL_VARIANTS, f32: 'f32_dwconv3x3_bias',
     tile: 'as qs8_dwconv3x3_relu_requant_u8 (the heads: C = 1, 4, 10)',
     accepts: dwAccepts, ssrnet: [], yunet: YUNET_HEAD_DW_640,
   } satisfies Q8Kernel,
   {
-    name: 'qu8_conv3x3s2_relu_requant_u8', kind: 'q8_stem', variants: VARIANTS, f32: 'f32_conv3x3s2_bias_relu',
-    tile: 'Cin = 3 (u8 BGR); Cout % 4 == 0; simd128: tap pairs per dot_i16x8_s (load16_splat pixel pairs, byte-interleaved weights); interior 2 px x 16 ch; edge pixels, odd interior pixel and Cout % 16 in 1 px x 4 ch (scalar gather)',
-    accepts: (s: F32Shape) => s.width >= 1 && s.inChannels === 3 && s.outChannels % 4 === 0 && s.outChannels >= 4, ssrnet: [],
+    name: 'qu8_conv3x3s2_relu_requant_u8', kind: 'q8_stem', variants: ALL_VARIANTS, f32: 'f32_conv3x3s2_bias_relu',
+    tile: 'Cin = 3 (u8 BGR); Cout % 4 == 0; simd128: tap pairs per dot_i16x8_s (load16_splat pixel pairs, byte-interleaved weights); interior 2 px x 16 ch; edge pixels, odd interior pixel and Cout % 16 in 1 px x 4 ch (scalar gather); ' +
+      'swar64 (the scalar build\'s, Cout <= 64): 3 channels per i64.mul (21-bit lanes), 27 taps unrolled, edge windows through a zero-padded copy',
+    accepts: (s: F32Shape) => s.width >= 1 && s.inChannels === 3 && s.outChannels % 4 === 0 && s.outChannels >= 4 && s.outChannels <= 64, ssrnet: [],
     yunet: [f32('stem', 320, 3, 16, 240)],
   } satisfies Q8Kernel,
   {
@@ -302,7 +304,7 @@ export const KERNELS = [
   } satisfies Q8Kernel,
   {
     name: 'qu8_upsample2x_add_requant_u8', kind: 'q8_upadd', variants: VARIANTS, f32: 'f32_upsample2x_add',
-    tile: 'any width (output), C; simd128: 16 ch per step, the coarse term once per 2 output pixels; C % 16 scalar',
+    tile: 'any width (output), C; per-channel scale arrays; simd128: 16 ch per step (the 8 scale vectors in registers along the row), the coarse term once per 2 output pixels; C % 16 and an odd last pixel scalar',
     accepts: (s: F32Shape) => s.width >= 1 && s.inChannels >= 1 && s.inChannels === s.outChannels, ssrnet: [],
     yunet: [f32('neck /16', 40, 64, 64, 30), f32('neck /8', 80, 64, 64, 60)],
   } satisfies Q8Kernel,

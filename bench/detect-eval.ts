@@ -19,7 +19,8 @@
  * false box.
  *
  * Env ORACLE picks the detector: `f32` (default), `int8` (src/oracle/yunet-int8.ts with the
- * committed scales) or `int8:RULE` (scales calibrated here by tools/calibrate-yunet.ts's RULE). The
+ * committed per-channel scales) or `int8:RULE` (scales calibrated here by tools/calibrate-yunet.ts's
+ * RULE; `int8:tensor:max` is the per-tensor scales of v1, for comparison). The
  * portraits' ground truth stays the float oracle's. With int8, the float oracle runs too and its
  * faces (score >= 0.6) are compared with the int8 ones.
  */

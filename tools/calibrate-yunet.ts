@@ -1,23 +1,28 @@
 /**
- * `tsx tools/calibrate-yunet.ts [--rule=R] [--compare]`: the activation scales of the int8 YuNet
- * (notes INT8-YUNET.md), from the float oracle's activations on the images the repository ships.
+ * `tsx tools/calibrate-yunet.ts [--rule=R] [--compare] [--errors]`: the per-channel activation
+ * scales of the int8 YuNet (notes INT8-YUNET.md, v2), from the float oracle's activations on the
+ * images the repository ships.
  *
  * Each image is resized the way the detector does it (workingSize with the engine's limits: long
  * side <= 640, padded map <= 640x480; never enlarged), run through the float oracle, and every
- * stage's output is histogrammed (|x|: u8 maps are >= 0, s8 maps symmetric). A rule turns a
- * histogram into a clipping value c, and the scale is c / 255 (u8) or c / 127 (s8). Each layer's
- * input scale is its source's output scale, found by walking the same graph (yunetGraph).
+ * channel of every stage's output is histogrammed (|x|: u8 maps are >= 0, s8 maps symmetric), and
+ * so is the whole map. A rule turns a histogram into a clipping value c, and the scale is c / 255
+ * (u8) or c / 127 (s8). A channel's clip is floored at the map's clip / FLOOR_DIVISOR, so dead
+ * channels (never active on these images) get a scale > 0. Each layer's input scales are its
+ * source's output scales, found by walking the same graph (yunetGraph).
  *
  * Writes assembly/yunet-scales.ts and src/oracle/yunet-scales.ts. `--compare` instead prints, for
- * every rule, how far the int8 oracle's detections are from the float oracle's on these images.
+ * every rule, how far the int8 oracle's detections are from the float oracle's on these images;
+ * `--errors` the relative RMS error of every int8 map against the float one, per-tensor vs
+ * per-channel scales. A rule `tensor:R` gives every channel of a map the map's clip (the v1 tables).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from '../src/crc32.js';
 import { workingSize } from '../src/detector.js';
 import { f32Ops, iou, yunetDecode, yunetGraph, type BgrImage, type HeadLevel, type Tensor, type YunetFace, type YunetOps } from '../src/oracle/yunet-f32.js';
-import { quantizeYunet, yunetForwardInt8, type YunetScales } from '../src/oracle/yunet-int8.js';
-import { KIND_POINTWISE, readYunet, type YunetLayer } from '../src/oracle/yunet-weights.js';
+import { int8Ops, quantizeYunet, yunetForwardInt8, type QTensor, type YunetScales } from '../src/oracle/yunet-int8.js';
+import { KIND_DEPTHWISE, KIND_POINTWISE, KIND_STEM, readYunet, type YunetLayer } from '../src/oracle/yunet-weights.js';
 import { loadBgr, resizeBgr } from './scenes.js';
 
 const ROOT = new URL('../', import.meta.url);
@@ -36,15 +41,24 @@ export const CALIBRATION_IMAGES = [
 /** The engine's input limits (assembly/yunet-arena.ts MAX_INPUT_SIDE, MAX_PADDED_PIXELS). */
 const LIMITS = { maxSide: 640, maxPaddedPixels: 640 * 480 };
 
-export const RULES = ['max', 'p99.999', 'p99.99', 'p99.9', 'mse'] as const;
-export type Rule = (typeof RULES)[number];
+/** How a histogram becomes a clip: its largest value, a percentile, or the least squared error. */
+export const CLIP_RULES = ['max', 'p99.999', 'p99.99', 'p99.9', 'mse'] as const;
+export type ClipRule = (typeof CLIP_RULES)[number];
+/** A clip rule per channel, or `tensor:` + a clip rule on the whole map, for every channel (v1's per-tensor scales). */
+export type Rule = ClipRule | `tensor:${ClipRule}`;
+export const RULES: readonly Rule[] = [...CLIP_RULES, ...CLIP_RULES.map((r): Rule => `tensor:${r}`)];
 /**
- * The rule the committed tables use. Measured (bench/detect-eval.ts 12, SIZES=n640, scenes not in
- * this set): float faces kept by int8 (IoU >= 0.5, score >= 0.6) max 65/66, mse 62/66, p99.999
- * and p99.99 lose more recall (79%, 76% of faces >= 24 px against max's 81% and float's 83%). On
- * these images all but p99.9 keep 18/18. Clipping costs faces: their activations are the large ones.
+ * The rule the committed tables use. MEASURED: see the report in the commit message and
+ * INT8-YUNET.md; per-tensor max kept 65/66 float faces on held-out scenes (81% recall of faces
+ * >= 24 px against float's 83%), clipping costs faces: their activations are the large ones.
  */
 export const DEFAULT_RULE: Rule = 'max';
+/**
+ * A channel's clip is at least the map's clip / FLOOR_DIVISOR: a channel that small would be all
+ * zeros or ones with per-tensor scales, so the floor never does worse than them, and a dead channel
+ * (max 0 on these images) still gets a positive scale.
+ */
+export const FLOOR_DIVISOR = 256;
 
 /** Stage ids: layer i's output is stage i; the neck adds at stride 16 and 8 are these two. */
 const NECK16 = 53;
@@ -137,28 +151,44 @@ export async function calibrationImages(): Promise<{ path: string; image: BgrIma
   );
 }
 
+/** A stage's histograms: the whole map's and each channel's. */
+export interface StageHistograms {
+  map: Histogram;
+  channels: Histogram[];
+}
+
+function addMap(h: StageHistograms, t: Tensor): void {
+  h.map.add(t.data);
+  const values = new Float32Array(t.h * t.w);
+  for (let c = 0; c < t.c; c++) {
+    h.channels[c] ??= new Histogram();
+    for (let p = 0; p < values.length; p++) values[p] = t.data[p * t.c + c];
+    h.channels[c].add(values);
+  }
+}
+
 /**
  * Histograms of every stage's output over the images (float oracle; the heads' depthwise outputs
- * stay f32: not used), and the float head outputs of each image on the way.
+ * are f32 in the engine: not histogrammed), and the float head outputs of each image on the way.
  */
-export function collectHistograms(layers: YunetLayer[], images: BgrImage[]): { hist: Histogram[]; float: HeadLevel[][] } {
-  const hist = Array.from({ length: 55 }, () => new Histogram());
+export function collectHistograms(layers: YunetLayer[], images: BgrImage[]): { hist: StageHistograms[]; float: HeadLevel[][] } {
+  const hist = Array.from({ length: 55 }, (): StageHistograms => ({ map: new Histogram(), channels: [] }));
   const ops = f32Ops(layers);
   const watched: YunetOps<Tensor> = {
     ...ops,
     stem(image) {
       const y = ops.stem(image);
-      hist[0].add(y.data);
+      addMap(hist[0], y);
       return y;
     },
     layer(i, x, relu) {
       const y = ops.layer(i, x, relu);
-      hist[i].add(y.data);
+      if (!isHeadDepthwise(layers, i)) addMap(hist[i], y);
       return y;
     },
     upsampleAdd(coarse, fine, stride) {
       const y = ops.upsampleAdd(coarse, fine, stride);
-      hist[stride === 16 ? NECK16 : NECK8].add(y.data);
+      addMap(hist[stride === 16 ? NECK16 : NECK8], y);
       return y;
     },
   };
@@ -166,41 +196,54 @@ export function collectHistograms(layers: YunetLayer[], images: BgrImage[]): { h
   return { hist, float };
 }
 
-/** The clipping value of a histogram under `rule`. */
-function clip(h: Histogram, rule: Rule, lv: number): number {
+/** The heads' depthwise convs write f32: no output scales (1 by the contract). */
+function isHeadDepthwise(layers: YunetLayer[], i: number): boolean {
+  return i >= 29 && layers[i].kind === KIND_DEPTHWISE;
+}
+
+/** The clipping value of a histogram under a clip rule. */
+function clip(h: Histogram, rule: ClipRule, lv: number): number {
   if (rule === 'max') return h.max();
   if (rule === 'mse') return h.mseClip(lv);
   return h.percentile(Number(rule.slice(1)) / 100);
 }
 
+/** A stage's per-channel output scales under `rule`: clip / levels, each clip floored at the map's clip / FLOOR_DIVISOR. */
+function stageScales(h: StageHistograms, rule: Rule, lv: number): Float32Array {
+  const perTensor = rule.startsWith('tensor:');
+  const r = (perTensor ? rule.slice(7) : rule) as ClipRule;
+  const mapClip = clip(h.map, r, lv);
+  return Float32Array.from(h.channels, (ch) => {
+    const c = perTensor ? mapClip : Math.max(clip(ch, r, lv), mapClip / FLOOR_DIVISOR);
+    return c > 0 ? c / lv : 1;
+  });
+}
+
 /**
  * The scale table from the histograms: output scales by `rule`, input scales by walking the graph
- * with maps that carry only their scale (a maxpool passes its source's).
+ * with maps that carry only their scales (a maxpool passes its source's).
  */
-export function scalesFrom(layers: YunetLayer[], hist: Histogram[], rule: Rule): YunetScales {
-  const out = hist.map((h, s) => {
-    const lv = levels(layers, s);
-    const c = clip(h, rule, lv);
-    return Math.fround(c > 0 ? c / lv : 1);
-  });
-  const table = new Float32Array(106);
-  for (let i = 0; i < 53; i++) table[2 * i + 1] = out[i];
-  // Heads' depthwise write f32: their output scale is unused, 1 by the contract.
-  for (let i = 30; i < 53; i += 2) table[2 * i + 1] = 1;
-  table[0] = 1; // the stem reads raw pixels
-  type S = { h: number; w: number; scale: number };
+export function scalesFrom(layers: YunetLayer[], hist: StageHistograms[], rule: Rule): YunetScales {
+  const outputs = layers.map((l, i) => (isHeadDepthwise(layers, i) ? new Float32Array(l.outChannels).fill(1) : stageScales(hist[i], rule, levels(layers, i))));
+  const neck16 = stageScales(hist[NECK16], rule, 255);
+  const neck8 = stageScales(hist[NECK8], rule, 255);
+  const inputs: Float32Array[] = [];
+  type S = { h: number; w: number; scale: Float32Array };
   const walk: YunetOps<S> = {
-    stem: () => ({ h: 1, w: 1, scale: table[1] }),
+    stem() {
+      inputs[0] = Float32Array.of(1, 1, 1); // raw pixels, B, G, R
+      return { h: 1, w: 1, scale: outputs[0] };
+    },
     layer(i, x) {
-      table[2 * i] = x.scale;
-      return { h: 1, w: 1, scale: table[2 * i + 1] };
+      inputs[i] = x.scale.slice();
+      return { h: 1, w: 1, scale: outputs[i] };
     },
     maxPool: (x) => x,
-    upsampleAdd: (_a, _b, stride) => ({ h: 1, w: 1, scale: out[stride === 16 ? NECK16 : NECK8] }),
+    upsampleAdd: (_a, _b, stride) => ({ h: 1, w: 1, scale: stride === 16 ? neck16 : neck8 }),
     floats: () => new Float32Array(0),
   };
   yunetGraph(walk, { width: 1, height: 1, data: new Uint8Array(3) });
-  return { layers: table, neck16: out[NECK16], neck8: out[NECK8] };
+  return { outputs, inputs, neck16, neck8 };
 }
 
 /** Everything the tables depend on, for the generated files' headers (and the test that they are current). */
@@ -211,13 +254,19 @@ export function inputsChecksum(): number {
 }
 
 function header(rule: Rule, comment: string): string {
+  const clipRule = (rule.startsWith('tensor:') ? rule.slice(7) : rule) as ClipRule;
+  const how = clipRule === 'max' ? 'the largest |value| (up to its histogram bin, 1/4096 of the range)' : clipRule === 'mse' ? 'the value minimizing the squared quantization error' : `the ${clipRule.slice(1)}th percentile of the |values|`;
   return [
     `${comment} GENERATED by \`npx tsx tools/calibrate-yunet.ts\` (rule ${rule}): do not edit.`,
-    `${comment} Activation scales of the int8 YuNet (contract: notes INT8-YUNET.md), from the float oracle's`,
+    `${comment} Per-channel activation scales of the int8 YuNet (contract: notes INT8-YUNET.md, v2), from the float oracle's`,
     `${comment} activations on ${CALIBRATION_IMAGES.join(', ')},`,
     `${comment} each resized like the detector's working image (long side <= 640, padded map <= 640x480, never enlarged).`,
-    `${comment} Rule ${rule}: clip each map at ${rule === 'max' ? 'its largest |value| (up to its histogram bin, 1/4096 of the range)' : rule === 'mse' ? 'the value minimizing the squared quantization error' : `the ${rule.slice(1)}th percentile of its |values|`}; scale = clip / 255 (u8 maps) or clip / 127 (s8 maps).`,
-    `${comment} Per layer of the table order: input scale, output scale (heads' depthwise: 1, their output is f32).`,
+    rule.startsWith('tensor:')
+      ? `${comment} Rule ${rule}: every channel of a map gets the map's clip, ${how}; scale = clip / 255 (u8 maps) or clip / 127 (s8 maps).`
+      : `${comment} Rule ${rule}: clip each channel at ${how}, at least the whole map's clip / ${FLOOR_DIVISOR}; scale = clip / 255 (u8 maps) or clip / 127 (s8 maps).`,
+    `${comment} Layers in the table order; LAYER_SCALE_OFFSET[i] / LAYER_INPUT_OFFSET[i]: where layer i's output [cout] / input [cin]`,
+    `${comment} scales start (in floats). Input scales = the output scales of what feeds the layer (the stem: 1, 1, 1).`,
+    `${comment} Heads' depthwise output scales: 1 (their output is f32). NECK16/NECK8_ADD_SCALES: the two upsample-adds' outputs.`,
     `${comment} Inputs CRC-32 (weights + images): ${inputsChecksum().toString(16).padStart(8, '0')}`,
   ].join('\n');
 }
@@ -225,28 +274,38 @@ function header(rule: Rule, comment: string): string {
 /** f32 values print as the shortest decimal of their double: parsing it back and rounding to f32 is exact. */
 const num = (v: number): string => String(Math.fround(v));
 
-export function renderAssembly(scales: YunetScales, rule: Rule): string {
-  const rows = Array.from({ length: 53 }, (_, i) => `  ${num(scales.layers[2 * i])}, ${num(scales.layers[2 * i + 1])}, // ${i}`);
-  return `${header(rule, '//')}
+/** The values of per-layer arrays, one `// layer i` comment line then 8 values a line. */
+function rows(arrays: Float32Array[], label: (i: number) => string): string {
+  return arrays
+    .flatMap((a, i) => [`  // ${label(i)}`, ...Array.from({ length: Math.ceil(a.length / 8) }, (_, k) => `  ${Array.from(a.subarray(8 * k, 8 * k + 8), num).join(', ')},`)])
+    .join('\n');
+}
 
-export const LAYER_SCALES: usize = memory.data<f32>([
-${rows.join('\n')}
-]);
-export const NECK16_ADD_SCALE: f32 = ${num(scales.neck16)};
-export const NECK8_ADD_SCALE: f32 = ${num(scales.neck8)};
-`;
+function offsets(arrays: Float32Array[]): number[] {
+  let at = 0;
+  return arrays.map((a) => (at += a.length) - a.length);
+}
+
+/** The six generated arrays: [name, element type, body]. */
+function tables(scales: YunetScales): [string, 'f32' | 'i32', string][] {
+  return [
+    ['LAYER_OUTPUT_SCALES', 'f32', rows(scales.outputs, (i) => `${i}: ${scales.outputs[i].length}`)],
+    ['LAYER_SCALE_OFFSET', 'i32', `  ${offsets(scales.outputs).join(', ')},`],
+    ['LAYER_INPUT_SCALES', 'f32', rows(scales.inputs, (i) => `${i}: ${scales.inputs[i].length}`)],
+    ['LAYER_INPUT_OFFSET', 'i32', `  ${offsets(scales.inputs).join(', ')},`],
+    ['NECK16_ADD_SCALES', 'f32', rows([scales.neck16], () => 'neck add, stride 16: 64')],
+    ['NECK8_ADD_SCALES', 'f32', rows([scales.neck8], () => 'neck add, stride 8: 64')],
+  ];
+}
+
+export function renderAssembly(scales: YunetScales, rule: Rule): string {
+  const body = tables(scales).map(([name, type, values]) => `export const ${name}: usize = memory.data<${type}>([\n${values}\n]);`);
+  return `${header(rule, '//')}\n\n${body.join('\n')}\n`;
 }
 
 export function renderTs(scales: YunetScales, rule: Rule): string {
-  const rows = Array.from({ length: 53 }, (_, i) => `  ${num(scales.layers[2 * i])}, ${num(scales.layers[2 * i + 1])}, // ${i}`);
-  return `${header(rule, '//')}
-
-export const YUNET_LAYER_SCALES = new Float32Array([
-${rows.join('\n')}
-]);
-export const YUNET_NECK16_ADD_SCALE = ${num(scales.neck16)};
-export const YUNET_NECK8_ADD_SCALE = ${num(scales.neck8)};
-`;
+  const body = tables(scales).map(([name, type, values]) => `export const YUNET_${name} = new ${type === 'f32' ? 'Float32Array' : 'Int32Array'}([\n${values}\n]);`);
+  return `${header(rule, '//')}\n\n${body.join('\n')}\n`;
 }
 
 /** One float face and the int8 face matched to it (IoU >= 0.5, both at score >= the threshold). */
@@ -303,10 +362,60 @@ export function headErrors(float: HeadLevel[], int8: HeadLevel[]): Record<'cls' 
   return e;
 }
 
+/**
+ * Relative RMS error of every int8 map (dequantized: code * its channel's scale; the heads' f32
+ * outputs as they are) against the float map, sqrt(sum (q - x)^2 / sum x^2) over the images; by
+ * stage id (layer i, then the neck adds at 16 and 8).
+ */
+export function stageErrors(layers: YunetLayer[], scales: YunetScales, images: BgrImage[]): number[] {
+  const err = new Float64Array(55);
+  const ref = new Float64Array(55);
+  const fops = f32Ops(layers);
+  const qops = int8Ops(quantizeYunet(layers, scales));
+  for (const image of images) {
+    const floatMaps: Tensor[] = [];
+    yunetGraph<Tensor>(
+      {
+        ...fops,
+        stem: (im) => (floatMaps[0] = fops.stem(im)),
+        layer: (i, x, relu) => (floatMaps[i] = fops.layer(i, x, relu)),
+        upsampleAdd: (a, b, stride) => (floatMaps[stride === 16 ? NECK16 : NECK8] = fops.upsampleAdd(a, b, stride)),
+      },
+      image,
+    );
+    const compare = (stage: number, q: QTensor): QTensor => {
+      const x = floatMaps[stage].data;
+      for (let k = 0; k < x.length; k++) {
+        err[stage] += (q.data[k] * q.scale[k % q.c] - x[k]) ** 2;
+        ref[stage] += x[k] ** 2;
+      }
+      return q;
+    };
+    yunetGraph<QTensor>(
+      {
+        ...qops,
+        stem: (im) => compare(0, qops.stem(im)),
+        layer: (i, x, relu) => compare(i, qops.layer(i, x, relu)),
+        upsampleAdd: (a, b, stride) => compare(stride === 16 ? NECK16 : NECK8, qops.upsampleAdd(a, b, stride)),
+      },
+      image,
+    );
+  }
+  return Array.from(err, (e, s) => Math.sqrt(e / ref[s]));
+}
+
 export async function calibrate(rule: Rule = DEFAULT_RULE): Promise<YunetScales> {
   const layers = readYunet(readFileSync(new URL(WEIGHTS_PATH, ROOT)));
   const images = await calibrationImages();
   return scalesFrom(layers, collectHistograms(layers, images.map((i) => i.image)).hist, rule);
+}
+
+/** A stage's name in the error table. */
+function stageName(layers: YunetLayer[], s: number): string {
+  if (s === NECK16 || s === NECK8) return `add${s === NECK16 ? 16 : 8}`;
+  const l = layers[s];
+  const kind = l.kind === KIND_STEM ? 'stem' : l.kind === KIND_POINTWISE ? 'pw' : 'dw';
+  return `${s} ${kind}${s >= 29 ? ' head' : ''} ${l.inChannels}->${l.outChannels}`;
 }
 
 async function main(): Promise<void> {
@@ -316,6 +425,22 @@ async function main(): Promise<void> {
   const layers = readYunet(readFileSync(new URL(WEIGHTS_PATH, ROOT)));
   const images = await calibrationImages();
   const { hist, float } = collectHistograms(layers, images.map((i) => i.image));
+  if (args.includes('--errors')) {
+    const clipRule = rule.replace('tensor:', '') as ClipRule;
+    const rules: Rule[] = [`tensor:${clipRule}`, clipRule];
+    const errors = rules.map((r) => stageErrors(layers, scalesFrom(layers, hist, r), images.map((i) => i.image)));
+    const floored = scalesFrom(layers, hist, clipRule);
+    console.log(`relative RMS error of the int8 maps vs float (${images.length} images); floored = channels at the floor (clip / ${FLOOR_DIVISOR})`);
+    console.log(`stage                     ${rules.map((r) => r.padStart(12)).join(' ')}  floored`);
+    for (let s = 0; s < 55; s++) {
+      const outScales = s === NECK16 ? floored.neck16 : s === NECK8 ? floored.neck8 : floored.outputs[s];
+      const channelClips = s < 53 && isHeadDepthwise(layers, s) ? [] : hist[s].channels.map((h) => clip(h, clipRule, levels(layers, s)));
+      const mapClip = clip(hist[s].map, clipRule, levels(layers, s));
+      const atFloor = channelClips.filter((c) => c < mapClip / FLOOR_DIVISOR).length;
+      console.log(`${stageName(layers, s).padEnd(25)} ${errors.map((e) => `${(100 * e[s]).toFixed(2)}%`.padStart(12)).join(' ')}  ${channelClips.length ? `${atFloor}/${outScales.length}` : '-'}`);
+    }
+    return;
+  }
   if (args.includes('--compare')) {
     const floatFaces = float.map((l) => yunetDecode(l));
     for (const r of RULES) {
@@ -333,7 +458,7 @@ async function main(): Promise<void> {
         const e = headErrors(float[n], levels);
         for (const k of ['cls', 'obj', 'bbox', 'kps'] as const) heads[k] = Math.max(heads[k], e[k]);
       });
-      console.log(`${r.padEnd(8)} ${summarize(pairs, missed, extra)}  max head err cls ${heads.cls.toFixed(3)} obj ${heads.obj.toFixed(3)} bbox ${heads.bbox.toFixed(3)} kps ${heads.kps.toFixed(3)}`);
+      console.log(`${r.padEnd(14)} ${summarize(pairs, missed, extra)}  max head err cls ${heads.cls.toFixed(3)} obj ${heads.obj.toFixed(3)} bbox ${heads.bbox.toFixed(3)} kps ${heads.kps.toFixed(3)}`);
     }
     console.log(`\nper image, rule ${rule}:`);
     const q = quantizeYunet(layers, scalesFrom(layers, hist, rule));

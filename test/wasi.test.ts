@@ -25,7 +25,7 @@ const WASI_IMPORTS = ['args_get', 'args_sizes_get', 'fd_close', 'fd_prestat_dir_
 /** Any SIMD instruction or type in binaryen's text format. */
 const SIMD_TOKEN = /\bv128\b|\b[if](8x16|16x8|32x4|64x2)\./;
 /** The fixed memory of both builds (asconfig wasi-simd / wasi-scalar), stated in docs/embedding.md. */
-const MEMORY_PAGES = 300;
+const MEMORY_PAGES = 244;
 
 const RUNTIMES_DIR = resolve('../shared/runtimes/linux-x64');
 interface Runtime {
@@ -48,6 +48,10 @@ function unavailable(r: Runtime): string | undefined {
   if (!existsSync(r.path)) return `${r.path} is absent (../shared not beside the project?)`;
   const probe = spawnSync(r.path, ['--version'], { encoding: 'utf8', timeout: 10_000 });
   if (probe.status !== 0) return `${r.path} cannot run on this machine (${probe.signal ?? `exit ${probe.status}`})`;
+  // A binary built for another CPU may start and then die on its first module (SIGILL): an
+  // unknown option must give the command's usage exit code, 2.
+  const run = spawnSync(r.path, r.args(BUILDS[r.build], ['--no-such-option']), { encoding: 'utf8', timeout: 30_000 });
+  if (run.signal) return `${r.path} dies running a module on this machine (${run.signal}: built for another CPU?)`;
   return undefined;
 }
 

@@ -10,7 +10,7 @@
  *   ./ssrnet-wasi --gender photo.ppm            # or: camera | ./ssrnet-wasi --raw 640x480 --format yuyv
  *
  * (-ffp-contract=off: wasm forbids fusing a*b+c, which C compilers may do by default.) The linear
- * memory is the module's fixed 300 pages (docs/embedding.md).
+ * memory is the module's fixed 244 pages (docs/embedding.md).
  */
 #include <fcntl.h>
 #include <stdlib.h>

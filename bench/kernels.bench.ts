@@ -13,7 +13,7 @@
 import { cpus } from 'node:os';
 import {
   KERNELS, VARIANTS, buildTestWasm, convMacs, loadTestWasm,
-  type ConvShape, type EpilogueShape, type F32Kind, type F32Shape, type KernelModule, type Q8Kind, type RequantShape, type Variant,
+  type ConvShape, type EpilogueShape, type YunetShape, type KernelModule, type Q8Kind, type RequantShape, type Variant,
 } from '../test/helpers/kernel-registry.js';
 import { Rng } from '../test/helpers/rng.js';
 
@@ -100,32 +100,11 @@ function requantSetup(mod: KernelModule, name: string, s: RequantShape): Setup {
   };
 }
 
-/** One call of a YuNet f32 kernel at its shape (data: seeded floats; stem: a 5-row BGR image). */
-function f32Setup(mod: KernelModule, kind: F32Kind, name: string, s: F32Shape): Setup {
-  const rng = new Rng(4);
-  const a = allocator(mod);
-  const floats = (n: number) => a.put(Float32Array.from({ length: n }, () => rng.float() * 2 - 1));
-  const W = s.width, C = s.inChannels, O = s.outChannels;
-  const args: number[] = (() => {
-    switch (kind) {
-      case 'f32_pw': return [floats(W * C), W, C, floats(C * O), floats(O), O, floats(W * O)];
-      case 'f32_dw': return [floats(W * C), floats(W * C), floats(W * C), W, C, floats(9 * C), floats(C), floats(W * C)];
-      case 'f32_stem': return [a.put(rng.u8(2 * W * 5 * 3)), 5, 2 * W, 1, floats(27 * O), floats(O), O, W, floats(W * O)];
-      case 'f32_pool': return [floats(W * C), floats(W * C), W, C, floats((W / 2) * C)];
-      case 'f32_upadd': return [floats((W / 2) * C), floats(W * C), W, C, floats(W * C)];
-    }
-  })();
-  return (v) => {
-    const f = mod.fn(name, v);
-    return () => f(...args);
-  };
-}
-
 /**
  * One call of an int8 YuNet kernel at its 640x480 shape (q8_requant: the requant epilogue alone;
  * the bench adds qu8_conv_acc K = 1 for the 1x1 conv's total).
  */
-function q8Setup(mod: KernelModule, kind: Q8Kind, name: string, s: F32Shape): Setup {
+function q8Setup(mod: KernelModule, kind: Q8Kind, name: string, s: YunetShape): Setup {
   const rng = new Rng(5);
   const a = allocator(mod);
   const W = s.width, C = s.inChannels, O = s.outChannels;
@@ -149,9 +128,6 @@ function q8Setup(mod: KernelModule, kind: Q8Kind, name: string, s: F32Shape): Se
     return () => f(...args);
   };
 }
-
-/** The f32 kind of the kernel an int8 kind replaces (for f32Setup at the same shape). */
-const F32_OF: Record<Q8Kind, F32Kind> = { q8_requant: 'f32_pw', q8_dw: 'f32_dw', q8_stem: 'f32_stem', q8_pool: 'f32_pool', q8_upadd: 'f32_upadd' };
 
 function describeShape(kind: string, s: ConvShape | EpilogueShape | RequantShape): string {
   if (kind === 'conv') {
@@ -205,33 +181,16 @@ async function main(): Promise<void> {
   }
   console.log(`${'all layer kernels'.padEnd(28)} scalar ${fmtTotal(inference.scalar)} ms   simd128 ${fmtTotal(inference.simd128)} ms   ${(inference.scalar / inference.simd128).toFixed(2)}x`);
 
-  // YuNet's f32 kernels at a 320x240 frame (one call per map row, as assembly/yunet.ts runs them).
-  console.log('\n# YuNet f32 kernels, 320x240 frame (ms/frame = ms/call x calls per frame)');
-  const frame = { scalar: 0, simd128: 0 };
-  for (const k of KERNELS) {
-    if (!('yunet' in k) || !k.yunet || !k.kind.startsWith('f32_')) continue;
-    for (const s of k.yunet as readonly F32Shape[]) {
-      const setup = f32Setup(mod, k.kind as F32Kind, k.name, s);
-      const ms = { scalar: 0, simd128: 0 };
-      for (const v of VARIANTS) ms[v] = msPerCall(setup(v));
-      for (const v of VARIANTS) frame[v] += ms[v] * s.calls;
-      console.log(`${k.name.padEnd(28)} ${s.layer.padEnd(10)} W${String(s.width).padEnd(4)} ${s.inChannels}->${String(s.outChannels).padEnd(3)} ${String(s.calls).padStart(5)} ` +
-        `${fmt(ms.scalar)}  ${fmt(ms.simd128)}  ${(ms.scalar / ms.simd128).toFixed(2).padStart(5)}x | ` +
-        `${fmtTotal(ms.scalar * s.calls)}        ${fmtTotal(ms.simd128 * s.calls)}`);
-    }
-  }
-  console.log(`${'YuNet kernels per frame'.padEnd(28)} scalar ${fmtTotal(frame.scalar)} ms   simd128 ${fmtTotal(frame.simd128)} ms   ${(frame.scalar / frame.simd128).toFixed(2)}x`);
-
-  // The int8 YuNet kernels at a 640x480 frame, against the f32 kernels they replace at the same
-  // shapes. q8_requant's rows are the whole int8 1x1 conv: qu8_conv_acc (K = 1) + qu8_requant_s8.
-  console.log('\n# YuNet int8 kernels vs f32, 640x480 frame (ms/call; f32/q8 = f32 simd128 / int8 simd128; ms/frame simd128)');
-  console.log(`${'kernel'.padEnd(30)} ${'layer'.padEnd(13)} ${'shape'.padEnd(11)} calls  q8 scalar  q8 simd  f32 scalar  f32 simd  q8 s/simd  f32/q8 | q8 ms/fr  f32 ms/fr`);
+  // The int8 YuNet kernels at a 640x480 frame. q8_requant's rows are the whole int8 1x1 conv:
+  // qu8_conv_acc (K = 1) + qu8_requant_s8.
+  console.log('\n# YuNet int8 kernels, 640x480 frame (ms/call; ms/frame = ms/call x calls per frame)');
+  console.log(`${'kernel'.padEnd(30)} ${'layer'.padEnd(13)} ${'shape'.padEnd(11)} calls  scalar ms  simd ms   ratio | scalar ms/fr  simd ms/fr`);
   const conv = KERNELS.find((k) => k.name === 'qu8_conv_acc')!;
-  const q8frame = { scalar: 0, simd128: 0, f32: 0 };
+  const q8frame = { scalar: 0, simd128: 0 };
   for (const k of KERNELS) {
-    if (!k.kind.startsWith('q8_') || !('f32' in k)) continue;
+    if (!k.kind.startsWith('q8_') || !('yunet' in k)) continue;
     const kind = k.kind as Q8Kind;
-    for (const s of k.yunet as readonly F32Shape[]) {
+    for (const s of k.yunet as readonly YunetShape[]) {
       const q8 = { scalar: 0, simd128: 0 };
       const setup = q8Setup(mod, kind, k.name, s);
       for (const v of VARIANTS) q8[v] = msPerCall(setup(v));
@@ -242,19 +201,14 @@ async function main(): Promise<void> {
         q8.scalar += msPerCall(convSet('scalar'));
         q8.simd128 += msPerCall(convSet('simd128'));
       }
-      const f32 = { scalar: 0, simd128: 0 };
-      const f32Set = f32Setup(mod, F32_OF[kind], k.f32, s);
-      for (const v of VARIANTS) f32[v] = msPerCall(f32Set(v));
-      q8frame.scalar += q8.scalar * s.calls;
-      q8frame.simd128 += q8.simd128 * s.calls;
-      q8frame.f32 += f32.simd128 * s.calls;
+      for (const v of VARIANTS) q8frame[v] += q8[v] * s.calls;
       const name = kind === 'q8_requant' ? 'qu8_conv_acc+qu8_requant_s8' : k.name;
       console.log(`${name.padEnd(30)} ${s.layer.padEnd(13)} ${`W${s.width} ${s.inChannels}->${s.outChannels}`.padEnd(11)} ${String(s.calls).padStart(5)} ` +
-        `${fmt(q8.scalar)}  ${fmt(q8.simd128)}  ${fmt(f32.scalar)}  ${fmt(f32.simd128)}  ${(q8.scalar / q8.simd128).toFixed(2).padStart(6)}x  ${(f32.simd128 / q8.simd128).toFixed(2).padStart(5)}x | ` +
-        `${fmtTotal(q8.simd128 * s.calls)}  ${fmtTotal(f32.simd128 * s.calls)}`);
+        `${fmt(q8.scalar)}  ${fmt(q8.simd128)}  ${(q8.scalar / q8.simd128).toFixed(2).padStart(5)}x | ` +
+        `${fmtTotal(q8.scalar * s.calls)}       ${fmtTotal(q8.simd128 * s.calls)}`);
     }
   }
-  console.log(`${'int8 kernels per frame'.padEnd(30)} q8 scalar ${fmtTotal(q8frame.scalar)} ms   q8 simd128 ${fmtTotal(q8frame.simd128)} ms   f32 simd128 ${fmtTotal(q8frame.f32)} ms   f32/q8 ${(q8frame.f32 / q8frame.simd128).toFixed(2)}x`);
+  console.log(`${'int8 kernels per frame'.padEnd(30)} scalar ${fmtTotal(q8frame.scalar)} ms   simd128 ${fmtTotal(q8frame.simd128)} ms   ${(q8frame.scalar / q8frame.simd128).toFixed(2)}x`);
 
   // The interpreter-oriented scalar conv (i64 SWAR) against the scalar spec, in V8.
   console.log('\n# qu8_conv_acc__swar64 (the scalar build\'s conv, tuned for interpreters) vs the scalar spec, V8');
@@ -271,7 +225,7 @@ async function main(): Promise<void> {
   for (const k of KERNELS) {
     if (!k.kind.startsWith('q8_') || !('yunet' in k) || !(k.variants as readonly Variant[]).includes('swar64')) continue;
     const t = { scalar: 0, swar64: 0 };
-    for (const s of k.yunet as readonly F32Shape[]) {
+    for (const s of k.yunet as readonly YunetShape[]) {
       const setup = q8Setup(mod, k.kind as Q8Kind, k.name, s);
       for (const v of ['scalar', 'swar64'] as const) t[v] += msPerCall(setup(v)) * s.calls;
     }

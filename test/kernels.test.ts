@@ -1,5 +1,5 @@
-// Kernel matrix: every kernel of test/helpers/kernel-registry.ts (SSR-Net's int8 kernels and
-// YuNet's f32 kernels), every variant, against an independent TypeScript reference written from
+// Kernel matrix: every kernel of test/helpers/kernel-registry.ts (SSR-Net's and YuNet's int8
+// kernels), every variant, against an independent TypeScript reference written from
 // the formulas in the kernel headers.
 //
 //   scalar  == TS reference       exactly (u8 / i32 values; f32 bit patterns)
@@ -13,7 +13,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   KERNELS, VARIANTS, buildTestWasm, loadTestWasm,
-  type ConvKernel, type ConvShape, type EpilogueKernel, type EpilogueShape, type F32Kernel, type F32Shape, type KernelModule, type Q8Kernel, type KernelName, type KernelSpec, type Variant,
+  type ConvKernel, type ConvShape, type EpilogueKernel, type EpilogueShape, type YunetShape, type KernelModule, type Q8Kernel, type KernelName, type KernelSpec, type Variant,
 } from './helpers/kernel-registry.js';
 import { Rng } from './helpers/rng.js';
 
@@ -532,15 +532,7 @@ function runRequantCase(name: KernelName, qmin: number, qmax: number): void {
 }
 
 
-// ---- f32 kernels (YuNet) ----------------------------------------------------------------------
-// References written from the header contracts with Math.fround after every multiply and add, so
-// the scalar kernels must match them exactly, not within a tolerance.
-
-
-/** Random f32 in [-1, 1), every 13th value exactly 0 and every 17th negative zero. */
-function f32Data(rng: Rng, n: number): Float32Array {
-  return Float32Array.from({ length: n }, (_, i) => (i % 13 === 5 ? 0 : i % 17 === 3 ? -0 : f32(rng.float() * 2 - 1)));
-}
+// ---- f32 output checks (the int8 heads' depthwise) -----------------------------------------
 
 /** Compares scalar with the reference (Object.is: -0 and NaN count) and simd128 with scalar byte for byte. */
 function checkF32(ctx: string, want: Float32Array, scalar: Uint8Array, simd: Uint8Array, where: (i: number) => string): void {
@@ -562,182 +554,6 @@ function runBoth(s: Scratch, name: KernelName, n: number, args: (out: number) =>
   for (const v of VARIANTS) mod.fn(name, v)(...args(out[v]));
   s.checkCanaries(ctx);
   return { scalar: s.bytes(out.scalar, n * 4), simd: s.bytes(out.simd128, n * 4) };
-}
-
-function pwCase(name: KernelName, c: { label: string; seed: number; pixels: number; cin: number; cout: number }): void {
-  const rng = new Rng(c.seed);
-  const input = f32Data(rng, c.pixels * c.cin);
-  const w = f32Data(rng, c.cin * c.cout);
-  const bias = f32Data(rng, c.cout);
-  const want = new Float32Array(c.pixels * c.cout);
-  for (let x = 0; x < c.pixels; x++)
-    for (let o = 0; o < c.cout; o++) {
-      let sum = 0;
-      for (let i = 0; i < c.cin; i++) sum = f32(sum + f32(input[x * c.cin + i] * w[i * c.cout + o]));
-      want[x * c.cout + o] = f32(sum + bias[o]);
-    }
-  const s = new Scratch(mod);
-  const pIn = s.put('input', input), pW = s.put('weights', w), pB = s.put('bias', bias);
-  const ctx = `${name} ${c.label} seed=${c.seed}`;
-  const r = runBoth(s, name, want.length, (out) => [pIn, c.pixels, c.cin, pW, pB, c.cout, out], ctx);
-  checkF32(ctx, want, r.scalar, r.simd, (i) => `(x=${Math.floor(i / c.cout)}, o=${i % c.cout})`);
-}
-
-function dwCase(name: KernelName, c: { label: string; seed: number; width: number; channels: number; rows: [boolean, boolean] }): void {
-  const relu = name === 'f32_dwconv3x3_bias_relu';
-  const rng = new Rng(c.seed);
-  const { width: W, channels: C } = c;
-  const rows = [0, 1, 2].map(() => f32Data(rng, W * C));
-  const present = [c.rows[0], true, c.rows[1]];
-  const w = f32Data(rng, 9 * C);
-  const bias = f32Data(rng, C);
-  const want = new Float32Array(W * C);
-  for (let x = 0; x < W; x++)
-    for (let ch = 0; ch < C; ch++) {
-      let sum = 0;
-      for (let ky = 0; ky < 3; ky++) {
-        if (!present[ky]) continue;
-        for (let kx = 0; kx < 3; kx++) {
-          const xx = x + kx - 1;
-          if (xx < 0 || xx >= W) continue;
-          sum = f32(sum + f32(rows[ky][xx * C + ch] * w[(ky * 3 + kx) * C + ch]));
-        }
-      }
-      const v = f32(sum + bias[ch]);
-      want[x * C + ch] = relu ? Math.max(v, 0) : v;
-    }
-  const s = new Scratch(mod);
-  // Absent rows are still allocated (and filled): a kernel that read them would change the result.
-  const p = rows.map((r, i) => s.put(`row ${i}`, r));
-  const pW = s.put('weights', w), pB = s.put('bias', bias);
-  const ctx = `${name} ${c.label} seed=${c.seed}`;
-  const r = runBoth(s, name, want.length, (out) => [present[0] ? p[0] : 0, p[1], present[2] ? p[2] : 0, W, C, pW, pB, out], ctx);
-  checkF32(ctx, want, r.scalar, r.simd, (i) => `(x=${Math.floor(i / C)}, c=${i % C})`);
-}
-
-function stemCase(name: KernelName, c: { label: string; seed: number; inWidth: number; inHeight: number; outWidth: number; cout: number }): void {
-  const rng = new Rng(c.seed);
-  const { inWidth: W, inHeight: H, outWidth, cout } = c;
-  const image = rng.u8(W * H * 3);
-  const w = f32Data(rng, 27 * cout).map((v) => f32(v / 64));
-  const bias = f32Data(rng, cout);
-  const s = new Scratch(mod);
-  const pImg = s.put('image', image), pW = s.put('weights', w), pB = s.put('bias', bias);
-  const outRows = Math.ceil(H / 2) + 1; // one row past the image's: only padding (and the image's last row)
-  for (let oy = 0; oy < outRows; oy++) {
-    const want = new Float32Array(outWidth * cout);
-    for (let ox = 0; ox < outWidth; ox++)
-      for (let o = 0; o < cout; o++) {
-        let sum = 0;
-        for (let ky = 0; ky < 3; ky++) {
-          const y = 2 * oy + ky - 1;
-          if (y < 0 || y >= H) continue;
-          for (let kx = 0; kx < 3; kx++) {
-            const x = 2 * ox + kx - 1;
-            if (x < 0 || x >= W) continue;
-            for (let k = 0; k < 3; k++) sum = f32(sum + f32(image[(y * W + x) * 3 + k] * w[((ky * 3 + kx) * 3 + k) * cout + o]));
-          }
-        }
-        want[ox * cout + o] = Math.max(f32(sum + bias[o]), 0);
-      }
-    const ctx = `${name} ${c.label} seed=${c.seed} oy=${oy}`;
-    const r = runBoth(s, name, want.length, (out) => [pImg, H, W, oy, pW, pB, cout, outWidth, out], ctx);
-    checkF32(ctx, want, r.scalar, r.simd, (i) => `(oy=${oy}, x=${Math.floor(i / cout)}, o=${i % cout})`);
-  }
-}
-
-function poolCase(name: KernelName, c: { label: string; seed: number; width: number; channels: number }): void {
-  const rng = new Rng(c.seed);
-  const { width: W, channels: C } = c;
-  const r0 = f32Data(rng, W * C), r1 = f32Data(rng, W * C);
-  const want = new Float32Array((W / 2) * C);
-  for (let x = 0; x < W / 2; x++)
-    for (let ch = 0; ch < C; ch++) {
-      const i = 2 * x * C + ch;
-      want[x * C + ch] = Math.max(Math.max(Math.max(r0[i], r0[i + C]), r1[i]), r1[i + C]);
-    }
-  const s = new Scratch(mod);
-  const p0 = s.put('row 0', r0), p1 = s.put('row 1', r1);
-  const ctx = `${name} ${c.label} seed=${c.seed}`;
-  const r = runBoth(s, name, want.length, (out) => [p0, p1, W, C, out], ctx);
-  checkF32(ctx, want, r.scalar, r.simd, (i) => `(x=${Math.floor(i / C)}, c=${i % C})`);
-}
-
-function upaddCase(name: KernelName, c: { label: string; seed: number; width: number; channels: number }): void {
-  const rng = new Rng(c.seed);
-  const { width: W, channels: C } = c;
-  const coarse = f32Data(rng, (W / 2) * C), fine = f32Data(rng, W * C);
-  const want = Float32Array.from({ length: W * C }, (_, i) => f32(coarse[(Math.floor(i / C) >> 1) * C + (i % C)] + fine[i]));
-  const s = new Scratch(mod);
-  const pc = s.put('coarse', coarse), pf = s.put('fine', fine);
-  const ctx = `${name} ${c.label} seed=${c.seed}`;
-  const r = runBoth(s, name, want.length, (out) => [pc, pf, W, C, out], ctx);
-  checkF32(ctx, want, r.scalar, r.simd, (i) => `(x=${Math.floor(i / C)}, c=${i % C})`);
-}
-
-/** The YuNet shapes of a kernel (one row each: the data differs per row only by seed) plus the tile edges. */
-function f32Runner(name: KernelName): { label: string; run: () => void }[] {
-  const k = kernelSpec(name) as F32Kernel;
-  const out: { label: string; run: () => void }[] = [];
-  let seed = 5000;
-  const yunet = (k.yunet ?? []).map((sh) => ({ sh, label: `yunet ${sh.layer} W${sh.width} ${sh.inChannels}->${sh.outChannels}` }));
-  const check = (sh: F32Shape, label: string): void => {
-    if (!k.accepts(sh)) throw new Error(`case outside tile constraints: ${label}`);
-  };
-  switch (k.kind) {
-    case 'f32_pw': {
-      const cases = yunet.map(({ sh, label }) => ({ label, pixels: sh.width, cin: sh.inChannels, cout: sh.outChannels }));
-      for (const pixels of [1, 3, 4, 5, 9]) for (const cin of [1, 3, 16]) for (const cout of [1, 3, 4, 5, 8, 10, 12, 17])
-        cases.push({ label: `tile px${pixels} Cin${cin} Cout${cout}`, pixels, cin, cout });
-      for (const c of cases) {
-        check({ layer: '', width: c.pixels, inChannels: c.cin, outChannels: c.cout, calls: 1 }, c.label);
-        const cs = { ...c, seed: seed++ };
-        out.push({ label: c.label, run: () => pwCase(name, cs) });
-      }
-      break;
-    }
-    case 'f32_dw': {
-      const cases = yunet.flatMap(({ sh, label }) => ([[true, true], [false, true], [true, false]] as [boolean, boolean][])
-        .map((rows) => ({ label: `${label} rows ${rows.map(Number).join('1')}`, width: sh.width, channels: sh.inChannels, rows })));
-      for (const width of [1, 2, 3, 4, 5, 6, 9]) for (const channels of [1, 3, 4, 5, 8, 10, 16])
-        for (const rows of [[true, true], [false, true], [true, false], [false, false]] as [boolean, boolean][])
-          cases.push({ label: `tile W${width} C${channels} rows ${rows.map(Number).join('1')}`, width, channels, rows });
-      for (const c of cases) {
-        check({ layer: '', width: c.width, inChannels: c.channels, outChannels: c.channels, calls: 1 }, c.label);
-        const cs = { ...c, seed: seed++ };
-        out.push({ label: c.label, run: () => dwCase(name, cs) });
-      }
-      break;
-    }
-    case 'f32_stem': {
-      // YuNet's stem at 320x240: the last image rows and the padded rows below them (240 -> 128 rows).
-      const cases = yunet.map(({ sh, label }) => ({ label: `${label} (image 320x5)`, inWidth: 2 * sh.width, inHeight: 5, outWidth: sh.width, cout: sh.outChannels }));
-      // Heights >= 4 reach the simd128 interior path (whole 3x3 windows); widths give odd and even
-      // interior counts; Cout 20 = a 16-channel tile + a 4-channel remainder.
-      for (const [inWidth, outWidth] of [[1, 1], [2, 1], [3, 2], [5, 3], [7, 5], [8, 4], [9, 8], [10, 5], [12, 8]])
-        for (const inHeight of [1, 2, 3, 5, 6])
-          for (const cout of [4, 8, 16, 20])
-            cases.push({ label: `tile image ${inWidth}x${inHeight} outW${outWidth} Cout${cout}`, inWidth, inHeight, outWidth, cout });
-      for (const c of cases) {
-        check({ layer: '', width: c.outWidth, inChannels: 3, outChannels: c.cout, calls: 1 }, c.label);
-        const cs = { ...c, seed: seed++ };
-        out.push({ label: c.label, run: () => stemCase(name, cs) });
-      }
-      break;
-    }
-    case 'f32_pool':
-    case 'f32_upadd': {
-      const cases = yunet.map(({ sh, label }) => ({ label, width: sh.width, channels: sh.inChannels }));
-      for (const width of [2, 4, 6, 10]) for (const channels of [4, 8, 12, 64]) cases.push({ label: `tile W${width} C${channels}`, width, channels });
-      for (const c of cases) {
-        check({ layer: '', width: c.width, inChannels: c.channels, outChannels: c.channels, calls: 1 }, c.label);
-        const cs = { ...c, seed: seed++ };
-        out.push({ label: c.label, run: () => (k.kind === 'f32_pool' ? poolCase(name, cs) : upaddCase(name, cs)) });
-      }
-      break;
-    }
-  }
-  return out;
 }
 
 // ---- int8 kernels (YuNet) ---------------------------------------------------------------------
@@ -946,12 +762,12 @@ function q8Runner(name: KernelName): { label: string; run: () => void }[] {
   const out: { label: string; run: () => void }[] = [];
   let seed = 9000;
   const yunet = (k.yunet ?? []).map((sh) => ({ sh, label: `yunet640 ${sh.layer} W${sh.width} ${sh.inChannels}->${sh.outChannels}` }));
-  const add = <T extends object>(label: string, shape: F32Shape, run: (c: T & Q8Case) => void, c: T): void => {
+  const add = <T extends object>(label: string, shape: YunetShape, run: (c: T & Q8Case) => void, c: T): void => {
     if (!k.accepts(shape)) throw new Error(`case outside tile constraints: ${label}`);
     const cs = { ...c, label, seed: seed++ };
     out.push({ label, run: () => run(cs) });
   };
-  const shape = (width: number, inChannels: number, outChannels: number): F32Shape => ({ layer: '', width, inChannels, outChannels, calls: 1 });
+  const shape = (width: number, inChannels: number, outChannels: number): YunetShape => ({ layer: '', width, inChannels, outChannels, calls: 1 });
   switch (k.kind) {
     case 'q8_requant': {
       for (const { sh, label } of yunet) {
@@ -977,7 +793,8 @@ function q8Runner(name: KernelName): { label: string; run: () => void }[] {
       break;
     }
     case 'q8_stem': {
-      // The first rows of a 640-wide image (row 0 is the padded top edge), and tiles as the f32 stem's.
+      // The first rows of a 640-wide image (row 0 is the padded top edge); then tile edges: heights
+      // >= 4 reach the simd128 interior path, widths give odd and even interior counts, Cout 20 = 16 + 4.
       for (const { sh, label } of yunet)
         add(`${label} (image 640x5)`, sh, (c) => q8StemCase(name, c), { inWidth: 2 * sh.width, inHeight: 5, outWidth: sh.width, cout: sh.outChannels });
       for (const [inWidth, outWidth] of [[1, 1], [2, 1], [3, 2], [5, 3], [7, 5], [8, 4], [9, 8], [10, 5], [12, 8]])
@@ -1021,12 +838,6 @@ const RUNNERS: Record<KernelName, () => { label: string; run: () => void }[]> = 
     { label: 'u8 range [0, 255]', run: () => runRequantCase('requant_f32_buffer', 0, 255) },
     { label: 'tanh index range [-512, 512]', run: () => runRequantCase('requant_f32_buffer', -512, 512) },
   ],
-  f32_pwconv_bias: () => f32Runner('f32_pwconv_bias'),
-  f32_dwconv3x3_bias_relu: () => f32Runner('f32_dwconv3x3_bias_relu'),
-  f32_dwconv3x3_bias: () => f32Runner('f32_dwconv3x3_bias'),
-  f32_conv3x3s2_bias_relu: () => f32Runner('f32_conv3x3s2_bias_relu'),
-  f32_maxpool2x2: () => f32Runner('f32_maxpool2x2'),
-  f32_upsample2x_add: () => f32Runner('f32_upsample2x_add'),
   qu8_requant_s8: () => q8Runner('qu8_requant_s8'),
   qs8_dwconv3x3_relu_requant_u8: () => q8Runner('qs8_dwconv3x3_relu_requant_u8'),
   qs8_dwconv3x3_f32: () => q8Runner('qs8_dwconv3x3_f32'),

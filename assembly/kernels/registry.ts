@@ -36,19 +36,7 @@ export { qi16_conv_acc__scalar, qi16_conv_acc__simd128 } from "./conv-i16";
 
 export { buildTanhLut, TANH_LUT_SIZE, TANH_LUT_STEPS_PER_UNIT } from "./tanh-lut";
 
-// f32 kernels of the YuNet face detector.
-export { f32_pwconv_bias__scalar, f32_pwconv_bias__simd128 } from "./pwconv";
-export {
-  f32_dwconv3x3_bias__scalar,
-  f32_dwconv3x3_bias__simd128,
-  f32_dwconv3x3_bias_relu__scalar,
-  f32_dwconv3x3_bias_relu__simd128,
-} from "./dwconv";
-export { f32_conv3x3s2_bias_relu__scalar, f32_conv3x3s2_bias_relu__simd128 } from "./stem";
-export { f32_maxpool2x2__scalar, f32_maxpool2x2__simd128 } from "./pool-f32";
-export { f32_upsample2x_add__scalar, f32_upsample2x_add__simd128 } from "./upsample";
-
-// int8 kernels of the YuNet face detector (/work/notes/INT8-YUNET.md).
+// The YuNet face detector's kernels (/work/notes/INT8-YUNET.md).
 export { qu8_requant_s8__scalar, qu8_requant_s8__simd128 } from "./requant";
 export {
   qs8_dwconv3x3_relu_requant_u8__scalar,

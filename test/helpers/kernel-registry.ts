@@ -1,5 +1,5 @@
 // The one table of kernels of both networks: name, variants, tile constraints and the layer
-// shapes at which SSR-Net (int8) and YuNet (f32) call them. test/kernels.test.ts drives its
+// shapes at which SSR-Net and YuNet (both int8) call them. test/kernels.test.ts drives its
 // describe.each matrix from KERNELS (and fails if the wasm exports a `__scalar` / `__simd128`
 // function that is not listed here); bench/kernels.bench.ts times every entry at those shapes.
 // Mirrors assembly/kernels/registry.ts (the test build).
@@ -71,11 +71,12 @@ export type ConvKernel = KernelBase<'conv', ConvShape>;
 export type EpilogueKernel = KernelBase<'epilogue', EpilogueShape>;
 export type RequantKernel = KernelBase<'requant', RequantShape>;
 /**
- * One call of an f32 YuNet kernel: one output row of `width` pixels (pointwise: `width` pixels;
- * maxpool: `width` input pixels; stem: `width` output pixels). `calls` = rows per frame at the
- * bench's 320x240 input (maps 160x128, 80x64, 40x32, 20x16, 10x8 after padding to 32).
+ * One call of an int8 YuNet kernel (/work/notes/INT8-YUNET.md) at a 640x480 frame (maps 320x240,
+ * 160x120, 80x60, 40x30, 20x15): one output row of `width` pixels (maxpool: `width` input pixels;
+ * stem: `width` output pixels; q8_requant: `width` pixels, `inChannels` = the 1x1 conv's Cin).
+ * `calls` = rows per frame.
  */
-export interface F32Shape {
+export interface YunetShape {
   layer: string;
   width: number;
   inChannels: number;
@@ -83,18 +84,9 @@ export interface F32Shape {
   calls: number;
 }
 
-export type F32Kind = 'f32_pw' | 'f32_dw' | 'f32_stem' | 'f32_pool' | 'f32_upadd';
-export type F32Kernel = KernelBase<F32Kind, F32Shape>;
-/**
- * The int8 YuNet kernels (/work/notes/INT8-YUNET.md). Their `yunet` shapes are F32Shapes at a
- * 640x480 frame (maps 320x240, 160x120, 80x60, 40x30, 20x15): `width` as for the f32 kernels;
- * q8_requant: `width` pixels, `inChannels` = the 1x1 conv's Cin (for the bench's conv + requant
- * vs f32 pwconv comparison), `outChannels` = channels. `f32` names the f32 kernel the int8 one
- * replaces, which the bench times at the same shapes.
- */
 export type Q8Kind = 'q8_requant' | 'q8_dw' | 'q8_stem' | 'q8_pool' | 'q8_upadd';
-export type Q8Kernel = KernelBase<Q8Kind, F32Shape> & { f32: string };
-export type KernelSpec = ConvKernel | EpilogueKernel | RequantKernel | F32Kernel | Q8Kernel;
+export type Q8Kernel = KernelBase<Q8Kind, YunetShape>;
+export type KernelSpec = ConvKernel | EpilogueKernel | RequantKernel | Q8Kernel;
 
 const POOL_SIZES = [1, 2, 4, 8];
 
@@ -171,29 +163,24 @@ const HEADS = (stream: string): readonly EpilogueShape[] => [
   epi(`head1.${stream}`, 24, 8, 10, 3), epi(`head2.${stream}`, 12, 4, 10, 3), epi(`head3.${stream}`, 4, 1, 10, 4),
 ];
 
-// YuNet at 320x240 (padded 320x256), as assembly/yunet.ts runs it: one call per map row.
-const f32 = (layer: string, width: number, inChannels: number, outChannels: number, calls: number): F32Shape =>
+// YuNet's layers at 320x240 (padded 320x256, one call per map row), scaled to 640x480 by at640.
+const yrow = (layer: string, width: number, inChannels: number, outChannels: number, calls: number): YunetShape =>
   ({ layer, width, inChannels, outChannels, calls });
-const YUNET_PW: readonly F32Shape[] = [
-  f32('P1', 160, 16, 16, 128), f32('P3', 80, 16, 16, 64), f32('P5', 80, 16, 32, 64), f32('P7', 80, 32, 32, 64),
-  f32('P9', 80, 32, 64, 64), f32('P11-13', 40, 64, 64, 64), f32('P15-17', 20, 64, 64, 32), f32('P19-21', 10, 64, 64, 16),
-  f32('neck P', 40, 64, 64, 32), f32('head kps', 40, 64, 10, 32), f32('head bbox', 40, 64, 4, 32), f32('head cls', 40, 64, 1, 64),
+const YUNET_PW: readonly YunetShape[] = [
+  yrow('P1', 160, 16, 16, 128), yrow('P3', 80, 16, 16, 64), yrow('P5', 80, 16, 32, 64), yrow('P7', 80, 32, 32, 64),
+  yrow('P9', 80, 32, 64, 64), yrow('P11-13', 40, 64, 64, 64), yrow('P15-17', 20, 64, 64, 32), yrow('P19-21', 10, 64, 64, 16),
+  yrow('neck P', 40, 64, 64, 32), yrow('head kps', 40, 64, 10, 32), yrow('head bbox', 40, 64, 4, 32), yrow('head cls', 40, 64, 1, 64),
 ];
-const YUNET_DW: readonly F32Shape[] = [
-  f32('D2', 160, 16, 16, 128), f32('D4', 80, 16, 16, 64), f32('D6-8', 80, 32, 32, 128), f32('D10', 80, 64, 64, 64),
-  f32('D12-14', 40, 64, 64, 64), f32('D16-18', 20, 64, 64, 32), f32('D20-22', 10, 64, 64, 16), f32('neck D', 40, 64, 64, 32),
+const YUNET_DW: readonly YunetShape[] = [
+  yrow('D2', 160, 16, 16, 128), yrow('D4', 80, 16, 16, 64), yrow('D6-8', 80, 32, 32, 128), yrow('D10', 80, 64, 64, 64),
+  yrow('D12-14', 40, 64, 64, 64), yrow('D16-18', 20, 64, 64, 32), yrow('D20-22', 10, 64, 64, 16), yrow('neck D', 40, 64, 64, 32),
 ];
-const YUNET_HEAD_DW: readonly F32Shape[] = [
-  f32('head kps', 40, 10, 10, 32), f32('head bbox', 40, 4, 4, 32), f32('head cls', 40, 1, 1, 64),
-];
-
-// YuNet at 640x480 (the int8 kernels): the 320x240 shapes above with doubled widths and rows
-// (128 -> 240 map rows at the first level, and so on: x 15/8).
-const at640 = (list: readonly F32Shape[]): F32Shape[] =>
+// 640x480: widths doubled, rows x 15/8 (128 -> 240 map rows at the first level, and so on).
+const at640 = (list: readonly YunetShape[]): YunetShape[] =>
   list.map((s) => ({ ...s, width: 2 * s.width, calls: (s.calls * 15) / 8 }));
-const YUNET_HEAD_DW_640: readonly F32Shape[] = [80, 40, 20].flatMap((width) =>
-  [10, 4, 1].map((c) => f32(`head ${c === 10 ? 'kps' : c === 4 ? 'bbox' : 'cls'} /${640 / width}`, width, c, c, (width * 3) / 4)));
-const dwAccepts = (s: F32Shape): boolean => s.width >= 1 && s.inChannels >= 1 && s.inChannels === s.outChannels;
+const YUNET_HEAD_DW_640: readonly YunetShape[] = [80, 40, 20].flatMap((width) =>
+  [10, 4, 1].map((c) => yrow(`head ${c === 10 ? 'kps' : c === 4 ? 'bbox' : 'cls'} /${640 / width}`, width, c, c, (width * 3) / 4)));
+const dwAccepts = (s: YunetShape): boolean => s.width >= 1 && s.inChannels >= 1 && s.inChannels === s.outChannels;
 
 export const KERNELS = [
   {
@@ -241,72 +228,39 @@ export const KERNELS = [
     ssrnet: [{ layer: 'conv1 row', n: 31 * 48, calls: 31 }],
   } satisfies RequantKernel,
   {
-    name: 'f32_pwconv_bias', kind: 'f32_pw', variants: VARIANTS,
-    tile: 'any pixels, Cin, Cout; simd128: Cout % 16 == 0: 2 px x 16 ch; else 4 px x 8 ch, then 4 ch, then Cout % 4 channels with lanes = 4 pixels (Cin % 4 == 0, else scalar code); leftover pixels 1 px x 4 ch',
-    accepts: (s: F32Shape) => s.width >= 1 && s.inChannels >= 1 && s.outChannels >= 1, ssrnet: [], yunet: YUNET_PW,
-  } satisfies F32Kernel,
-  {
-    name: 'f32_dwconv3x3_bias_relu', kind: 'f32_dw', variants: VARIANTS,
-    tile: 'any width, C; simd128: 4 ch, interior pixels 2 at a time with the 9 weights in registers; C % 4 channels of interior pixels 4 at a time (lanes = pixels); edge pixels and padding rows generic',
-    accepts: (s: F32Shape) => s.width >= 1 && s.inChannels >= 1 && s.inChannels === s.outChannels, ssrnet: [], yunet: YUNET_DW,
-  } satisfies F32Kernel,
-  {
-    name: 'f32_dwconv3x3_bias', kind: 'f32_dw', variants: VARIANTS,
-    tile: 'as f32_dwconv3x3_bias_relu (the heads: C = 1, 4, 10)',
-    accepts: (s: F32Shape) => s.width >= 1 && s.inChannels >= 1 && s.inChannels === s.outChannels, ssrnet: [], yunet: YUNET_HEAD_DW,
-  } satisfies F32Kernel,
-  {
-    name: 'f32_conv3x3s2_bias_relu', kind: 'f32_stem', variants: VARIANTS,
-    tile: 'Cin = 3 (u8 BGR); Cout % 4 == 0; simd128: 1 px x 4 ch, taps outside the image skipped',
-    accepts: (s: F32Shape) => s.width >= 1 && s.inChannels === 3 && s.outChannels % 4 === 0 && s.outChannels >= 4, ssrnet: [],
-    yunet: [{ layer: 'stem', width: 160, inChannels: 3, outChannels: 16, calls: 128 }],
-  } satisfies F32Kernel,
-  {
-    name: 'f32_maxpool2x2', kind: 'f32_pool', variants: VARIANTS,
-    tile: 'C % 4 == 0; even input width; simd128: 4 ch per step',
-    accepts: (s: F32Shape) => s.width >= 2 && s.width % 2 === 0 && s.inChannels % 4 === 0 && s.inChannels === s.outChannels, ssrnet: [],
-    yunet: [f32('pool /2', 160, 16, 16, 64), f32('pool /4', 80, 64, 64, 32), f32('pool /8', 40, 64, 64, 16), f32('pool /16', 20, 64, 64, 8)],
-  } satisfies F32Kernel,
-  {
-    name: 'f32_upsample2x_add', kind: 'f32_upadd', variants: VARIANTS,
-    tile: 'C % 4 == 0; even width; simd128: 4 ch per step',
-    accepts: (s: F32Shape) => s.width >= 2 && s.width % 2 === 0 && s.inChannels % 4 === 0 && s.inChannels === s.outChannels, ssrnet: [],
-    yunet: [f32('neck /16', 20, 64, 64, 16), f32('neck /8', 40, 64, 64, 32)],
-  } satisfies F32Kernel,
-  {
-    name: 'qu8_requant_s8', kind: 'q8_requant', variants: VARIANTS, f32: 'f32_pwconv_bias',
+    name: 'qu8_requant_s8', kind: 'q8_requant', variants: VARIANTS,
     tile: 'Cp % 4 == 0, channels <= Cp; simd128: 16 ch per step (one 16-byte store), then 4 ch, partial last group stored lane by lane',
-    accepts: (s: F32Shape) => s.width >= 1 && s.outChannels >= 1, ssrnet: [], yunet: at640(YUNET_PW),
+    accepts: (s: YunetShape) => s.width >= 1 && s.outChannels >= 1, ssrnet: [], yunet: at640(YUNET_PW),
   } satisfies Q8Kernel,
   {
-    name: 'qs8_dwconv3x3_relu_requant_u8', kind: 'q8_dw', variants: ALL_VARIANTS, f32: 'f32_dwconv3x3_bias_relu',
+    name: 'qs8_dwconv3x3_relu_requant_u8', kind: 'q8_dw', variants: ALL_VARIANTS,
     tile: 'any width, C; weights in [-127, 127]; simd128: 8 ch (load8x8_s, i16 products, tap pairs added in i16 then widened), interior pixels 2 at a time with the 9 weight vectors in registers (odd last one generic); edge pixels and padding rows generic; then one 4-ch block (load32_zero, extmul), C % 4 scalar; ' +
       'swar64 (the scalar build\'s): per channel along the row, 3 MACs per i64.mul (a row\'s 3 weights in 21-bit lanes, outputs shifted one lane per column)',
     accepts: dwAccepts, ssrnet: [], yunet: at640(YUNET_DW),
   } satisfies Q8Kernel,
   {
-    name: 'qs8_dwconv3x3_f32', kind: 'q8_dw', variants: ALL_VARIANTS, f32: 'f32_dwconv3x3_bias',
+    name: 'qs8_dwconv3x3_f32', kind: 'q8_dw', variants: ALL_VARIANTS,
     tile: 'as qs8_dwconv3x3_relu_requant_u8 (the heads: C = 1, 4, 10)',
     accepts: dwAccepts, ssrnet: [], yunet: YUNET_HEAD_DW_640,
   } satisfies Q8Kernel,
   {
-    name: 'qu8_conv3x3s2_relu_requant_u8', kind: 'q8_stem', variants: ALL_VARIANTS, f32: 'f32_conv3x3s2_bias_relu',
+    name: 'qu8_conv3x3s2_relu_requant_u8', kind: 'q8_stem', variants: ALL_VARIANTS,
     tile: 'Cin = 3 (u8 BGR); Cout % 4 == 0; simd128: tap pairs per dot_i16x8_s (load16_splat pixel pairs, byte-interleaved weights); interior 2 px x 16 ch; edge pixels, odd interior pixel and Cout % 16 in 1 px x 4 ch (scalar gather); ' +
       'swar64 (the scalar build\'s, Cout <= 64): 3 channels per i64.mul (21-bit lanes), 27 taps unrolled, edge windows through a zero-padded copy',
-    accepts: (s: F32Shape) => s.width >= 1 && s.inChannels === 3 && s.outChannels % 4 === 0 && s.outChannels >= 4 && s.outChannels <= 64, ssrnet: [],
-    yunet: [f32('stem', 320, 3, 16, 240)],
+    accepts: (s: YunetShape) => s.width >= 1 && s.inChannels === 3 && s.outChannels % 4 === 0 && s.outChannels >= 4 && s.outChannels <= 64, ssrnet: [],
+    yunet: [yrow('stem', 320, 3, 16, 240)],
   } satisfies Q8Kernel,
   {
-    name: 'u8_maxpool2x2', kind: 'q8_pool', variants: VARIANTS, f32: 'f32_maxpool2x2',
+    name: 'u8_maxpool2x2', kind: 'q8_pool', variants: VARIANTS,
     tile: 'even input width; any C; simd128: 16 ch per i8x16.max_u, then 8 (64-bit lanes), then scalar',
-    accepts: (s: F32Shape) => s.width >= 2 && s.width % 2 === 0 && s.inChannels >= 1 && s.inChannels === s.outChannels, ssrnet: [],
-    yunet: [f32('pool /2', 320, 16, 16, 120), f32('pool /4', 160, 64, 64, 60), f32('pool /8', 80, 64, 64, 30), f32('pool /16', 40, 64, 64, 15)],
+    accepts: (s: YunetShape) => s.width >= 2 && s.width % 2 === 0 && s.inChannels >= 1 && s.inChannels === s.outChannels, ssrnet: [],
+    yunet: [yrow('pool /2', 320, 16, 16, 120), yrow('pool /4', 160, 64, 64, 60), yrow('pool /8', 80, 64, 64, 30), yrow('pool /16', 40, 64, 64, 15)],
   } satisfies Q8Kernel,
   {
-    name: 'qu8_upsample2x_add_requant_u8', kind: 'q8_upadd', variants: VARIANTS, f32: 'f32_upsample2x_add',
+    name: 'qu8_upsample2x_add_requant_u8', kind: 'q8_upadd', variants: VARIANTS,
     tile: 'any width (output), C; per-channel scale arrays; simd128: 16 ch per step (the 8 scale vectors in registers along the row), the coarse term once per 2 output pixels; C % 16 and an odd last pixel scalar',
-    accepts: (s: F32Shape) => s.width >= 1 && s.inChannels >= 1 && s.inChannels === s.outChannels, ssrnet: [],
-    yunet: [f32('neck /16', 40, 64, 64, 30), f32('neck /8', 80, 64, 64, 60)],
+    accepts: (s: YunetShape) => s.width >= 1 && s.inChannels >= 1 && s.inChannels === s.outChannels, ssrnet: [],
+    yunet: [yrow('neck /16', 40, 64, 64, 30), yrow('neck /8', 80, 64, 64, 60)],
   } satisfies Q8Kernel,
 ] as const;
 

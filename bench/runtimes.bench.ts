@@ -146,6 +146,15 @@ async function main(): Promise<void> {
   console.log('\n| runtime (build) | dot loop 17.08 M MACs | one network (17.08 M MACs) | network / dot | face, auto age | 640x480 frame, 3 faces | same, --min-face 32 |');
   console.log('|---|---|---|---|---|---|---|');
   for (const r of runtimes) {
+    try {
+      r.run(wasi[r.build], ['--no-such-option'], Buffer.alloc(0));
+    } catch (e) {
+      // Exit 2 (usage) is the expected answer; a signal means the binary cannot run modules here.
+      if (/signal|SIG/.test(String(e))) {
+        console.log(`| ${r.name} | cannot run a module on this machine: ${String(e).split('\n')[0].slice(0, 120)} |`);
+        continue;
+      }
+    }
     const slow = r.name.startsWith('iwasm-classic') || r.name.startsWith('wasm3') || r.name.startsWith('iwasm-fast');
     const dotMs = perUnit((reps) => r.run(dot[r.build], [String(reps)], Buffer.alloc(0)), slow ? 4 : 20);
     const netMs = perUnit((n) => r.run(wasi[r.build], [...faceArgs, '--model', 'age-wiki'], frames(face, n)), slow ? 5 : 40);

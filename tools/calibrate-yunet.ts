@@ -45,21 +45,24 @@ const LIMITS = { maxSide: 640, maxPaddedPixels: 640 * 480 };
 export const CLIP_RULES = ['max', 'p99.999', 'p99.99', 'p99.9', 'mse'] as const;
 export type ClipRule = (typeof CLIP_RULES)[number];
 /**
- * A rule: `[tensor:]CLIP[*K]`: CLIP per channel, or on the whole map for every channel (`tensor:`,
- * v1's per-tensor scales), times a headroom K (default 1) for values larger than the calibration's.
+ * A rule: `[tensor:]CLIP[*K][/D]`: CLIP per channel, or on the whole map for every channel (`tensor:`,
+ * v1's per-tensor scales), times a headroom K (default 1) for values larger than the calibration's;
+ * per channel, at least the map's clip / D (default FLOOR_DIVISOR).
  */
 export type Rule = string;
 export interface ParsedRule {
   perTensor: boolean;
   clip: ClipRule;
   headroom: number;
+  floorDivisor: number;
 }
 export function parseRule(rule: Rule): ParsedRule {
-  const m = /^(tensor:)?([^*]+)(?:\*([0-9.]+))?$/.exec(rule);
+  const m = /^(tensor:)?([^*/]+)(?:\*([0-9.]+))?(?:\/([0-9.]+))?$/.exec(rule);
   const clip = m?.[2] as ClipRule;
   const headroom = Number(m?.[3] ?? 1);
-  if (!m || !CLIP_RULES.includes(clip) || !(headroom >= 1)) throw new Error(`rule ${rule}: [tensor:]CLIP[*K], CLIP one of ${CLIP_RULES.join(', ')}, K >= 1`);
-  return { perTensor: m[1] !== undefined, clip, headroom };
+  const floorDivisor = Number(m?.[4] ?? FLOOR_DIVISOR);
+  if (!m || !CLIP_RULES.includes(clip) || !(headroom >= 1) || !(floorDivisor >= 1)) throw new Error(`rule ${rule}: [tensor:]CLIP[*K][/D], CLIP one of ${CLIP_RULES.join(', ')}, K >= 1, D >= 1`);
+  return { perTensor: m[1] !== undefined, clip, headroom, floorDivisor };
 }
 /** The rules `--compare` tries. */
 export const RULES: readonly Rule[] = [...CLIP_RULES, 'max*1.5', 'max*2', 'tensor:max', 'tensor:p99.999'];
@@ -227,12 +230,12 @@ function clip(h: Histogram, rule: ClipRule, lv: number): number {
   return h.percentile(Number(rule.slice(1)) / 100);
 }
 
-/** A stage's per-channel output scales under `rule`: clip * headroom / levels, each clip floored at the map's clip / FLOOR_DIVISOR. */
+/** A stage's per-channel output scales under `rule`: clip * headroom / levels, each clip floored at the map's clip / the rule's D. */
 function stageScales(h: StageHistograms, rule: Rule, lv: number): Float32Array {
   const r = parseRule(rule);
   const mapClip = clip(h.map, r.clip, lv);
   return Float32Array.from(h.channels, (ch) => {
-    const c = r.headroom * (r.perTensor ? mapClip : Math.max(clip(ch, r.clip, lv), mapClip / FLOOR_DIVISOR));
+    const c = r.headroom * (r.perTensor ? mapClip : Math.max(clip(ch, r.clip, lv), mapClip / r.floorDivisor));
     return c > 0 ? c / lv : 1;
   });
 }
@@ -282,7 +285,7 @@ function header(rule: Rule, comment: string): string {
     `${comment} each resized like the detector's working image (long side <= 640, padded map <= 640x480, never enlarged).`,
     r.perTensor
       ? `${comment} Rule ${rule}: every channel of a map gets the map's clip, ${how}${times}; scale = clip / 255 (u8 maps) or clip / 127 (s8 maps).`
-      : `${comment} Rule ${rule}: clip each channel at ${how}, at least the whole map's clip / ${FLOOR_DIVISOR}${times}; scale = clip / 255 (u8 maps) or clip / 127 (s8 maps).`,
+      : `${comment} Rule ${rule}: clip each channel at ${how}, at least the whole map's clip / ${r.floorDivisor}${times}; scale = clip / 255 (u8 maps) or clip / 127 (s8 maps).`,
     `${comment} Layers in the table order; LAYER_SCALE_OFFSET[i] / LAYER_INPUT_OFFSET[i]: where layer i's output [cout] / input [cin]`,
     `${comment} scales start (in floats). Input scales = the output scales of what feeds the layer (the stem: 1, 1, 1).`,
     `${comment} Heads' depthwise output scales: 1 (their output is f32). NECK16/NECK8_ADD_SCALES: the two upsample-adds' outputs.`,
@@ -449,13 +452,13 @@ async function main(): Promise<void> {
     const rules: Rule[] = [`tensor:${clipRule}`, rule.replace('tensor:', '')];
     const errors = rules.map((r) => stageErrors(layers, scalesFrom(layers, hist, r), images.map((i) => i.image)));
     const floored = scalesFrom(layers, hist, rules[1]);
-    console.log(`relative RMS error of the int8 maps vs float (${images.length} images); floored = channels at the floor (clip / ${FLOOR_DIVISOR})`);
+    console.log(`relative RMS error of the int8 maps vs float (${images.length} images); floored = channels at the floor (clip / ${parsed.floorDivisor})`);
     console.log(`stage                     ${rules.map((r) => r.padStart(12)).join(' ')}  floored`);
     for (let s = 0; s < 55; s++) {
       const outScales = s === NECK16 ? floored.neck16 : s === NECK8 ? floored.neck8 : floored.outputs[s];
       const channelClips = s < 53 && isHeadDepthwise(layers, s) ? [] : hist[s].channels.map((h) => clip(h, clipRule, levels(layers, s)));
       const mapClip = clip(hist[s].map, clipRule, levels(layers, s));
-      const atFloor = channelClips.filter((c) => c < mapClip / FLOOR_DIVISOR).length;
+      const atFloor = channelClips.filter((c) => c < mapClip / parsed.floorDivisor).length;
       console.log(`${stageName(layers, s).padEnd(25)} ${errors.map((e) => `${(100 * e[s]).toFixed(2)}%`.padStart(12)).join(' ')}  ${channelClips.length ? `${atFloor}/${outScales.length}` : '-'}`);
     }
     return;

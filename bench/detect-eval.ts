@@ -29,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { readYunet } from '../src/oracle/yunet-weights.js';
 import { iou, yunetDecode, yunetForward, type BgrImage, type HeadLevel, type YunetFace } from '../src/oracle/yunet-f32.js';
 import { quantizeYunet, yunetForwardInt8 } from '../src/oracle/yunet-int8.js';
-import { RULES, calibrate, compareFaces, summarize, type FacePair, type Rule } from '../tools/calibrate-yunet.js';
+import { calibrate, compareFaces, parseRule, summarize, type FacePair } from '../tools/calibrate-yunet.js';
 import { Rng } from '../test/helpers/rng.js';
 import { cropBgr, loadBgr, pasteBgr, resizeBgr } from '../tools/scenes.js';
 
@@ -66,9 +66,10 @@ export const ORACLE = process.env.ORACLE ?? 'f32';
 /** The detector under test: the float oracle, or the int8 one (committed scales, or calibrated with ORACLE's rule). */
 const forward = await (async (): Promise<(image: BgrImage) => HeadLevel[]> => {
   if (ORACLE === 'f32') return (image) => yunetForward(layers, image);
-  const rule = ORACLE.slice(5) as Rule;
-  if (!ORACLE.startsWith('int8') || (ORACLE !== 'int8' && !RULES.includes(rule))) throw new Error(`ORACLE: f32, int8 or int8:RULE (${RULES.join(', ')})`);
-  const model = quantizeYunet(layers, ORACLE === 'int8' ? undefined : await calibrate(rule));
+  if (ORACLE !== 'int8' && !ORACLE.startsWith('int8:')) throw new Error('ORACLE: f32, int8 or int8:RULE (tools/calibrate-yunet.ts parseRule)');
+  const rule = ORACLE.slice(5);
+  if (rule) parseRule(rule);
+  const model = quantizeYunet(layers, rule ? await calibrate(rule) : undefined);
   return (image) => yunetForwardInt8(model, image);
 })();
 

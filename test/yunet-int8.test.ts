@@ -12,12 +12,12 @@ import { KIND_STEM, readYunet } from '../src/oracle/yunet-weights.js';
 import { DEFAULT_RULE, calibrationImages, collectHistograms, compareFaces, renderAssembly, renderTs, scalesFrom, type FacePair } from '../tools/calibrate-yunet.js';
 import { cropBgr } from '../tools/scenes.js';
 
-// Error budgets. Measured with the committed scales (rule max) on these 8 images, 18 faces: IoU
-// >= 0.910 (mean 0.977), |score diff| <= 0.023 (mean 0.003), landmarks <= 2.9 px = 7.4% of the face
-// (mean 1.0 px). The bounds are those x about 1.6: a change of rounding or scales breaks them, an
-// honest re-calibration does not.
+// Error budgets. Measured with the committed per-channel scales (rule max*2) on these 8 images, 18
+// faces: IoU >= 0.911 (mean 0.973), |score diff| <= 0.070 (mean 0.005; the per-tensor v1 tables:
+// <= 0.007), landmarks <= 2.8 px = 7.1% of the face (mean 1.1 px). The bounds are those x about
+// 1.6: a change of rounding or scales breaks them, an honest re-calibration does not.
 const MIN_IOU = 0.85;
-const MAX_SCORE_DIFF = 0.04;
+const MAX_SCORE_DIFF = 0.11;
 const MAX_LANDMARK_FRACTION = 0.12; // of the face size sqrt(w * h)
 
 const ROOT = new URL('../', import.meta.url);

@@ -557,7 +557,7 @@ function runBoth(s: Scratch, name: KernelName, n: number, args: (out: number) =>
 }
 
 // ---- int8 kernels (YuNet) ---------------------------------------------------------------------
-// References written from /work/notes/INT8-YUNET.md: integer sums (exact in JS numbers), then the
+// References written from docs/detector.md: integer sums (exact in JS numbers), then the
 // f32 epilogue with Math.fround after every convert, multiply and add, then requantRef.
 
 type Q8Case = { label: string; seed: number };

@@ -1,4 +1,4 @@
-// The int8 YuNet's depthwise convs (the contract: /work/notes/INT8-YUNET.md), one output row each,
+// The int8 YuNet's depthwise convs (the contract: docs/detector.md), one output row each,
 // stride 1, pad 1. Rows come as three pointers so a caller may keep them in a ring of rows;
 // `above` / `below` = 0 means that row is padding (top and bottom output rows):
 // - qs8_dwconv3x3_relu_requant_u8: backbone and neck (DP's 3x3), s8 in -> u8 out (relu);

@@ -36,7 +36,7 @@ export { qi16_conv_acc__scalar, qi16_conv_acc__simd128 } from "./conv-i16";
 
 export { buildTanhLut, TANH_LUT_SIZE, TANH_LUT_STEPS_PER_UNIT } from "./tanh-lut";
 
-// The YuNet face detector's kernels (/work/notes/INT8-YUNET.md).
+// The YuNet face detector's kernels (docs/detector.md).
 export { qu8_requant_s8__scalar, qu8_requant_s8__simd128 } from "./requant";
 export {
   qs8_dwconv3x3_relu_requant_u8__scalar,

@@ -1,4 +1,4 @@
-// The int8 YuNet's stem (the contract: /work/notes/INT8-YUNET.md): output row y of a 3x3 stride-2
+// The int8 YuNet's stem (the contract: docs/detector.md): output row y of a 3x3 stride-2
 // conv with one pixel of zero padding, straight from the raw u8 BGR image (libfacedetection's
 // setDataFrom3x3S2P1to1x1S1P0FromImage + a 1x1 conv over the 27 gathered values), i32
 // accumulation, u8 out (relu in the clamp). Pixels are raw 0..255, no normalisation.

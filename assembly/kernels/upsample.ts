@@ -1,4 +1,4 @@
-// The int8 YuNet's neck merge (the contract: /work/notes/INT8-YUNET.md, v2 per-channel scales),
+// The int8 YuNet's neck merge (the contract: docs/detector.md),
 // libfacedetection's elementAdd(upsampleX2(coarse), fine): u8 coarse (scales a[C]) upsampled 2x
 // nearest + u8 fine (scales b[C]) -> u8 out (scales s[C]).
 //

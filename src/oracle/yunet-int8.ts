@@ -1,6 +1,6 @@
 /**
  * Int8 reference of YuNet: the spec the int8 detector engine must match bit for bit (head maps
- * equal), written from the contract (notes INT8-YUNET.md, v2: per-channel activation scales):
+ * equal), written from the contract (docs/detector.md, int8 inference: per-channel activation scales):
  * - activations: u8 (ReLU'd layers, max pools, neck adds) or s8 (1x1 convs), zero point 0, one
  *   scale per channel, from the generated table (src/oracle/yunet-scales.ts, tools/calibrate-yunet.ts);
  * - weights quantized at load, per output channel, symmetric int8, after folding the input scales

@@ -71,7 +71,7 @@ export type ConvKernel = KernelBase<'conv', ConvShape>;
 export type EpilogueKernel = KernelBase<'epilogue', EpilogueShape>;
 export type RequantKernel = KernelBase<'requant', RequantShape>;
 /**
- * One call of an int8 YuNet kernel (/work/notes/INT8-YUNET.md) at a 640x480 frame (maps 320x240,
+ * One call of an int8 YuNet kernel (docs/detector.md) at a 640x480 frame (maps 320x240,
  * 160x120, 80x60, 40x30, 20x15): one output row of `width` pixels (maxpool: `width` input pixels;
  * stem: `width` output pixels; q8_requant: `width` pixels, `inChannels` = the 1x1 conv's Cin).
  * `calls` = rows per frame.

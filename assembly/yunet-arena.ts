@@ -29,7 +29,7 @@
 //   KEPT_BOXES   28728             the anchor NMS is looking at + the kept faces' boxes, 14 f32 each
 //   RESULTS      30720             the kept faces, 15 f32 each (at most MAX_FACES)
 //   CRC_TABLE    1024              u32 CRC-32 table
-//   total        2.40 MB (38 pages with the static data, mostly the scale tables), against 4.03 MB in float32. The input
+//   total        2.40 MB (37 pages with the static data), against 4.03 MB in float32. The input
 //                alone is 0.88 MiB, so the 1 MiB target for a 640x480 frame needs the input streamed.
 
 import { CONV_WIDE_SCRATCH_BYTES } from './kernels/conv';

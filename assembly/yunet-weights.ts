@@ -19,7 +19,7 @@
 // (the file's order); the stem [ky][kx][c][16] (the file's [16][27 taps + 5 zero pads], transposed).
 
 import { CRC_TABLE, LAYERS, LAYER_COUNT, LAYER_RECORD_BYTES, QWEIGHTS, QWEIGHTS_CAPACITY, WEIGHTS_CAPACITY } from './yunet-arena';
-import { LAYER_INPUT_OFFSET, LAYER_INPUT_SCALES, LAYER_OUTPUT_SCALES, LAYER_SCALE_OFFSET } from './yunet-scales';
+import { LAYER_INPUT_SOURCE, LAYER_OUTPUT_SCALES, LAYER_SCALE_OFFSET, NECK16_ADD_SCALES, NECK8_ADD_SCALES } from './yunet-scales';
 import { requant_f32__scalar } from './kernels/quant';
 import { ERR_BOUNDS, ERR_NOT_FINITE, ERR_SHAPE, OK, allFinite, checkEnvelope, inData } from './blob';
 
@@ -79,10 +79,17 @@ const EXPECTED: usize = memory.data<u16>([
   return LAYER_OUTPUT_SCALES + (<usize>load<i32>(LAYER_SCALE_OFFSET + (<usize>i << 2)) << 2);
 }
 
-/** Address of the f32 scales of layer i's input map, one per channel (the stem's: 3). */
-// @ts-ignore: decorator
-@inline function inputScales(i: i32): usize {
-  return LAYER_INPUT_SCALES + (<usize>load<i32>(LAYER_INPUT_OFFSET + (<usize>i << 2)) << 2);
+/** LAYER_INPUT_SOURCE values other than a layer index (yunet-scales.ts). */
+const SOURCE_NECK16: i32 = -2;
+const SOURCE_NECK8: i32 = -3;
+/** The stem reads raw 0..255 pixels: scale 1 for B, G, R. */
+const PIXEL_SCALES: usize = memory.data<f32>([1, 1, 1]);
+
+/** Address of the f32 scales of layer i's input map, one per channel: those of the map it reads. */
+function inputScales(i: i32): usize {
+  const source = load<i32>(LAYER_INPUT_SOURCE + (<usize>i << 2));
+  if (source >= 0) return outputScales(source);
+  return source == SOURCE_NECK16 ? NECK16_ADD_SCALES : source == SOURCE_NECK8 ? NECK8_ADD_SCALES : PIXEL_SCALES;
 }
 
 /** Number of weights of a layer: 9 x C depthwise, in x out otherwise. */

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { crc32 } from '../src/crc32.js';
 import { workingSize } from '../src/detector.js';
 import { f32Ops, iou, yunetDecode, yunetGraph, type BgrImage, type HeadLevel, type Tensor, type YunetFace, type YunetOps } from '../src/oracle/yunet-f32.js';
-import { int8Ops, quantizeYunet, yunetForwardInt8, type QTensor, type YunetScales } from '../src/oracle/yunet-int8.js';
+import { SOURCE_NECK16, SOURCE_NECK8, SOURCE_PIXELS, int8Ops, quantizeYunet, withInputs, yunetForwardInt8, type QTensor, type YunetScales } from '../src/oracle/yunet-int8.js';
 import { KIND_DEPTHWISE, KIND_POINTWISE, KIND_STEM, readYunet, type YunetLayer } from '../src/oracle/yunet-weights.js';
 import { loadBgr, resizeBgr } from './scenes.js';
 
@@ -243,30 +243,30 @@ function stageScales(h: StageHistograms, rule: Rule, lv: number): Float32Array {
 }
 
 /**
- * The scale table from the histograms: output scales by `rule`, input scales by walking the graph
- * with maps that carry only their scales (a maxpool passes its source's).
+ * The scale table from the histograms: output scales by `rule`, and what feeds each layer, by
+ * walking the graph with maps that carry only where they come from (a maxpool passes its source's).
  */
 export function scalesFrom(layers: YunetLayer[], hist: StageHistograms[], rule: Rule): YunetScales {
   const outputs = layers.map((l, i) => (isHeadDepthwise(layers, i) ? new Float32Array(l.outChannels).fill(1) : stageScales(hist[i], rule, levels(layers, i))));
   const neck16 = stageScales(hist[NECK16], rule, 255);
   const neck8 = stageScales(hist[NECK8], rule, 255);
-  const inputs: Float32Array[] = [];
-  type S = { h: number; w: number; scale: Float32Array };
+  const sources: number[] = [];
+  type S = { h: number; w: number; source: number };
   const walk: YunetOps<S> = {
     stem() {
-      inputs[0] = Float32Array.of(1, 1, 1); // raw pixels, B, G, R
-      return { h: 1, w: 1, scale: outputs[0] };
+      sources[0] = SOURCE_PIXELS;
+      return { h: 1, w: 1, source: 0 };
     },
     layer(i, x) {
-      inputs[i] = x.scale.slice();
-      return { h: 1, w: 1, scale: outputs[i] };
+      sources[i] = x.source;
+      return { h: 1, w: 1, source: i };
     },
     maxPool: (x) => x,
-    upsampleAdd: (_a, _b, stride) => ({ h: 1, w: 1, scale: stride === 16 ? neck16 : neck8 }),
+    upsampleAdd: (_a, _b, stride) => ({ h: 1, w: 1, source: stride === 16 ? SOURCE_NECK16 : SOURCE_NECK8 }),
     floats: () => new Float32Array(0),
   };
   yunetGraph(walk, { width: 1, height: 1, data: new Uint8Array(3) });
-  return { outputs, inputs, neck16, neck8 };
+  return withInputs(outputs, Int32Array.from(sources), neck16, neck8);
 }
 
 /** Everything the tables depend on, for the generated files' headers (and the test that they are current). */
@@ -288,8 +288,9 @@ function header(rule: Rule, comment: string): string {
     r.perTensor
       ? `${comment} Rule ${rule}: every channel of a map gets the map's clip, ${how}${times}; scale = clip / 255 (u8 maps) or clip / 127 (s8 maps).`
       : `${comment} Rule ${rule}: clip each channel at ${how}, at least the whole map's clip / ${r.floorDivisor}${times}; scale = clip / 255 (u8 maps) or clip / 127 (s8 maps).`,
-    `${comment} Layers in the table order; LAYER_SCALE_OFFSET[i] / LAYER_INPUT_OFFSET[i]: where layer i's output [cout] / input [cin]`,
-    `${comment} scales start (in floats). Input scales = the output scales of what feeds the layer (the stem: 1, 1, 1).`,
+    `${comment} Layers in the table order; LAYER_SCALE_OFFSET[i]: where layer i's output scales [cout] start (in floats).`,
+    `${comment} LAYER_INPUT_SOURCE[i]: the map layer i reads, whose scales are its input scales: layer j >= 0's output,`,
+    `${comment} ${SOURCE_PIXELS} the BGR pixels (scale 1), ${SOURCE_NECK16} / ${SOURCE_NECK8} the stride-16 / stride-8 neck add.`,
     `${comment} Heads' depthwise output scales: 1 (their output is f32). NECK16/NECK8_ADD_SCALES: the two upsample-adds' outputs.`,
     `${comment} Inputs CRC-32 (weights + images): ${inputsChecksum().toString(16).padStart(8, '0')}`,
   ].join('\n');
@@ -310,13 +311,12 @@ function offsets(arrays: Float32Array[]): number[] {
   return arrays.map((a) => (at += a.length) - a.length);
 }
 
-/** The six generated arrays: [name, element type, body]. */
+/** The five generated arrays: [name, element type, body]. */
 function tables(scales: YunetScales): [string, 'f32' | 'i32', string][] {
   return [
     ['LAYER_OUTPUT_SCALES', 'f32', rows(scales.outputs, (i) => `${i}: ${scales.outputs[i].length}`)],
     ['LAYER_SCALE_OFFSET', 'i32', `  ${offsets(scales.outputs).join(', ')},`],
-    ['LAYER_INPUT_SCALES', 'f32', rows(scales.inputs, (i) => `${i}: ${scales.inputs[i].length}`)],
-    ['LAYER_INPUT_OFFSET', 'i32', `  ${offsets(scales.inputs).join(', ')},`],
+    ['LAYER_INPUT_SOURCE', 'i32', `  ${Array.from(scales.sources).join(', ')},`],
     ['NECK16_ADD_SCALES', 'f32', rows([scales.neck16], () => 'neck add, stride 16: 64')],
     ['NECK8_ADD_SCALES', 'f32', rows([scales.neck8], () => 'neck add, stride 8: 64')],
   ];

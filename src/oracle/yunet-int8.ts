@@ -18,8 +18,7 @@ import { KIND_DEPTHWISE, KIND_POINTWISE, KIND_STEM, FLAG_RELU, type YunetLayer }
 import { checkRelu, depthwise, maxPool, pointwise, stem, yunetGraph, type BgrImage, type ConvLayer, type HeadLevel, type Tensor, type YunetOps } from './yunet-f32.js';
 import { requantize, roundHalfEven } from './ssrnet-int8.js';
 import {
-  YUNET_LAYER_INPUT_OFFSET,
-  YUNET_LAYER_INPUT_SCALES,
+  YUNET_LAYER_INPUT_SOURCE,
   YUNET_LAYER_OUTPUT_SCALES,
   YUNET_LAYER_SCALE_OFFSET,
   YUNET_NECK16_ADD_SCALES,
@@ -31,16 +30,30 @@ const f = Math.fround;
 /** Bias bound in accumulator units: |bq| <= 2^30 keeps bq + 64 taps * 127 * 255 inside i32. */
 export const BIAS_LIMIT = 2 ** 30;
 
+/** LAYER_INPUT_SOURCE values other than a layer index: the BGR pixels, the two neck adds. */
+export const SOURCE_PIXELS = -1;
+export const SOURCE_NECK16 = -2;
+export const SOURCE_NECK8 = -3;
+
 /**
  * The per-channel activation scales (53 layers, table order): each layer's output scales [cout]
- * (heads' depthwise: 1, unused) and input scales [cin] (the stem's: 1, 1, 1 for B, G, R), and the
- * two neck adds' output scales [64].
+ * (heads' depthwise: 1, unused), the map each layer reads (`sources`: a layer index or a SOURCE_*)
+ * and hence its input scales [cin] (the stem's: 1, 1, 1 for B, G, R), and the two neck adds'
+ * output scales [64].
  */
 export interface YunetScales {
   outputs: Float32Array[];
+  sources: Int32Array;
   inputs: Float32Array[];
   neck16: Float32Array;
   neck8: Float32Array;
+}
+
+/** The scales with each layer's input scales looked up from its source. */
+export function withInputs(outputs: Float32Array[], sources: Int32Array, neck16: Float32Array, neck8: Float32Array): YunetScales {
+  const of = (s: number): Float32Array =>
+    s >= 0 ? outputs[s] : s === SOURCE_NECK16 ? neck16 : s === SOURCE_NECK8 ? neck8 : Float32Array.of(1, 1, 1);
+  return { outputs, sources, inputs: Array.from(sources, of), neck16, neck8 };
 }
 
 /** Per-layer views of a generated table: layer i's values start at offsets[i] and end where the next layer's start. */
@@ -49,12 +62,9 @@ export function splitTable(values: Float32Array, offsets: Int32Array): Float32Ar
 }
 
 /** The generated table (tools/calibrate-yunet.ts). */
-export const YUNET_SCALES: YunetScales = {
-  outputs: splitTable(YUNET_LAYER_OUTPUT_SCALES, YUNET_LAYER_SCALE_OFFSET),
-  inputs: splitTable(YUNET_LAYER_INPUT_SCALES, YUNET_LAYER_INPUT_OFFSET),
-  neck16: YUNET_NECK16_ADD_SCALES,
-  neck8: YUNET_NECK8_ADD_SCALES,
-};
+export const YUNET_SCALES: YunetScales = withInputs(
+  splitTable(YUNET_LAYER_OUTPUT_SCALES, YUNET_LAYER_SCALE_OFFSET), YUNET_LAYER_INPUT_SOURCE, YUNET_NECK16_ADD_SCALES, YUNET_NECK8_ADD_SCALES,
+);
 
 /** A layer's output: u8 (ReLU'd: stem, DP depthwise), s8 (1x1 convs), f32 (heads' depthwise). */
 export type OutType = 'u8' | 's8' | 'f32';

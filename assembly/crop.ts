@@ -190,37 +190,44 @@ function cropRowsRgba__simd128(src: usize, stride: usize, height: i32, startY: f
 }
 
 /**
- * whole source image -> dstWidth x dstHeight x 3 BGR at dst, area average exactly as
- * src/detector.ts resizeToBgr did: each output pixel averages the integer pixel range it covers
- * (the nearest pixel when enlarging), rounded half up.
+ * The region [rx, rx + rw) x [ry, ry + rh) of the source image -> dstWidth x dstHeight x 3 BGR at
+ * dst, area average exactly as src/detector.ts resizeToBgr did: each output pixel averages the
+ * integer pixel range of the region it covers (the nearest pixel when enlarging), rounded half up.
  *
- * The caller validates: all sizes >= 1 and a known format.
+ * `width`: the source image's width (its row stride in pixels). The caller validates: all sizes
+ * >= 1, the region inside the image, a known format.
  */
-export function resizeToBgr(src: usize, width: i32, height: i32, format: i32, dst: usize, dstWidth: i32, dstHeight: i32): void {
+export function resizeToBgr(
+  src: usize, width: i32, format: i32, rx: i32, ry: i32, rw: i32, rh: i32, dst: usize, dstWidth: i32, dstHeight: i32,
+): void {
   const bpp = <usize>bytesPerPixel(format);
   const ro = redOffset(format), go = greenOffset(format), bo = blueOffset(format);
-  if (dstWidth == width && dstHeight == height) {
+  const stride = <usize>width * bpp;
+  src += <usize>ry * stride + <usize>rx * bpp;
+  if (dstWidth == rw && dstHeight == rh) {
     // Same size: every block is one pixel, and the average of one value is that value.
-    const n = <usize>width * <usize>height;
-    for (let i: usize = 0; i < n; i++) {
-      const p = src + i * bpp;
-      const o = dst + i * 3;
-      store<u8>(o, load<u8>(p + bo));
-      store<u8>(o + 1, load<u8>(p + go));
-      store<u8>(o + 2, load<u8>(p + ro));
+    let o = dst;
+    for (let y = 0; y < rh; y++) {
+      const row = src + <usize>y * stride;
+      for (let x = 0; x < rw; x++) {
+        const p = row + <usize>x * bpp;
+        store<u8>(o, load<u8>(p + bo));
+        store<u8>(o + 1, load<u8>(p + go));
+        store<u8>(o + 2, load<u8>(p + ro));
+        o += 3;
+      }
     }
     return;
   }
-  const stride = <usize>width * bpp;
-  const sx = <f64>width / <f64>dstWidth;
-  const sy = <f64>height / <f64>dstHeight;
+  const sx = <f64>rw / <f64>dstWidth;
+  const sy = <f64>rh / <f64>dstHeight;
   let o = dst;
   for (let y = 0; y < dstHeight; y++) {
-    const y0 = min(height - 1, <i32>Math.floor(<f64>y * sy));
-    const y1 = max(y0 + 1, <i32>Math.min(<f64>height, Math.round(<f64>(y + 1) * sy)));
+    const y0 = min(rh - 1, <i32>Math.floor(<f64>y * sy));
+    const y1 = max(y0 + 1, <i32>Math.min(<f64>rh, Math.round(<f64>(y + 1) * sy)));
     for (let x = 0; x < dstWidth; x++) {
-      const x0 = min(width - 1, <i32>Math.floor(<f64>x * sx));
-      const x1 = max(x0 + 1, <i32>Math.min(<f64>width, Math.round(<f64>(x + 1) * sx)));
+      const x0 = min(rw - 1, <i32>Math.floor(<f64>x * sx));
+      const x1 = max(x0 + 1, <i32>Math.min(<f64>rw, Math.round(<f64>(x + 1) * sx)));
       // Exact integer sums: u32 per block row (at most 65535 x 255), u64 over rows (a block can
       // be the whole image, up to 2^30 bytes of pixels).
       let r: u64 = 0, g: u64 = 0, b: u64 = 0;

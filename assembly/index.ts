@@ -10,7 +10,7 @@
 //   [arenaStart, arenaEnd)           the fixed arena: INPUT, weights slots, activations, tables
 //   [arenaEnd, 262144)               unused
 //   [262144, +w*h*bpp)               IMAGE: the host's image, after reserveImage(w, h, format)
-//   [align16(image end), +dw*dh*3)   RESIZED: BGR output of resizeImage(dw, dh)
+//   [align16(image end), +dw*dh*3)   RESIZED: BGR output of resizeImage / resizeRegion
 //
 // Image path (the host writes one decoded image, the engine does every pixel loop):
 // - `reserveImage(width, height, format)` grows memory as needed and returns IMAGE, where the host
@@ -24,6 +24,8 @@
 // - `resizeImage(dw, dh)` writes the whole image area-averaged to dw x dh x 3 BGR after the image
 //   and returns its address (0 when no image is reserved, a side is outside 1..8192 or memory
 //   cannot grow); the host copies it into the detector module's input.
+// - `resizeRegion(x, y, w, h, dw, dh)` does the same for the integer region [x, x+w) x [y, y+h) of
+//   the image (a detector tile; 0 also when the region is empty or leaves the image).
 // - The host owns the contents of INPUT (`inputPtr()`, 64x64x3 u8, BGR, raw 0..255) and of the three
 //   weights slots (`weightsPtr(slot)`, up to `weightsCapacity()` bytes each). Writing anywhere else
 //   is undefined behaviour; nothing the host writes into those regions can make the engine read or
@@ -207,9 +209,18 @@ export function cropFace(x: f64, y: f64, w: f64, h: f64, margin: f64): i32 {
  * and returns its address; 0 when no image is reserved, a side is outside 1..8192 or memory cannot grow.
  */
 export function resizeImage(dstWidth: i32, dstHeight: i32): usize {
+  return resizeRegion(0, 0, imageWidth, imageHeight, dstWidth, dstHeight);
+}
+
+/**
+ * resizeImage of the region [x, x + w) x [y, y + h) of the reserved image (a detector tile); 0
+ * also when the region is empty or not inside the image.
+ */
+export function resizeRegion(x: i32, y: i32, w: i32, h: i32, dstWidth: i32, dstHeight: i32): usize {
   if (imageWidth == 0 || dstWidth < 1 || dstHeight < 1 || dstWidth > MAX_RESIZED_SIDE || dstHeight > MAX_RESIZED_SIDE) return 0;
+  if (x < 0 || y < 0 || w < 1 || h < 1 || w > imageWidth - x || h > imageHeight - y) return 0;
   const at = resizedAt(<usize>imageWidth * <usize>imageHeight * <usize>bytesPerPixel(imageFormat));
   if (!ensureMemory(<u64>at + <u64>dstWidth * <u64>dstHeight * 3)) return 0;
-  resizeToBgr(IMAGE, imageWidth, imageHeight, imageFormat, at, dstWidth, dstHeight);
+  resizeToBgr(IMAGE, imageWidth, imageFormat, x, y, w, h, at, dstWidth, dstHeight);
   return at;
 }

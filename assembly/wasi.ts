@@ -35,7 +35,8 @@
 // INPUT into its weights, that part of the detector's loaded state is saved too and copied back
 // before each detection. After both arenas, this file's regions:
 //   IO, ARGV, OUT, DIGITS        syscall records, arguments, output text, number digits
-//   FACES                        MAX_FACES face records (box, score) of the current frame
+//   FACES                        POOL_MAX face records of the current frame (the detections of both
+//                                detector passes before their merge, then the faces kept)
 //   SAVED                        the engine's arena after loading
 //   SAVED_DETECTOR               the detector's loaded bytes the engine's arena overlays (none today)
 //   FRAME                        FRAME_BYTES: the input file / one raw frame
@@ -102,8 +103,10 @@ const FRAME_BYTES: usize = <usize>(MAX_PIXELS * 3) + 4096;
 const ARGS_BYTES: usize = 4096;
 const MAX_ARGS: u32 = 64;
 const OUT_BYTES: usize = 4096;
-/** f64 per face record: x, y, width, height (the face box), score. */
-const FACE_F64: usize = 5;
+/** f64 per face record: x, y, width, height (the face box), score, then the detector's box x, y, width, height. */
+const FACE_F64: usize = 9;
+/** src/detector.ts FINER_POOL: most detections gathered by both passes before their merge. */
+const POOL_MAX: i32 = 1024;
 const CROP_BYTES: i32 = 64 * 64 * 3;
 const DEFAULT_MARGIN: f64 = 0.4;
 /** src/detector.ts DEFAULT_MIN_SCORE and NMS_IOU. */
@@ -111,6 +114,14 @@ const DEFAULT_MIN_SCORE: f64 = 0.6;
 const NMS_IOU: f32 = 0.45;
 /** src/detector.ts SMALLEST_RELIABLE_FACE: face side in working-image pixels that --min-face maps to. */
 const SMALLEST_RELIABLE_FACE: f64 = 16;
+/** src/detector.ts FINER_*: when and how the finer tiled pass runs. */
+const FINER_BELOW_SCALE: f64 = 0.95;
+const FINER_CANDIDATE_SCORE: f64 = 0.3;
+const FINER_TRIGGER_WIDTH: f64 = 40;
+const FINER_OVERLAP: f64 = 64;
+const FINER_SCALE: f64 = 2;
+/** The merge's NMS threshold: src/detector.ts NMS_IOU in f64. */
+const MERGE_IOU: f64 = 0.45;
 /** src/face-box.ts YUNET_FACE_BOX: side and centre offset per sqrt(box area). */
 const FACE_BOX_SIZE: f64 = 1.0396;
 const FACE_BOX_DX: f64 = 0.0129;
@@ -130,7 +141,7 @@ const OUT: usize = align16(ARGV_BUF + ARGS_BYTES);
 /** UTF-16 digits from the std library's number formatters. */
 const DIGITS: usize = OUT + OUT_BYTES;
 const FACES: usize = DIGITS + 128;
-const SAVED: usize = align16(FACES + <usize>MAX_FACES * FACE_F64 * 8);
+const SAVED: usize = align16(FACES + <usize>POOL_MAX * FACE_F64 * 8);
 /** End of the detector's bytes that the engine's arena overlays past its INPUT (= DETECTOR_WEIGHTS when none). */
 const DETECTOR_OVERLAP_END: usize = max(DETECTOR_WEIGHTS, min(ENGINE_END, DETECTOR_END));
 const SAVED_DETECTOR: usize = align16(SAVED + (ENGINE_END - ENGINE_BASE));
@@ -561,46 +572,168 @@ function workingSize(width: i32, height: i32): void {
   }
 }
 
+/** Detections in FACES so far (both passes). */
+let poolCount = 0;
+
 /**
- * Finds the faces of the `width` x `height` image at `src` (PIXEL_* `format`): resize to the
- * working size, run YuNet, map each detection to image pixels and to the chip-convention face box
- * (src/face-box.ts faceBoxFromYunet). Writes FACES; returns the count.
+ * Appends the detector's `count` results scoring at least `threshold` to FACES, mapped to image
+ * pixels (scaled by sx, sy, moved by dx, dy) with their chip-convention face boxes
+ * (src/face-box.ts faceBoxFromYunet). For a tile (limit > 0), only faces of at most `limit`
+ * px whose centre lies in the core [x0, x1) x [y0, y1) (src/detector.ts Detector.detect).
  */
-function detectImage(src: usize, width: i32, height: i32, format: i32): i32 {
-  memory.copy(DETECTOR_WEIGHTS, SAVED_DETECTOR, DETECTOR_OVERLAP_END - DETECTOR_WEIGHTS);
-  workingSize(width, height);
-  if (setInputSize(workWidth, workHeight) != 0) fail(1, 'the detector refused the working size');
-  resizeToBgr(src, width, height, format, detectorInputPtr(), workWidth, workHeight);
-  if (runDetector() != 0) fail(1, 'the detector failed');
-  const count = detectFaces(<f32>minScore, NMS_IOU, maxFaces);
-  if (count < 0) fail(1, 'the detector failed');
-  const sx = <f64>width / <f64>workWidth;
-  const sy = <f64>height / <f64>workHeight;
+function poolDetections(count: i32, threshold: f64, sx: f64, sy: f64, dx: f64, dy: f64, limit: f64, x0: f64, y0: f64, x1: f64, y1: f64): void {
   const stride = <usize>recordFloats() << 2;
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < count && poolCount < POOL_MAX; i++) {
     const r = resultsPtr() + <usize>i * stride;
+    const score = <f64>load<f32>(r);
+    if (score < threshold) continue;
+    const bx = <f64>load<f32>(r, 4) * sx + dx;
+    const by = <f64>load<f32>(r, 8) * sy + dy;
     const w = <f64>load<f32>(r, 12) * sx;
     const h = <f64>load<f32>(r, 16) * sy;
+    if (limit > 0) {
+      const cx = bx + w / 2;
+      const cy = by + h / 2;
+      if (Math.max(w, h) > limit || cx < x0 || cx >= x1 || cy < y0 || cy >= y1) continue;
+    }
     const m = Math.sqrt(w * h);
     const side = FACE_BOX_SIZE * m;
     let lx: f64 = 0;
     let ly: f64 = 0;
     for (let k = 0; k < 5; k++) {
-      lx += <f64>load<f32>(r + <usize>(20 + 8 * k)) * sx;
-      ly += <f64>load<f32>(r + <usize>(24 + 8 * k)) * sy;
+      lx += <f64>load<f32>(r + <usize>(20 + 8 * k)) * sx + dx;
+      ly += <f64>load<f32>(r + <usize>(24 + 8 * k)) * sy + dy;
     }
-    const cx = lx / 5 + FACE_BOX_DX * m;
-    const cy = ly / 5 + FACE_BOX_DY * m;
-    const f = FACES + <usize>i * FACE_F64 * 8;
-    store<f64>(f, cx - side / 2);
-    store<f64>(f, cy - side / 2, 8);
+    const f = FACES + <usize>poolCount * FACE_F64 * 8;
+    store<f64>(f, lx / 5 + FACE_BOX_DX * m - side / 2);
+    store<f64>(f, ly / 5 + FACE_BOX_DY * m - side / 2, 8);
     store<f64>(f, side, 16);
     store<f64>(f, side, 24);
-    store<f64>(f, <f64>load<f32>(r), 32);
+    store<f64>(f, score, 32);
+    store<f64>(f, bx, 40);
+    store<f64>(f, by, 48);
+    store<f64>(f, w, 56);
+    store<f64>(f, h, 64);
+    poolCount++;
+  }
+}
+
+/** src/detector.ts boxIou of the detector boxes of face records a and b. */
+function recordIou(a: usize, b: usize): f64 {
+  const ix = Math.min(load<f64>(a, 40) + load<f64>(a, 56), load<f64>(b, 40) + load<f64>(b, 56)) - Math.max(load<f64>(a, 40), load<f64>(b, 40));
+  const iy = Math.min(load<f64>(a, 48) + load<f64>(a, 64), load<f64>(b, 48) + load<f64>(b, 64)) - Math.max(load<f64>(a, 48), load<f64>(b, 48));
+  if (ix <= 0 || iy <= 0) return 0;
+  const inter = ix * iy;
+  return inter / (load<f64>(a, 56) * load<f64>(a, 64) + load<f64>(b, 56) * load<f64>(b, 64) - inter);
+}
+
+/** One face record, for swapping two. */
+const SWAP: usize = memory.data(<i32>FACE_F64 * 8, 8);
+
+/** src/detector.ts mergeDetections + maxFaces: FACES sorted by score (stable), greedy NMS, compacted; returns the count kept. */
+function mergePool(): i32 {
+  const bytes = FACE_F64 * 8;
+  for (let i = 1; i < poolCount; i++) {
+    // Insertion sort by descending score: records move only past strictly lower scores (stable).
+    let j = i;
+    while (j > 0 && load<f64>(FACES + <usize>(j - 1) * bytes, 32) < load<f64>(FACES + <usize>j * bytes, 32)) {
+      const a = FACES + <usize>(j - 1) * bytes;
+      memory.copy(SWAP, a, bytes);
+      memory.copy(a, a + bytes, bytes);
+      memory.copy(a + bytes, SWAP, bytes);
+      j--;
+    }
+  }
+  let kept = 0;
+  for (let i = 0; i < poolCount && kept < maxFaces; i++) {
+    const r = FACES + <usize>i * bytes;
+    let keep = true;
+    for (let k = 0; k < kept && keep; k++) keep = recordIou(FACES + <usize>k * bytes, r) <= MERGE_IOU;
+    if (!keep) continue;
+    if (kept != i) memory.copy(FACES + <usize>kept * bytes, r, bytes);
+    kept++;
+  }
+  return kept;
+}
+
+/** Tile `k` of `count` tiles of `span` px over `size` px: its first pixel (src/detector.ts finerPassTiles). */
+function tileStart(k: i32, size: i32, span: f64, count: i32): f64 {
+  return count == 1 ? 0 : Math.round((<f64>k * (<f64>size - span)) / <f64>(count - 1));
+}
+
+/** One past the last pixel of tile k's core: the middle of its overlap with tile k + 1. */
+function coreEnd(k: i32, size: i32, span: f64, count: i32): f64 {
+  return k == count - 1 ? <f64>size : Math.round((tileStart(k + 1, size, span, count) + tileStart(k, size, span, count) + span) / 2);
+}
+
+/** Tile i along one axis (src/detector.ts finerPassTiles): start, span, pixels, core start and end into TILE (f64); returns the tile count. */
+const TILE: usize = memory.data(5 * 8, 8);
+function tileSpan(size: i32, tileSize: i32, scale: f64, i: i32): i32 {
+  const cell = Math.floor(<f64>tileSize / scale);
+  const overlap = Math.ceil(FINER_OVERLAP / scale);
+  const count = <f64>size <= cell ? 1 : <i32>Math.ceil((<f64>size - overlap) / (cell - overlap));
+  const span = Math.min(<f64>size, Math.ceil((<f64>size + <f64>(count - 1) * overlap) / <f64>count));
+  store<f64>(TILE, tileStart(i, size, span, count));
+  store<f64>(TILE, span, 8);
+  store<f64>(TILE, Math.max(1, Math.round(span * scale)), 16);
+  store<f64>(TILE, i == 0 ? 0 : coreEnd(i - 1, size, span, count), 24);
+  store<f64>(TILE, coreEnd(i, size, span, count), 32);
+  return count;
+}
+
+/**
+ * Finds the faces of the `width` x `height` image at `src` (PIXEL_* `format`) as
+ * src/detector.ts Detector.detect does: resize to the working size, run YuNet; when the working
+ * image is much smaller than the image and the first pass saw small faces (or none), a finer
+ * pass in tiles, merged by NMS. Writes FACES; returns the count.
+ */
+function detectImage(src: usize, width: i32, height: i32, format: i32): i32 {
+  memory.copy(DETECTOR_WEIGHTS, SAVED_DETECTOR, DETECTOR_OVERLAP_END - DETECTOR_WEIGHTS);
+  workingSize(width, height);
+  const candidateScore = Math.min(minScore, FINER_CANDIDATE_SCORE);
+  runPass(src, width, format, 0, 0, width, height, workWidth, workHeight);
+  const count = detectFaces(<f32>candidateScore, NMS_IOU, MAX_FACES);
+  if (count < 0) fail(1, 'the detector failed');
+  const sx = <f64>width / <f64>workWidth;
+  const sy = <f64>height / <f64>workHeight;
+  const scale = <f64>workWidth / <f64>width;
+  poolCount = 0;
+  poolDetections(count, minScore, sx, sy, 0, 0, 0, 0, 0, 0, 0);
+  let small = false;
+  const stride = <usize>recordFloats() << 2;
+  for (let i = 0; i < count; i++) small = small || <f64>load<f32>(resultsPtr() + <usize>i * stride, 12) * sx * scale < FINER_TRIGGER_WIDTH;
+  let kept = min(poolCount, maxFaces);
+  if (minFace == 0 && scale < FINER_BELOW_SCALE && (poolCount == 0 || small)) {
+    const finer = Math.min(1, FINER_SCALE * scale);
+    const longSide = maxInputSide();
+    const shortSide = <i32>Math.floor(<f64>maxPaddedPixels() / <f64>longSide / 32) * 32;
+    const landscape = width >= height;
+    const rows = tileSpan(height, landscape ? shortSide : longSide, finer, 0);
+    for (let ty = 0; ty < rows; ty++) {
+      tileSpan(height, landscape ? shortSide : longSide, finer, ty);
+      const ry = load<f64>(TILE), rh = load<f64>(TILE, 8), th = load<f64>(TILE, 16), cy0 = load<f64>(TILE, 24), cy1 = load<f64>(TILE, 32);
+      const cols = tileSpan(width, landscape ? longSide : shortSide, finer, 0);
+      for (let tx = 0; tx < cols; tx++) {
+        tileSpan(width, landscape ? longSide : shortSide, finer, tx);
+        const rx = load<f64>(TILE), rw = load<f64>(TILE, 8), tw = load<f64>(TILE, 16), cx0 = load<f64>(TILE, 24), cx1 = load<f64>(TILE, 32);
+        runPass(src, width, format, <i32>rx, <i32>ry, <i32>rw, <i32>rh, <i32>tw, <i32>th);
+        const n = detectFaces(<f32>minScore, NMS_IOU, MAX_FACES);
+        if (n < 0) fail(1, 'the detector failed');
+        poolDetections(n, minScore, rw / tw, rh / th, rx, ry, FINER_OVERLAP * (rw / tw), cx0, cy0, cx1, cy1);
+      }
+    }
+    kept = mergePool();
   }
   // The detector's INPUT region overlays the engine's arena: put the engine back.
   memory.copy(ENGINE_BASE, SAVED, ENGINE_END - ENGINE_BASE);
-  return count;
+  return kept;
+}
+
+/** Resizes the region (rx, ry, rw, rh) of the image to the detector's tw x th input and runs YuNet. */
+function runPass(src: usize, width: i32, format: i32, rx: i32, ry: i32, rw: i32, rh: i32, tw: i32, th: i32): void {
+  if (setInputSize(tw, th) != 0) fail(1, 'the detector refused the working size');
+  resizeToBgr(src, width, format, rx, ry, rw, rh, detectorInputPtr(), tw, th);
+  if (runDetector() != 0) fail(1, 'the detector failed');
 }
 
 // ---- one frame ----

@@ -55,7 +55,8 @@ Options:
   --no-detect           the whole image is the face (for images that are face crops)
   --min-face PX         resize the photo for detection so faces down to PX pixels stay findable,
                         within the detector's 640x480 limit (default: at most 640 px on the
-                        longer side; larger PX is faster)
+                        longer side, then tiles at twice that resolution when a larger photo
+                        shows small faces or none; larger PX is faster)
   --annotate OUT.png    write the photo with a box and an "age, gender" label per face (one FILE)
   --margin M            widening of the box on each side, as a fraction of its size, 0 to 2
                         (default 0.4, as the models were trained)

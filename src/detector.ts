@@ -2,12 +2,15 @@
  * The face detector seen from TypeScript: YuNet (libfacedetection, BSD-3) in its own WASM module
  * (assembly/yunet*.ts, build/yunet-{simd,scalar}.wasm, weights/yunet.yunf).
  *
- * YuNet finds faces from about 10-20 px up to the whole input in one pass (anchors at strides 8,
- * 16 and 32), so a photo is not tiled: it is resized once to a working size ({@link workingSize},
- * the one place the policy lives) and converted to BGR by the SSR-Net engine module, which holds
- * the decoded image (Engine.resizeImage, assembly/crop.ts); the host copies that working image
- * into this module, which runs the network, the box and landmark decoding and NMS. Detections are
- * mapped back to image pixels here.
+ * YuNet finds faces from about 20 px up to the whole input in one pass (anchors at strides 8,
+ * 16 and 32). A photo is resized to a working size ({@link workingSize}) and converted to BGR by
+ * the SSR-Net engine module, which holds the decoded image (Engine.resizeImage, assembly/crop.ts);
+ * the host copies that working image into this module, which runs the network, the box and
+ * landmark decoding and NMS. Detections are mapped back to image pixels here. When the working
+ * image had to be much smaller than the photo and the first pass saw small faces (or none), a
+ * second pass looks for faces too small for it in tiles at twice the resolution
+ * ({@link finerPassTiles}); both passes are merged by NMS. The policy lives in this file; the WASI
+ * command (assembly/wasi.ts) mirrors it.
  */
 import type { Engine, WasmSource } from './engine.js';
 import { SsrnetError, invalidParameter } from './errors.js';
@@ -37,6 +40,21 @@ export const NMS_IOU = 0.45;
 export const SMALLEST_RELIABLE_FACE = 16;
 /** Most faces the engine returns per image. */
 const ENGINE_MAX_FACES = 512;
+/**
+ * Finer pass: run when the working image is smaller than FINER_BELOW_SCALE of the photo and the
+ * first pass found no face, or a detection scoring at least FINER_CANDIDATE_SCORE narrower than
+ * FINER_TRIGGER_WIDTH working pixels (a group whose smallest faces are near the detector's limit
+ * may have smaller ones it missed). Tiles overlap by FINER_OVERLAP tile pixels and keep the faces
+ * of at most that size (bigger ones are the first pass's: at least half that there).
+ */
+const FINER_BELOW_SCALE = 0.95;
+const FINER_CANDIDATE_SCORE = 0.3;
+const FINER_TRIGGER_WIDTH = 40;
+export const FINER_OVERLAP = 64;
+/** The finer pass's resolution: this times the first pass's (at most the image's own). */
+export const FINER_SCALE = 2;
+/** Most detections both passes gather before their merge (the WASI command's fixed pool). */
+const FINER_POOL = 1024;
 
 /** The detector's exports (assembly/yunet-index.ts). */
 interface DetectorExports {
@@ -112,7 +130,8 @@ export interface DetectOptions {
    * How small a face (box side in image pixels) to search for: the working size is chosen so that
    * it becomes at least SMALLEST_RELIABLE_FACE pixels, within the engine's input limit
    * ({@link workingSize}). It does not filter: smaller faces found on the way are returned too.
-   * @default none: the image at most 640 px on its longer side (never enlarged)
+   * @default none: the image at most 640 px on its longer side (never enlarged), and the finer
+   *   pass of {@link Detector.detect} when that shrank the photo
    */
   minFaceSize?: number;
 }
@@ -165,6 +184,60 @@ export function workingSize(width: number, height: number, limits: InputLimits, 
     out = size(scale);
   }
   return out;
+}
+
+/** A tile of the finer pass: an integer region of the image and the size it is resized to. */
+export interface Tile {
+  region: Box;
+  width: number;
+  height: number;
+  /** The part of the region whose faces this tile reports (the cores of all tiles partition the image). */
+  core: Box;
+}
+
+/**
+ * The finer pass's tiles: the image at scale min(1, FINER_SCALE * firstScale), cut into tiles that fit the
+ * engine's input and overlap by FINER_OVERLAP tile pixels, so that every face of at most that
+ * size lies wholly inside the tile whose core holds its centre.
+ *
+ * @param firstScale the first pass's working size / image size
+ * @example
+ * ```ts
+ * finerPassTiles(2000, 1500, 640 / 2000, { maxSide: 640, maxPaddedPixels: 640 * 480 }).length // 4
+ * ```
+ */
+export function finerPassTiles(width: number, height: number, firstScale: number, limits: InputLimits): Tile[] {
+  const scale = Math.min(1, FINER_SCALE * firstScale);
+  // Tiles as large as the engine takes (640x480 or 480x640 along the image), overlapping by FINER_OVERLAP.
+  const longSide = limits.maxSide;
+  const shortSide = Math.floor(limits.maxPaddedPixels / limits.maxSide / 32) * 32;
+  const spans = (size: number, tileSize: number) => {
+    const cell = Math.floor(tileSize / scale); // image pixels one tile covers
+    const overlap = Math.ceil(FINER_OVERLAP / scale);
+    const count = size <= cell ? 1 : Math.ceil((size - overlap) / (cell - overlap));
+    const span = Math.min(size, Math.ceil((size + (count - 1) * overlap) / count));
+    const starts = Array.from({ length: count }, (_, i) => (count === 1 ? 0 : Math.round((i * (size - span)) / (count - 1))));
+    // Cores end in the middle of the overlap with the next tile.
+    const ends = starts.map((start, i) => (i === count - 1 ? size : Math.round((starts[i + 1] + start + span) / 2)));
+    return starts.map((start, i) => ({ start, span, pixels: Math.max(1, Math.round(span * scale)), coreStart: i === 0 ? 0 : ends[i - 1], coreEnd: ends[i] }));
+  };
+  const landscape = width >= height;
+  const xs = spans(width, landscape ? longSide : shortSide);
+  const ys = spans(height, landscape ? shortSide : longSide);
+  return ys.flatMap((y) => xs.map((x) => ({
+    region: { x: x.start, y: y.start, width: x.span, height: y.span },
+    width: x.pixels,
+    height: y.pixels,
+    core: { x: x.coreStart, y: y.coreStart, width: x.coreEnd - x.coreStart, height: y.coreEnd - y.coreStart },
+  })));
+}
+
+/** Greedy NMS by descending score (stable), dropping boxes overlapping a kept one by IoU > `iou`, as the engine's. */
+function mergeDetections(detections: Detection[], iou: number): Detection[] {
+  const sorted = detections.map((d, i) => ({ d, i })).sort((a, b) => b.d.score - a.d.score || a.i - b.i).map(({ d }) => d);
+  const kept: Detection[] = [];
+  for (const d of sorted) if (kept.every((k) => boxIou(k.box, d.box) <= iou)) kept.push(d);
+  return kept;
 }
 
 /** Raw head outputs of one level (stride 8, 16, 32) for tests and debugging, in the engine's layout. */
@@ -240,7 +313,9 @@ export class Detector {
    *
    * @param engine an engine holding the image
    * @param options `minScore` (default 0.6), `maxFaces` (default 100), `minFaceSize`
-   *   (default: the image at most 640 px on its longer side)
+   *   (default: the image at most 640 px on its longer side; then, when that shrank the image
+   *   and the faces found are small or none, a finer pass in tiles at twice the resolution, merged
+   *   by NMS: faces from about 20 px in images up to 1280 px)
    * @returns the faces by descending score, boxes and landmarks in image pixels
    * @throws SsrnetError BAD_INPUT for invalid options or an engine without an image;
    *   ENGINE_FAILED if a module fails
@@ -256,9 +331,30 @@ export class Detector {
     const resolved = resolveDetectOptions(options);
     const image = engine.image;
     if (!image) throw new SsrnetError('BAD_INPUT', 'the engine holds no image to detect faces in (Engine.setImage first)');
-    const size = workingSize(image.width, image.height, this.limits, resolved.minFaceSize);
-    const bgr = engine.resizeImage(size.width, size.height);
-    return this.detectResized(bgr, size.width, size.height, { x: image.width / size.width, y: image.height / size.height }, resolved);
+    const { minScore, maxFaces, minFaceSize } = resolved;
+    const size = workingSize(image.width, image.height, this.limits, minFaceSize);
+    const scale = size.width / image.width;
+    const candidateScore = Math.min(minScore, FINER_CANDIDATE_SCORE);
+    const first = this.detectResized(engine.resizeImage(size.width, size.height), size.width, size.height,
+      { x: image.width / size.width, y: image.height / size.height }, { minScore: candidateScore, maxFaces: Infinity });
+    const faces = first.filter((d) => d.score >= minScore);
+    const finer = minFaceSize === undefined && scale < FINER_BELOW_SCALE
+      && (faces.length === 0 || first.some((d) => d.box.width * scale < FINER_TRIGGER_WIDTH));
+    if (!finer) return faces.slice(0, maxFaces);
+    for (const tile of finerPassTiles(image.width, image.height, scale, this.limits)) {
+      const { region, core } = tile;
+      const bgr = engine.resizeRegion(region, tile.width, tile.height);
+      const tileScale = { x: region.width / tile.width, y: region.height / tile.height };
+      const limit = FINER_OVERLAP * tileScale.x;
+      for (const d of this.detectResized(bgr, tile.width, tile.height, tileScale, { minScore, maxFaces: Infinity })) {
+        const face = offsetDetection(d, region.x, region.y);
+        const { box } = face;
+        const cx = box.x + box.width / 2, cy = box.y + box.height / 2;
+        if (Math.max(box.width, box.height) > limit || cx < core.x || cx >= core.x + core.width || cy < core.y || cy >= core.y + core.height) continue;
+        if (faces.length < FINER_POOL) faces.push(face);
+      }
+    }
+    return mergeDetections(faces, NMS_IOU).slice(0, maxFaces);
   }
 
   /**
@@ -345,6 +441,13 @@ export function boxIou(a: Box, b: Box): number {
   if (ix <= 0 || iy <= 0) return 0;
   const inter = ix * iy;
   return inter / (a.width * a.height + b.width * b.height - inter);
+}
+
+/** A detection moved by (dx, dy): a tile's detection in image pixels. */
+function offsetDetection(d: Detection, dx: number, dy: number): Detection {
+  const landmarks = {} as FaceLandmarks;
+  for (const name of LANDMARK_NAMES) landmarks[name] = { x: d.landmarks[name].x + dx, y: d.landmarks[name].y + dy };
+  return { score: d.score, box: { x: d.box.x + dx, y: d.box.y + dy, width: d.box.width, height: d.box.height }, landmarks };
 }
 
 /** Maps a detection in working-image pixels to image pixels (x times sx, y times sy). */

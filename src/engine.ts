@@ -32,6 +32,7 @@ interface EngineExports {
   reserveImage(width: number, height: number, format: number): number;
   cropFace(x: number, y: number, w: number, h: number, margin: number): number;
   resizeImage(width: number, height: number): number;
+  resizeRegion(x: number, y: number, w: number, h: number, width: number, height: number): number;
 }
 
 /** ABI version this host speaks (assembly/index.ts ABI_VERSION). */
@@ -204,11 +205,29 @@ export class Engine {
    *   written or memory cannot grow
    */
   resizeImage(width: number, height: number): Uint8Array {
+    const image = this.imageSize;
+    return this.resizeRegion({ x: 0, y: 0, width: image?.width ?? 0, height: image?.height ?? 0 }, width, height);
+  }
+
+  /**
+   * {@link resizeImage} of one integer region of the image (a detector tile).
+   *
+   * @param region integer pixels inside the image written by {@link setImage}
+   * @throws SsrnetError BAD_INPUT for a side outside 1..8192 or a region that is not inside the
+   *   image; ENGINE_FAILED when no image was written or memory cannot grow
+   */
+  resizeRegion(region: Box, width: number, height: number): Uint8Array {
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > MAX_RESIZED_SIDE || height > MAX_RESIZED_SIDE) {
       throw new SsrnetError('BAD_INPUT', `expected a resized size of 1..${MAX_RESIZED_SIDE} a side, got ${width}x${height}`);
     }
-    const ptr = this.exports.resizeImage(width, height);
-    if (ptr === 0) throw new SsrnetError('ENGINE_FAILED', `the engine could not resize to ${width}x${height}: no image, or out of memory`);
+    const image = this.imageSize;
+    if (!image) throw new SsrnetError('ENGINE_FAILED', 'the engine could not resize: no image was written');
+    const { x, y, width: w, height: h } = region;
+    if (![x, y, w, h].every(Number.isInteger) || x < 0 || y < 0 || w < 1 || h < 1 || x + w > image.width || y + h > image.height) {
+      throw new SsrnetError('BAD_INPUT', `expected an integer region inside the ${image.width}x${image.height} image, got ${x},${y} ${w}x${h}`);
+    }
+    const ptr = this.exports.resizeRegion(x, y, w, h, width, height);
+    if (ptr === 0) throw new SsrnetError('ENGINE_FAILED', `the engine could not resize to ${width}x${height}: out of memory`);
     return new Uint8Array(this.exports.memory.buffer, ptr, width * height * 3);
   }
 

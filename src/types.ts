@@ -182,7 +182,8 @@ export interface EstimateOptions {
    * How small a face (box side in pixels) the detector searches for: the image is resized for
    * detection so that such a face stays findable (about 16 px at the detector), within the
    * detector's input limit (640x480 pixels). Larger values detect faster.
-   * @default none: the image at most 640 px on its longer side
+   * @default none: the image at most 640 px on its longer side; when that shrank the photo and
+   *   the faces found are small (or none), a second pass in tiles at twice that resolution
    * @example
    * ```ts
    * await estimator.estimate(groupPhoto, { minFaceSize: 40 });

@@ -31,6 +31,7 @@ interface Exports {
   reserveImage(width: number, height: number, format: number): number;
   cropFace(x: number, y: number, w: number, h: number, margin: number): number;
   resizeImage(width: number, height: number): number;
+  resizeRegion(x: number, y: number, w: number, h: number, width: number, height: number): number;
   arenaStart(): number;
 }
 
@@ -156,6 +157,33 @@ describe.each(BUILDS)('%s build: byte for byte with the TypeScript reference', (
     }
   });
 
+  it('resizeRegion: random regions x 4 formats equal resizeImage of the region cut out', () => {
+    const rng = new Rng(0x7e6 + build.length);
+    for (let n = 0; n < 20; n++) {
+      const width = rng.int(1, 200);
+      const height = rng.int(1, 200);
+      for (const f of FORMATS) {
+        const { pixels, rgba } = randomImage(rng, width, height, f.bpp, f.name);
+        writeImage(e, pixels, width, height, f.id);
+        for (let k = 0; k < 3; k++) {
+          const x = rng.int(0, width - 1), y = rng.int(0, height - 1);
+          const w = rng.int(1, width - x), h = rng.int(1, height - y);
+          const dw = rng.int(1, Math.min(300, w * 2)), dh = rng.int(1, Math.min(300, h * 2));
+          const region = new Uint8Array(w * h * 4);
+          for (let row = 0; row < h; row++) region.set(rgba.data.subarray(((y + row) * width + x) * 4, ((y + row) * width + x + w) * 4), row * w * 4);
+          const expected = new Uint8Array(dw * dh * 3);
+          referenceResize({ data: region, width: w, height: h }, dw, dh, expected);
+          const ptr = e.resizeRegion(x, y, w, h, dw, dh);
+          expect(ptr % 16).toBe(0);
+          const got = new Uint8Array(e.memory.buffer, ptr, expected.length);
+          if (Buffer.compare(got, expected) !== 0) {
+            throw new Error(`${width}x${height} ${f.name}, region ${x},${y} ${w}x${h} -> ${dw}x${dh}: first difference at ${firstDifference(got, expected)}`);
+          }
+        }
+      }
+    }
+  });
+
   it('resizeImage: a real photo to the detector working size', async () => {
     const { decodeImage } = await import('../src/decode.js');
     const img = await decodeImage(new Uint8Array(readFileSync(new URL('examples/astronaut.png', ROOT))));
@@ -170,11 +198,17 @@ describe.each(BUILDS)('%s build: byte for byte with the TypeScript reference', (
 });
 
 describe.each(BUILDS)('%s build: raw ABI with hostile arguments', (build) => {
-  it('cropFace and resizeImage refuse to run without an image', () => {
+  it('cropFace, resizeImage and resizeRegion refuse to run without an image or outside it', () => {
     const e = instantiate(build);
     expect(e.cropFace(0, 0, 1, 1, 0)).toBe(11);
     expect(e.resizeImage(10, 10)).toBe(0);
+    expect(e.resizeRegion(0, 0, 1, 1, 10, 10)).toBe(0);
     e.reserveImage(4, 4, 0);
+    // Regions that are empty or leave the 4x4 image (overflow included) give 0.
+    for (const [x, y, w, h] of [[0, 0, 0, 1], [0, 0, 1, 0], [-1, 0, 2, 2], [0, -1, 2, 2], [3, 0, 2, 1], [0, 3, 1, 2], [4, 0, 1, 1], [1, 1, 0x7fffffff, 1], [0x7fffffff, 0, 2, 1]]) {
+      expect(e.resizeRegion(x, y, w, h, 2, 2), `${x},${y} ${w}x${h}`).toBe(0);
+    }
+    expect(e.resizeRegion(1, 1, 3, 3, 2, 2)).toBeGreaterThan(0);
     expect(e.cropFace(0, 0, 1, 1, 0)).toBe(0);
     expect(e.reserveImage(4, 4, 9)).toBe(0); // a failed reserve forgets the previous image
     expect(e.cropFace(0, 0, 1, 1, 0)).toBe(11);

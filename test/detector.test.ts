@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { crc32 } from '../src/crc32.js';
 import { decodeImage } from '../src/decode.js';
 import {
-  DEFAULT_MIN_SCORE, type Detection, Detector, LANDMARK_NAMES, SMALLEST_RELIABLE_FACE, boxIou, workingSize, type DetectOptions,
+  DEFAULT_MIN_SCORE, type Detection, Detector, LANDMARK_NAMES, SMALLEST_RELIABLE_FACE, boxIou, workingSize, type DetectOptions, FINER_OVERLAP, FINER_SCALE, finerPassTiles,
 } from '../src/detector.js';
 import { Engine } from '../src/engine.js';
 import { SsrnetError } from '../src/errors.js';
@@ -434,6 +434,90 @@ describe('photos', () => {
     expect(scalar.memoryBytes.memory).toBe(MEMORY_PAGES * 65536);
     expect(before.arena).toBeLessThanOrEqual(before.memory);
     console.log(`detector memory: ${before.memory} bytes (${before.memory / 65536} pages), arena ${before.arena}`);
+  });
+});
+
+describe('finer pass (images much larger than the working size)', () => {
+  const ceil32 = (v: number): number => Math.ceil(v / 32) * 32;
+
+  it('tiles fit the engine, stay inside the image, and their cores partition it with FINER_OVERLAP / 2 of margin', () => {
+    const limits = simd.limits;
+    for (const [w, h] of [[700, 500], [1280, 960], [1344, 1008], [2000, 1500], [1000, 1000], [4000, 300], [300, 4000], [7000, 7000]]) {
+      const first = workingSize(w, h, limits).width / w;
+      const scale = Math.min(1, FINER_SCALE * first);
+      const margin = Math.ceil(FINER_OVERLAP / scale) / 2 - 1; // image pixels, less rounding
+      const tiles = finerPassTiles(w, h, first, limits);
+      let area = 0;
+      for (const { region, core, width, height } of tiles) {
+        const name = `${w}x${h} tile ${JSON.stringify(region)}`;
+        expect(Math.max(width, height), name).toBeLessThanOrEqual(limits.maxSide);
+        expect(ceil32(width) * ceil32(height), name).toBeLessThanOrEqual(limits.maxPaddedPixels);
+        expect(Math.abs(region.width * scale - width), name).toBeLessThanOrEqual(0.5);
+        for (const v of [region.x, region.y, region.width, region.height]) expect(Number.isInteger(v), name).toBe(true);
+        expect(region.x >= 0 && region.y >= 0 && region.x + region.width <= w && region.y + region.height <= h, name).toBe(true);
+        // A face of at most FINER_OVERLAP tile px centred in the core lies inside the region.
+        if (core.x > 0) expect(core.x - region.x, name).toBeGreaterThanOrEqual(margin);
+        if (core.y > 0) expect(core.y - region.y, name).toBeGreaterThanOrEqual(margin);
+        if (core.x + core.width < w) expect(region.x + region.width - (core.x + core.width), name).toBeGreaterThanOrEqual(margin);
+        if (core.y + core.height < h) expect(region.y + region.height - (core.y + core.height), name).toBeGreaterThanOrEqual(margin);
+        area += core.width * core.height;
+      }
+      expect(area, `${w}x${h}`).toBe(w * h); // cores are a grid: no gap, no overlap
+      expect(tiles.length, `${w}x${h}`).toBeLessThanOrEqual(9); // bounded work: at most 2 x 640 by 2 x 480 tile pixels
+    }
+  });
+
+  /** A 1280x960 grey image with the astronaut's head (its 160x160 region around the face) at `side` px at each place. */
+  async function heads(places: [number, number, number][]): Promise<Rgba> {
+    const astronaut = await photo('astronaut.png');
+    const W = 1280;
+    const H = 960;
+    const data = new Uint8Array(W * H * 4).fill(128);
+    for (const [x0, y0, side] of places) {
+      engine.setImage(astronaut);
+      const bgr = engine.resizeRegion({ x: 140, y: 40, width: 160, height: 160 }, side, side);
+      for (let i = 0; i < side * side; i++) {
+        const o = ((y0 + Math.floor(i / side)) * W + x0 + (i % side)) * 4;
+        data.set([bgr[i * 3 + 2], bgr[i * 3 + 1], bgr[i * 3]], o);
+      }
+    }
+    return { data, width: W, height: H };
+  }
+
+  it('finds faces of 20-30 px in a 1280x960 image that the 640x480 first pass cannot, each once', async () => {
+    // Faces of about 23 px (head 40 px) at two places, and one of about 54 px (head 96) that both passes find.
+    const img = await heads([[200, 300, 40], [900, 500, 40], [600, 100, 96]]);
+    engine.setImage(img);
+    const size = workingSize(img.width, img.height, simd.limits);
+    const first = simd.detectResized(engine.resizeImage(size.width, size.height).slice(), size.width, size.height, { x: img.width / size.width, y: img.height / size.height });
+    const faces = simd.detect(engine);
+    const at = (x: number, y: number, side: number) => ({ x: x + side * 0.2, y: y + side * 0.2, width: side * 0.6, height: side * 0.6 });
+    const small = [at(200, 300, 40), at(900, 500, 40)];
+    const large = at(600, 100, 96);
+    expect(first.filter((d) => small.some((s) => boxIou(d.box, s) > 0.3))).toEqual([]);
+    expect(first.filter((d) => boxIou(d.box, large) > 0.3)).toHaveLength(1);
+    for (const s of [...small, large]) expect(faces.filter((d) => boxIou(d.box, s) > 0.3), JSON.stringify(s)).toHaveLength(1);
+    expect(faces).toHaveLength(3);
+    expect(faces.map((f) => f.score)).toEqual([...faces.map((f) => f.score)].sort((a, b) => b - a));
+    for (const f of faces) {
+      for (const p of Object.values(f.landmarks)) expect(p.x > f.box.x && p.x < f.box.x + f.box.width && p.y > f.box.y && p.y < f.box.y + f.box.height).toBe(true);
+    }
+    expect(simd.detect(engine, { maxFaces: 2 })).toEqual(faces.slice(0, 2));
+    // minFaceSize is the caller's own choice of working size (here the first pass's): no finer pass then.
+    expect(workingSize(img.width, img.height, simd.limits, 32)).toEqual(size);
+    expect(simd.detect(engine, { minFaceSize: 32 })).toEqual(first);
+  });
+
+  it('no finer pass when the first pass saw only large faces: the astronaut enlarged 2x costs one pass', async () => {
+    const img = await photo('astronaut.png');
+    const big = { width: img.width * 2, height: img.height * 2, data: new Uint8Array(img.width * img.height * 16) };
+    for (let y = 0; y < big.height; y++) {
+      for (let x = 0; x < big.width; x++) big.data.set(img.data.subarray(((y >> 1) * img.width + (x >> 1)) * 4, ((y >> 1) * img.width + (x >> 1)) * 4 + 4), (y * big.width + x) * 4);
+    }
+    engine.setImage(big);
+    const size = workingSize(big.width, big.height, simd.limits);
+    const first = simd.detectResized(engine.resizeImage(size.width, size.height).slice(), size.width, size.height, { x: big.width / size.width, y: big.height / size.height });
+    expect(simd.detect(engine)).toEqual(first);
   });
 });
 

@@ -98,6 +98,33 @@ function pack(img: Rgba, channels: 1 | 3): Uint8Array {
   return out;
 }
 
+/** `img` shrunk by an integer `factor` (box average). */
+function shrink(img: Rgba, factor: number): Rgba {
+  const width = Math.floor(img.width / factor);
+  const height = Math.floor(img.height / factor);
+  const data = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < 4; c++) {
+        let sum = 0;
+        for (let v = 0; v < factor; v++) for (let u = 0; u < factor; u++) sum += img.data[((y * factor + v) * img.width + x * factor + u) * 4 + c];
+        data[(y * width + x) * 4 + c] = Math.round(sum / (factor * factor));
+      }
+    }
+  }
+  return { data, width, height };
+}
+
+/** A grey 1280x960 frame with the fixture's face at 1/2 (about 45 px) and twice at 1/4 (about 23 px): a case for the detector's finer pass. */
+function smallFacesFrame(): Rgba {
+  const W = 1280;
+  const data = new Uint8Array(W * 960 * 4).fill(128);
+  for (const [img, x0, y0] of [[shrink(photo, 2), 600, 100], [shrink(photo, 4), 200, 300], [shrink(photo, 4), 900, 500]] as const) {
+    for (let y = 0; y < img.height; y++) data.set(img.data.subarray(y * img.width * 4, (y + 1) * img.width * 4), ((y0 + y) * W + x0) * 4);
+  }
+  return { data, width: W, height: 960 };
+}
+
 // ---- what Node says ----
 
 let estimator: Awaited<ReturnType<typeof createEstimator>>;
@@ -203,6 +230,13 @@ describe.each(Object.keys(BUILDS) as Build[])('Node WASI, %s build', (build) => 
       expect(got, `${model} ${margin} ${gender}`).toEqual([want]);
     }
     expect(parseLines(await runNode(build, ['--max-faces', '1', '--gender'], ppm))).toEqual([photoFaces.slice(0, 1)]);
+  });
+
+  it('a 1280x960 frame with faces too small for the first pass: the finer tiled pass finds Node\'s faces', async () => {
+    const frame = smallFacesFrame();
+    const want = await nodeFaces(frame);
+    expect(want).toHaveLength(3); // the two 23 px faces need the finer pass
+    expect(parseLines(await runNode(build, ['--gender', '--raw', '1280x960', '--format', 'rgb24'], Buffer.from(pack(frame, 3))))).toEqual([want]);
   });
 
   it('--swar-conv (the scalar SWAR conv in the age networks) gives the same faces and ages', async () => {

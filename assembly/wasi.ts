@@ -704,17 +704,20 @@ function detectImage(src: usize, width: i32, height: i32, format: i32): i32 {
   for (let i = 0; i < count; i++) small = small || <f64>load<f32>(resultsPtr() + <usize>i * stride, 12) * sx * scale < FINER_TRIGGER_WIDTH;
   let kept = min(poolCount, maxFaces);
   if (minFace == 0 && scale < FINER_BELOW_SCALE && (poolCount == 0 || small)) {
-    const finer = Math.min(1, FINER_SCALE * scale);
+    // src/detector.ts tileSize and finerPassScale.
     const longSide = maxInputSide();
     const shortSide = <i32>Math.floor(<f64>maxPaddedPixels() / <f64>longSide / 32) * 32;
-    const landscape = width >= height;
-    const rows = tileSpan(height, landscape ? shortSide : longSide, finer, 0);
+    const tileWidth = width >= height ? longSide : shortSide;
+    const tileHeight = width >= height ? shortSide : longSide;
+    const finer = Math.min(Math.min(1, FINER_SCALE * scale), Math.min(
+      (<f64>(2 * tileWidth) - FINER_OVERLAP - 4) / <f64>width, (<f64>(2 * tileHeight) - FINER_OVERLAP - 4) / <f64>height));
+    const rows = tileSpan(height, tileHeight, finer, 0);
     for (let ty = 0; ty < rows; ty++) {
-      tileSpan(height, landscape ? shortSide : longSide, finer, ty);
+      tileSpan(height, tileHeight, finer, ty);
       const ry = load<f64>(TILE), rh = load<f64>(TILE, 8), th = load<f64>(TILE, 16), cy0 = load<f64>(TILE, 24), cy1 = load<f64>(TILE, 32);
-      const cols = tileSpan(width, landscape ? longSide : shortSide, finer, 0);
+      const cols = tileSpan(width, tileWidth, finer, 0);
       for (let tx = 0; tx < cols; tx++) {
-        tileSpan(width, landscape ? longSide : shortSide, finer, tx);
+        tileSpan(width, tileWidth, finer, tx);
         const rx = load<f64>(TILE), rw = load<f64>(TILE, 8), tw = load<f64>(TILE, 16), cx0 = load<f64>(TILE, 24), cx1 = load<f64>(TILE, 32);
         runPass(src, width, format, <i32>rx, <i32>ry, <i32>rw, <i32>rh, <i32>tw, <i32>th);
         const n = detectFaces(<f32>minScore, NMS_IOU, MAX_FACES);

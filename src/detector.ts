@@ -51,8 +51,8 @@ const FINER_BELOW_SCALE = 0.95;
 const FINER_CANDIDATE_SCORE = 0.3;
 const FINER_TRIGGER_WIDTH = 40;
 export const FINER_OVERLAP = 64;
-/** The finer pass's resolution: this times the first pass's (at most the image's own). */
-export const FINER_SCALE = 2;
+/** The finer pass's resolution: this times the first pass's at most ({@link finerPassScale}). */
+const FINER_SCALE = 2;
 /** Most detections both passes gather before their merge (the WASI command's fixed pool). */
 const FINER_POOL = 1024;
 
@@ -195,10 +195,30 @@ export interface Tile {
   core: Box;
 }
 
+/** The finer pass's tile size: as large as the engine takes, 640x480 or 480x640 along the image. */
+function tileSize(width: number, height: number, limits: InputLimits): [number, number] {
+  const longSide = limits.maxSide;
+  const shortSide = Math.floor(limits.maxPaddedPixels / limits.maxSide / 32) * 32;
+  return width >= height ? [longSide, shortSide] : [shortSide, longSide];
+}
+
 /**
- * The finer pass's tiles: the image at scale min(1, FINER_SCALE * firstScale), cut into tiles that fit the
- * engine's input and overlap by FINER_OVERLAP tile pixels, so that every face of at most that
- * size lies wholly inside the tile whose core holds its centre.
+ * The finer pass's scale (tile pixels per image pixel): FINER_SCALE times the first pass's, at
+ * most 1, and at most what 2 x 2 tiles overlapping by FINER_OVERLAP cover (bounded work: four
+ * engine inputs; 1.6-2 times the first pass's resolution for photos above 1280 px).
+ */
+export function finerPassScale(width: number, height: number, firstScale: number, limits: InputLimits): number {
+  const [tileWidth, tileHeight] = tileSize(width, height, limits);
+  // 4 px of slack: the tiles' floor and ceil lose up to 3 px of the two tiles' reach.
+  const cover = (tile: number, size: number) => (2 * tile - FINER_OVERLAP - 4) / size;
+  return Math.min(1, FINER_SCALE * firstScale, cover(tileWidth, width), cover(tileHeight, height));
+}
+
+/**
+ * The finer pass's tiles: the image at scale min(1, FINER_SCALE * firstScale) (less if 2 x 2
+ * tiles would not cover it), cut into tiles that fit the engine's input and overlap by
+ * FINER_OVERLAP tile pixels, so that every face of at most that size lies wholly inside the tile
+ * whose core holds its centre.
  *
  * @param firstScale the first pass's working size / image size
  * @example
@@ -207,10 +227,8 @@ export interface Tile {
  * ```
  */
 export function finerPassTiles(width: number, height: number, firstScale: number, limits: InputLimits): Tile[] {
-  const scale = Math.min(1, FINER_SCALE * firstScale);
-  // Tiles as large as the engine takes (640x480 or 480x640 along the image), overlapping by FINER_OVERLAP.
-  const longSide = limits.maxSide;
-  const shortSide = Math.floor(limits.maxPaddedPixels / limits.maxSide / 32) * 32;
+  const [tileWidth, tileHeight] = tileSize(width, height, limits);
+  const scale = finerPassScale(width, height, firstScale, limits);
   const spans = (size: number, tileSize: number) => {
     const cell = Math.floor(tileSize / scale); // image pixels one tile covers
     const overlap = Math.ceil(FINER_OVERLAP / scale);
@@ -221,9 +239,8 @@ export function finerPassTiles(width: number, height: number, firstScale: number
     const ends = starts.map((start, i) => (i === count - 1 ? size : Math.round((starts[i + 1] + start + span) / 2)));
     return starts.map((start, i) => ({ start, span, pixels: Math.max(1, Math.round(span * scale)), coreStart: i === 0 ? 0 : ends[i - 1], coreEnd: ends[i] }));
   };
-  const landscape = width >= height;
-  const xs = spans(width, landscape ? longSide : shortSide);
-  const ys = spans(height, landscape ? shortSide : longSide);
+  const xs = spans(width, tileWidth);
+  const ys = spans(height, tileHeight);
   return ys.flatMap((y) => xs.map((x) => ({
     region: { x: x.start, y: y.start, width: x.span, height: y.span },
     width: x.pixels,

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { crc32 } from '../src/crc32.js';
 import { decodeImage } from '../src/decode.js';
 import {
-  DEFAULT_MIN_SCORE, type Detection, Detector, LANDMARK_NAMES, SMALLEST_RELIABLE_FACE, boxIou, workingSize, type DetectOptions, FINER_OVERLAP, FINER_SCALE, finerPassTiles,
+  DEFAULT_MIN_SCORE, type Detection, Detector, LANDMARK_NAMES, SMALLEST_RELIABLE_FACE, boxIou, workingSize, type DetectOptions, FINER_OVERLAP, finerPassScale, finerPassTiles,
 } from '../src/detector.js';
 import { Engine } from '../src/engine.js';
 import { SsrnetError } from '../src/errors.js';
@@ -444,7 +444,7 @@ describe('finer pass (images much larger than the working size)', () => {
     const limits = simd.limits;
     for (const [w, h] of [[700, 500], [1280, 960], [1344, 1008], [2000, 1500], [1000, 1000], [4000, 300], [300, 4000], [7000, 7000]]) {
       const first = workingSize(w, h, limits).width / w;
-      const scale = Math.min(1, FINER_SCALE * first);
+      const scale = finerPassScale(w, h, first, limits);
       const margin = Math.ceil(FINER_OVERLAP / scale) / 2 - 1; // image pixels, less rounding
       const tiles = finerPassTiles(w, h, first, limits);
       let area = 0;
@@ -463,7 +463,8 @@ describe('finer pass (images much larger than the working size)', () => {
         area += core.width * core.height;
       }
       expect(area, `${w}x${h}`).toBe(w * h); // cores are a grid: no gap, no overlap
-      expect(tiles.length, `${w}x${h}`).toBeLessThanOrEqual(9); // bounded work: at most 2 x 640 by 2 x 480 tile pixels
+      expect(tiles.length, `${w}x${h}`).toBeLessThanOrEqual(4); // bounded work: at most 2 x 2 engine inputs
+      expect(scale, `${w}x${h}`).toBeGreaterThanOrEqual(Math.min(1, 1.6 * first)); // 1.6-2 times the first pass's resolution
     }
   });
 

@@ -509,6 +509,17 @@ describe('finer pass (images much larger than the working size)', () => {
     expect(simd.detect(engine, { minFaceSize: 32 })).toEqual(first);
   });
 
+  it.each(['coffee.png', 'rocket.jpg', 'chelsea.png'])('%s enlarged to 1600 px: still no face (the finer pass runs: no face in the first)', async (name) => {
+    const img = await photo(name);
+    const width = 1600;
+    const height = Math.round((img.height * width) / img.width);
+    engine.setImage(img);
+    const bgr = engine.resizeImage(width, height);
+    const data = new Uint8Array(width * height * 4);
+    for (let i = 0; i < width * height; i++) data.set([bgr[i * 3 + 2], bgr[i * 3 + 1], bgr[i * 3], 255], i * 4);
+    expect(detectIn(simd, { data, width, height })).toEqual([]);
+  });
+
   it('no finer pass when the first pass saw only large faces: the astronaut enlarged 2x costs one pass', async () => {
     const img = await photo('astronaut.png');
     const big = { width: img.width * 2, height: img.height * 2, data: new Uint8Array(img.width * img.height * 16) };

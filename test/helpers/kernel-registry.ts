@@ -234,7 +234,7 @@ export const KERNELS = [
   } satisfies Q8Kernel,
   {
     name: 'qs8_dwconv3x3_relu_requant_u8', kind: 'q8_dw', variants: ALL_VARIANTS,
-    tile: 'any width, C; weights in [-127, 127]; simd128: 8 ch (load8x8_s, i16 products, tap pairs added in i16 then widened), interior pixels 2 at a time with the 9 weight vectors in registers (odd last one generic); edge pixels and padding rows generic; then one 4-ch block (load32_zero, extmul), C % 4 scalar; ' +
+    tile: 'any width, C; weights in [-127, 127]; simd128: 8 ch, tap pairs per i32x4.dot_i16x8_s (above/row column pairs shared by 3 output pixels, below paired along the row), one path for edges and padding rows (zero weights); then one 4-ch block (load32_zero, i16 products), C % 4 scalar; ' +
       'swar64 (the scalar build\'s): per channel along the row, 3 MACs per i64.mul (a row\'s 3 weights in 21-bit lanes, outputs shifted one lane per column)',
     accepts: dwAccepts, ssrnet: [], yunet: at640(YUNET_DW),
   } satisfies Q8Kernel,

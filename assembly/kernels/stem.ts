@@ -40,8 +40,8 @@ export function qu8_conv3x3s2_relu_requant_u8__scalar(
   }
 }
 
-/** The simd128 stem's interleaved i16 weights of one 16-channel tile (15 pairs x 4 vectors), rebuilt per call. */
-const STEM_PAIRS: usize = memory.data(15 * 64, 16);
+/** The simd128 stem's interleaved i16 weights of one 16-channel tile (14 pairs x 4 vectors), rebuilt per call. */
+const STEM_PAIRS: usize = memory.data(14 * 64, 16);
 
 /** Byte-interleave two 16-byte weight vectors: (a0, b0, a1, b1, ...) low and high halves. */
 // @ts-ignore: decorator
@@ -53,16 +53,28 @@ const STEM_PAIRS: usize = memory.data(15 * 64, 16);
   return i8x16.shuffle(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
 }
 
+/** Store the pair (wa, wb) of 16 channels as 4 vectors of (wa[o], wb[o]) i16 pairs at q. */
+// @ts-ignore: decorator
+@inline function storePair(q: usize, wa: v128, wb: v128): void {
+  const zl = zipLo(wa, wb), zh = zipHi(wa, wb);
+  v128.store(q, i16x8.extend_low_i8x16_s(zl));
+  v128.store(q, i16x8.extend_high_i8x16_s(zl), 16);
+  v128.store(q, i16x8.extend_low_i8x16_s(zh), 32);
+  v128.store(q, i16x8.extend_high_i8x16_s(zh), 48);
+}
+
 /**
- * simd128 variant, same signature and result. The taps of each kernel row (9 consecutive bytes:
- * kx, c) are taken in pairs (t, t + 1) plus the single tap 8, which is paired with a zero weight:
- * a pair of pixel bytes becomes one `v128.load16_splat` widened to i16 (b0, b1, b0, b1, ...), the
- * pair's weights are byte-interleaved and widened to (w_t[o], w_t+1[o]) i16 pairs, and one
- * `i32x4.dot_i16x8_s` adds both products of 4 channels (5 dots per kernel row and 4 channels).
- * Interior pixels (window inside the image) run 2 px x 16 ch (8 i32x4 accumulators); the tile's
- * interleaved i16 weights are built once per call into the module's STEM_PAIRS (960 bytes of
- * static data: the kernel is not reentrant, like everything in a wasm instance); edge pixels, an odd interior pixel and a Cout % 16
- * remainder run 1 px x 4 ch with the pixel bytes gathered by scalar loads (0 outside the image).
+ * simd128 variant, same signature and result. Taps are taken in pairs, one `i32x4.dot_i16x8_s`
+ * adding both products of 4 channels: the pair's pixel bytes as i16 (b0, b1, b0, b1, ...) against
+ * its weights interleaved as (w_t[o], w_t'[o]) i16 pairs. Of a kernel row's 9 bytes (kx, c), taps
+ * 0..7 make 4 pairs: one `load64_zero` widened to i16 holds them as its 4 i32 lanes (splat by
+ * one `i32x4.shuffle` each); the rows' taps 8 make 2 more pairs, (row 0, row 1) and (row 2, zero
+ * weight): 14 dots per 4 channels and pixel (27 taps in 28 slots; the former 5 pairs per row,
+ * each a `load16_splat` + widen, took 15). Interior pixels (window inside the image) run 2 px x
+ * 16 ch (8 i32x4 accumulators); the tile's interleaved i16 weights are built once per call into the module's
+ * STEM_PAIRS (896 bytes of static data: the kernel is not reentrant, like everything in a wasm
+ * instance); edge pixels, an odd interior pixel and a Cout % 16 remainder run 1 px x 4 ch with the
+ * pixel bytes gathered by scalar loads (0 outside the image).
  */
 export function qu8_conv3x3s2_relu_requant_u8__simd128(
   input: usize, inHeight: i32, inWidth: i32, y: i32, weights: usize, bias: usize, scale: usize, channels: i32, outWidth: i32, out: usize,
@@ -75,25 +87,20 @@ export function qu8_conv3x3s2_relu_requant_u8__simd128(
   const first = fullRows ? min(1, last) : 0;
   const by16 = channels & ~15;
   const rowStride = <usize>inWidth * 3;
-  const zero = i32x4.splat(0);
   let ox = first;
   for (let o: usize = 0; o < <usize>by16; o += 16) {
-    // This 16-channel tile's weights as (w_t[o], w_t+1[o]) i16 pairs, 5 pairs per kernel row, the
-    // single tap 8 paired with a zero weight (its partner byte meets 0): 15 x 4 vectors.
+    // This 16-channel tile's weights: pairs ky * 4 + k = taps (2k, 2k + 1) of row ky, then
+    // (row 0 tap 8, row 1 tap 8) and (row 2 tap 8, zero).
     let q = STEM_PAIRS;
     for (let ky: usize = 0; ky < 3; ky++) {
       const wr = weights + ky * 9 * C + o;
-      for (let t: usize = 0; t < 9; t += 2) {
-        const wa = v128.load(wr + t * C);
-        const wb = t < 8 ? v128.load(wr + (t + 1) * C) : zero;
-        const zl = zipLo(wa, wb), zh = zipHi(wa, wb);
-        v128.store(q, i16x8.extend_low_i8x16_s(zl));
-        v128.store(q, i16x8.extend_high_i8x16_s(zl), 16);
-        v128.store(q, i16x8.extend_low_i8x16_s(zh), 32);
-        v128.store(q, i16x8.extend_high_i8x16_s(zh), 48);
+      for (let t: usize = 0; t < 8; t += 2) {
+        storePair(q, v128.load(wr + t * C), v128.load(wr + (t + 1) * C));
         q += 64;
       }
     }
+    storePair(q, v128.load(weights + 8 * C + o), v128.load(weights + 17 * C + o));
+    storePair(q + 64, v128.load(weights + 26 * C + o), i32x4.splat(0));
     const s = scale + (o << 2);
     for (ox = first; ox + 1 < last; ox += 2) {
       const p0 = input + <usize>y0 * rowStride + <usize>(2 * ox - 1) * 3; // window origin of pixel ox
@@ -103,10 +110,15 @@ export function qu8_conv3x3s2_relu_requant_u8__simd128(
       let w = STEM_PAIRS;
       for (let ky: usize = 0; ky < 3; ky++) {
         const r = p0 + ky * rowStride;
-        for (let t: usize = 0; t < 9; t += 2) {
-          // A pixel byte pair as i16 (b0, b1, b0, b1, ...); tap 8 alone (load8_splat).
-          const u = i16x8.extend_low_i8x16_u(t < 8 ? v128.load16_splat(r + t) : v128.load8_splat(r + t));
-          const v = i16x8.extend_low_i8x16_u(t < 8 ? v128.load16_splat(r + t + 6) : v128.load8_splat(r + t + 6));
+        // Taps 0..7 of this kernel row for pixel ox (U) and ox + 1 (V, 6 bytes on), as i16: pair k
+        // is i32 lane k; lane 0 is splat, then the lanes rotate. A runtime loop: unrolled, V8 loads
+        // all 16 weight vectors first and spills them (0.9x).
+        let U = i16x8.extend_low_i8x16_u(v128.load64_zero(r));
+        let V = i16x8.extend_low_i8x16_u(v128.load64_zero(r + 6));
+        for (let k = 0; k < 4; k++) {
+          const u = i32x4.shuffle(U, U, 0, 0, 0, 0), v = i32x4.shuffle(V, V, 0, 0, 0, 0);
+          U = i32x4.shuffle(U, U, 1, 2, 3, 0);
+          V = i32x4.shuffle(V, V, 1, 2, 3, 0);
           const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
           a0 = i32x4.add(a0, i32x4.dot_i16x8_s(u, w0));
           a1 = i32x4.add(a1, i32x4.dot_i16x8_s(u, w1));
@@ -118,6 +130,33 @@ export function qu8_conv3x3s2_relu_requant_u8__simd128(
           e3 = i32x4.add(e3, i32x4.dot_i16x8_s(v, w3));
           w += 64;
         }
+      }
+      // Taps 8: (row 0, row 1) then (row 2, 0), as i16 pairs in each i32 lane.
+      const r1 = p0 + rowStride, r2 = r1 + rowStride;
+      {
+        const u = i32x4.splat(<i32>load<u8>(p0, 8) | (<i32>load<u8>(r1, 8) << 16)), v = i32x4.splat(<i32>load<u8>(p0, 14) | (<i32>load<u8>(r1, 14) << 16));
+        const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(u, w0));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(u, w1));
+        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(u, w2));
+        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(u, w3));
+        e0 = i32x4.add(e0, i32x4.dot_i16x8_s(v, w0));
+        e1 = i32x4.add(e1, i32x4.dot_i16x8_s(v, w1));
+        e2 = i32x4.add(e2, i32x4.dot_i16x8_s(v, w2));
+        e3 = i32x4.add(e3, i32x4.dot_i16x8_s(v, w3));
+        w += 64;
+      }
+      {
+        const u = i32x4.splat(<i32>load<u8>(r2, 8)), v = i32x4.splat(<i32>load<u8>(r2, 14));
+        const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(u, w0));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(u, w1));
+        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(u, w2));
+        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(u, w3));
+        e0 = i32x4.add(e0, i32x4.dot_i16x8_s(v, w0));
+        e1 = i32x4.add(e1, i32x4.dot_i16x8_s(v, w1));
+        e2 = i32x4.add(e2, i32x4.dot_i16x8_s(v, w2));
+        e3 = i32x4.add(e3, i32x4.dot_i16x8_s(v, w3));
       }
       const s0 = v128.load(s), s1 = v128.load(s, 16), s2 = v128.load(s, 32), s3 = v128.load(s, 48);
       const d0 = out + <usize>ox * C + o;

@@ -350,13 +350,18 @@ import { requant_f32__scalar, requant_u8x4__simd128, requant_u8x8__simd128 } fro
   return <i64>load<i8>(w) + (<i64>load<i8>(w + C) << 21) + (<i64>load<i8>(w + 2 * C) << 42);
 }
 
-/** Output ox of channel c from S: lane 2 + bias, then the spec's epilogue. */
+/** One output from S: lane 2 (bits 42..62; bit 63 holds the previous column's) + b0 = bias - 2^20, then the spec's epilogue. */
 // @ts-ignore: decorator
-@inline function qdwEmit(S: i64, bias: i32, sc: f32, out: usize, i: usize, f32out: bool): void {
-  const acc = bias + (<i32>((S >>> 42) & 0x1fffff) - <i32>LANE_OFFSET);
-  const v = <f32>acc * sc;
-  if (f32out) store<f32>(out + (i << 2), v);
-  else store<u8>(out + i, requant_f32__scalar(v, <f32>0, <f32>255));
+@inline function qdwEmit(S: i64, b0: i32, sc: f32, dst: usize, f32out: bool): void {
+  const v = <f32>(<i32>((S >>> 42) & 0x1fffff) + b0) * sc;
+  if (f32out) store<f32>(dst, v);
+  else store<u8>(dst, requant_f32__scalar(v, <f32>0, <f32>255));
+}
+
+/** S shifted one lane on, plus column p's products (p: its byte in `row`; dA, dB: `above`, `below` minus `row`). */
+// @ts-ignore: decorator
+@inline function qdwColumn(S: i64, p: usize, dA: usize, dB: usize, wa: i64, wr: i64, wb: i64): i64 {
+  return (S << 21) + <i64>load<i8>(p + dA) * wa + <i64>load<i8>(p) * wr + <i64>load<i8>(p + dB) * wb + LANE_OFFSET;
 }
 
 // @ts-ignore: decorator
@@ -364,23 +369,37 @@ import { requant_f32__scalar, requant_u8x4__simd128, requant_u8x8__simd128 } fro
   above: usize, row: usize, below: usize, width: i32, channels: i32, weights: usize, bias: usize, scale: usize, out: usize, f32out: bool,
 ): void {
   const C = <usize>channels;
-  const W = <usize>width;
-  const ra = above != 0 ? above : row, rb = below != 0 ? below : row;
+  const ob: usize = f32out ? 4 : 1;
+  // Wasm instructions are what an interpreter pays for: one row pointer with the other rows at
+  // fixed distances, an out pointer, a bottom-tested loop two columns per step.
+  const dA = (above != 0 ? above : row) - row, dB = (below != 0 ? below : row) - row;
+  const rowEnd = row + <usize>width * C;
   for (let c: usize = 0; c < C; c++) {
     const wa = above != 0 ? packRow(weights, C, 0, c) : 0;
     const wr = packRow(weights, C, 1, c);
     const wb = below != 0 ? packRow(weights, C, 2, c) : 0;
-    const b = load<i32>(bias + (c << 2));
+    const b0 = load<i32>(bias + (c << 2)) - <i32>LANE_OFFSET;
     const sc = load<f32>(scale + (c << 2));
-    let S: i64 = LANE_OFFSET; // output 0 enters lane 0 at the padding column -1
-    let i = c; // byte offset of (p, c)
-    S = (S << 21) + <i64>load<i8>(ra + i) * wa + <i64>load<i8>(row + i) * wr + <i64>load<i8>(rb + i) * wb + LANE_OFFSET;
-    for (let p: usize = 1; p < W; p++) {
-      i += C;
-      S = (S << 21) + <i64>load<i8>(ra + i) * wa + <i64>load<i8>(row + i) * wr + <i64>load<i8>(rb + i) * wb + LANE_OFFSET;
-      qdwEmit(S, b, sc, out, i - C, f32out);
+    const end = rowEnd + c;
+    let p = row + c;
+    let dst = out + c * ob;
+    // Output 0 enters lane 0 at the padding column -1.
+    let S = qdwColumn(LANE_OFFSET, p, dA, dB, wa, wr, wb);
+    p += C;
+    while (p + C < end) {
+      S = qdwColumn(S, p, dA, dB, wa, wr, wb);
+      qdwEmit(S, b0, sc, dst, f32out);
+      S = qdwColumn(S, p + C, dA, dB, wa, wr, wb);
+      qdwEmit(S, b0, sc, dst + C * ob, f32out);
+      p += C << 1;
+      dst += (C << 1) * ob;
     }
-    qdwEmit(S << 21, b, sc, out, i, f32out); // the padding column `width` adds nothing
+    if (p < end) {
+      S = qdwColumn(S, p, dA, dB, wa, wr, wb);
+      qdwEmit(S, b0, sc, dst, f32out);
+      dst += C * ob;
+    }
+    qdwEmit(S << 21, b0, sc, dst, f32out); // the padding column `width` adds nothing
   }
 }
 

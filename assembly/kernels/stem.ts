@@ -40,8 +40,10 @@ export function qu8_conv3x3s2_relu_requant_u8__scalar(
   }
 }
 
-/** The simd128 stem's interleaved i16 weights of one 16-channel tile (15 pairs x 4 vectors), rebuilt per call. */
-const STEM_PAIRS: usize = memory.data(15 * 64, 16);
+/** The simd128 stem's interleaved i16 weights of one 16-channel tile (14 pairs x 4 vectors), rebuilt per call. */
+const STEM_PAIRS: usize = memory.data(14 * 64, 16);
+/** The simd128 stem's zero-padded windows of two output pixels (3 rows x 15 bytes, stride 16) and a discarded output. */
+const STEM_EDGE: usize = memory.data(48 + 16, 16);
 
 /** Byte-interleave two 16-byte weight vectors: (a0, b0, a1, b1, ...) low and high halves. */
 // @ts-ignore: decorator
@@ -53,85 +55,157 @@ const STEM_PAIRS: usize = memory.data(15 * 64, 16);
   return i8x16.shuffle(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
 }
 
+/** Store the pair (wa, wb) of 16 channels as 4 vectors of (wa[o], wb[o]) i16 pairs at q. */
+// @ts-ignore: decorator
+@inline function storePair(q: usize, wa: v128, wb: v128): void {
+  const zl = zipLo(wa, wb), zh = zipHi(wa, wb);
+  v128.store(q, i16x8.extend_low_i8x16_s(zl));
+  v128.store(q, i16x8.extend_high_i8x16_s(zl), 16);
+  v128.store(q, i16x8.extend_low_i8x16_s(zh), 32);
+  v128.store(q, i16x8.extend_high_i8x16_s(zh), 48);
+}
+
+/** 16 weights of kernel row ky's tap t from channel o, or zeros when that kernel row is padding. */
+// @ts-ignore: decorator
+@inline function tapWeights(weights: usize, C: usize, ky: usize, t: usize, o: usize, present: bool): v128 {
+  return present ? v128.load(weights + (ky * 9 + t) * C + o) : i32x4.splat(0);
+}
+
 /**
- * simd128 variant, same signature and result. The taps of each kernel row (9 consecutive bytes:
- * kx, c) are taken in pairs (t, t + 1) plus the single tap 8, which is paired with a zero weight:
- * a pair of pixel bytes becomes one `v128.load16_splat` widened to i16 (b0, b1, b0, b1, ...), the
- * pair's weights are byte-interleaved and widened to (w_t[o], w_t+1[o]) i16 pairs, and one
- * `i32x4.dot_i16x8_s` adds both products of 4 channels (5 dots per kernel row and 4 channels).
- * Interior pixels (window inside the image) run 2 px x 16 ch (8 i32x4 accumulators); the tile's
- * interleaved i16 weights are built once per call into the module's STEM_PAIRS (960 bytes of
- * static data: the kernel is not reentrant, like everything in a wasm instance); edge pixels, an odd interior pixel and a Cout % 16
- * remainder run 1 px x 4 ch with the pixel bytes gathered by scalar loads (0 outside the image).
+ * Two output pixels x 16 channels: r0, r1, r2 are the windows' first bytes in the three kernel
+ * rows for the first pixel (the second's are 6 bytes on); STEM_PAIRS holds the tile's weights.
+ */
+// @ts-ignore: decorator
+@inline function stemPair16(r0: usize, r1: usize, r2: usize, bias: usize, s: usize, d0: usize, d1: usize): void {
+  let a0 = v128.load(bias), a1 = v128.load(bias, 16), a2 = v128.load(bias, 32), a3 = v128.load(bias, 48);
+  let e0 = a0, e1 = a1, e2 = a2, e3 = a3;
+  let w = STEM_PAIRS;
+  for (let ky = 0; ky < 3; ky++) {
+    const r = ky == 0 ? r0 : ky == 1 ? r1 : r2;
+    // Taps 0..7 of this kernel row for the first pixel (U) and the second (V), as i16: pair k is
+    // i32 lane k; lane 0 is splat, then the lanes rotate. A runtime loop: unrolled, V8 loads all
+    // 16 weight vectors first and spills them (0.9x).
+    let U = i16x8.extend_low_i8x16_u(v128.load64_zero(r));
+    let V = i16x8.extend_low_i8x16_u(v128.load64_zero(r + 6));
+    for (let k = 0; k < 4; k++) {
+      const u = i32x4.shuffle(U, U, 0, 0, 0, 0), v = i32x4.shuffle(V, V, 0, 0, 0, 0);
+      U = i32x4.shuffle(U, U, 1, 2, 3, 0);
+      V = i32x4.shuffle(V, V, 1, 2, 3, 0);
+      const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(u, w0));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(u, w1));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(u, w2));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(u, w3));
+      e0 = i32x4.add(e0, i32x4.dot_i16x8_s(v, w0));
+      e1 = i32x4.add(e1, i32x4.dot_i16x8_s(v, w1));
+      e2 = i32x4.add(e2, i32x4.dot_i16x8_s(v, w2));
+      e3 = i32x4.add(e3, i32x4.dot_i16x8_s(v, w3));
+      w += 64;
+    }
+  }
+  // Taps 8: (row 0, row 1) then (row 2, 0), as i16 pairs in each i32 lane.
+  {
+    const u = i32x4.splat(<i32>load<u8>(r0, 8) | (<i32>load<u8>(r1, 8) << 16)), v = i32x4.splat(<i32>load<u8>(r0, 14) | (<i32>load<u8>(r1, 14) << 16));
+    const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(u, w0));
+    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(u, w1));
+    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(u, w2));
+    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(u, w3));
+    e0 = i32x4.add(e0, i32x4.dot_i16x8_s(v, w0));
+    e1 = i32x4.add(e1, i32x4.dot_i16x8_s(v, w1));
+    e2 = i32x4.add(e2, i32x4.dot_i16x8_s(v, w2));
+    e3 = i32x4.add(e3, i32x4.dot_i16x8_s(v, w3));
+    w += 64;
+  }
+  {
+    const u = i32x4.splat(<i32>load<u8>(r2, 8)), v = i32x4.splat(<i32>load<u8>(r2, 14));
+    const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(u, w0));
+    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(u, w1));
+    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(u, w2));
+    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(u, w3));
+    e0 = i32x4.add(e0, i32x4.dot_i16x8_s(v, w0));
+    e1 = i32x4.add(e1, i32x4.dot_i16x8_s(v, w1));
+    e2 = i32x4.add(e2, i32x4.dot_i16x8_s(v, w2));
+    e3 = i32x4.add(e3, i32x4.dot_i16x8_s(v, w3));
+  }
+  const s0 = v128.load(s), s1 = v128.load(s, 16), s2 = v128.load(s, 32), s3 = v128.load(s, 48);
+  v128.store(d0, requantU8x16(a0, a1, a2, a3, s0, s1, s2, s3));
+  v128.store(d1, requantU8x16(e0, e1, e2, e3, s0, s1, s2, s3));
+}
+
+/**
+ * simd128 variant, same signature and result. Taps are taken in pairs, one `i32x4.dot_i16x8_s`
+ * adding both products of 4 channels: the pair's pixel bytes as i16 (b0, b1, b0, b1, ...) against
+ * its weights interleaved as (w_t[o], w_t'[o]) i16 pairs. Of a kernel row's 9 bytes (kx, c), taps
+ * 0..7 make 4 pairs: one `load64_zero` widened to i16 holds them as its 4 i32 lanes (splat by
+ * one `i32x4.shuffle` each); the rows' taps 8 make 2 more pairs, (row 0, row 1) and (row 2, zero
+ * weight): 14 dots per 4 channels and pixel (27 taps in 28 slots; the former 5 pairs per row,
+ * each a `load16_splat` + widen, took 15). 2 px x 16 ch per step (8 i32x4 accumulators); the
+ * tile's interleaved i16 weights are built once per call into the module's STEM_PAIRS (896 bytes
+ * of static data: the kernel is not reentrant, like everything in a wasm instance). A kernel row
+ * outside the image gets zero weights and reads a row inside (0.07x the former scalar-gather
+ * path for the top row); pixels whose window leaves the image on the left or right run the same
+ * step on a zero-padded copy of their two windows (STEM_EDGE). A Cout % 16 remainder runs 1 px x
+ * 4 ch with the pixel bytes gathered by scalar loads (0 outside the image).
  */
 export function qu8_conv3x3s2_relu_requant_u8__simd128(
   input: usize, inHeight: i32, inWidth: i32, y: i32, weights: usize, bias: usize, scale: usize, channels: i32, outWidth: i32, out: usize,
 ): void {
   const y0 = y * 2 - 1;
   const C = <usize>channels;
-  const fullRows = y0 >= 0 && y0 + 3 <= inHeight;
-  // Interior columns [first, last): window x0 = 2ox - 1 .. 2ox + 1 inside the image.
-  const last = fullRows ? min(outWidth, inWidth / 2) : 0;
-  const first = fullRows ? min(1, last) : 0;
-  const by16 = channels & ~15;
   const rowStride = <usize>inWidth * 3;
-  const zero = i32x4.splat(0);
-  let ox = first;
+  // The kernel rows' image rows, clamped into the image (a clamped one has zero weights).
+  const has0 = y0 >= 0 && y0 < inHeight, has1 = y0 + 1 < inHeight, has2 = y0 + 2 < inHeight;
+  const R0 = input + <usize>min(max(y0, 0), inHeight - 1) * rowStride;
+  const R1 = input + <usize>min(y0 + 1, inHeight - 1) * rowStride;
+  const R2 = input + <usize>min(y0 + 2, inHeight - 1) * rowStride;
+  // Interior pixels [1, last): window x0 = 2ox - 1 .. 2ox + 1 inside the image.
+  const last = min(outWidth, inWidth >> 1);
+  const by16 = channels & ~15;
+  const patch = STEM_EDGE, discard = STEM_EDGE + 48;
   for (let o: usize = 0; o < <usize>by16; o += 16) {
-    // This 16-channel tile's weights as (w_t[o], w_t+1[o]) i16 pairs, 5 pairs per kernel row, the
-    // single tap 8 paired with a zero weight (its partner byte meets 0): 15 x 4 vectors.
+    // This 16-channel tile's weights: pairs ky * 4 + k = taps (2k, 2k + 1) of row ky, then
+    // (row 0 tap 8, row 1 tap 8) and (row 2 tap 8, zero).
     let q = STEM_PAIRS;
     for (let ky: usize = 0; ky < 3; ky++) {
-      const wr = weights + ky * 9 * C + o;
-      for (let t: usize = 0; t < 9; t += 2) {
-        const wa = v128.load(wr + t * C);
-        const wb = t < 8 ? v128.load(wr + (t + 1) * C) : zero;
-        const zl = zipLo(wa, wb), zh = zipHi(wa, wb);
-        v128.store(q, i16x8.extend_low_i8x16_s(zl));
-        v128.store(q, i16x8.extend_high_i8x16_s(zl), 16);
-        v128.store(q, i16x8.extend_low_i8x16_s(zh), 32);
-        v128.store(q, i16x8.extend_high_i8x16_s(zh), 48);
+      const present = ky == 0 ? has0 : ky == 1 ? has1 : has2;
+      for (let t: usize = 0; t < 8; t += 2) {
+        storePair(q, tapWeights(weights, C, ky, t, o, present), tapWeights(weights, C, ky, t + 1, o, present));
         q += 64;
       }
     }
-    const s = scale + (o << 2);
-    for (ox = first; ox + 1 < last; ox += 2) {
-      const p0 = input + <usize>y0 * rowStride + <usize>(2 * ox - 1) * 3; // window origin of pixel ox
-      let a0 = v128.load(bias + (o << 2)), a1 = v128.load(bias + (o << 2), 16);
-      let a2 = v128.load(bias + (o << 2), 32), a3 = v128.load(bias + (o << 2), 48);
-      let e0 = a0, e1 = a1, e2 = a2, e3 = a3;
-      let w = STEM_PAIRS;
-      for (let ky: usize = 0; ky < 3; ky++) {
-        const r = p0 + ky * rowStride;
-        for (let t: usize = 0; t < 9; t += 2) {
-          // A pixel byte pair as i16 (b0, b1, b0, b1, ...); tap 8 alone (load8_splat).
-          const u = i16x8.extend_low_i8x16_u(t < 8 ? v128.load16_splat(r + t) : v128.load8_splat(r + t));
-          const v = i16x8.extend_low_i8x16_u(t < 8 ? v128.load16_splat(r + t + 6) : v128.load8_splat(r + t + 6));
-          const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
-          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(u, w0));
-          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(u, w1));
-          a2 = i32x4.add(a2, i32x4.dot_i16x8_s(u, w2));
-          a3 = i32x4.add(a3, i32x4.dot_i16x8_s(u, w3));
-          e0 = i32x4.add(e0, i32x4.dot_i16x8_s(v, w0));
-          e1 = i32x4.add(e1, i32x4.dot_i16x8_s(v, w1));
-          e2 = i32x4.add(e2, i32x4.dot_i16x8_s(v, w2));
-          e3 = i32x4.add(e3, i32x4.dot_i16x8_s(v, w3));
-          w += 64;
+    storePair(q, tapWeights(weights, C, 0, 8, o, has0), tapWeights(weights, C, 1, 8, o, has1));
+    storePair(q + 64, tapWeights(weights, C, 2, 8, o, has2), i32x4.splat(0));
+    const b = bias + (o << 2), s = scale + (o << 2);
+    let ox = 1;
+    for (; ox + 1 < last; ox += 2) {
+      const x = <usize>(2 * ox - 1) * 3;
+      const d = out + <usize>ox * C + o;
+      stemPair16(R0 + x, R1 + x, R2 + x, b, s, d, d + C);
+    }
+    // Pixel 0 and the pixels from ox on, two at a time through the zero-padded copy (the second
+    // of the last pair may be past outWidth: its output is discarded).
+    let edge = 0;
+    while (edge < outWidth) {
+      for (let ky = 0; ky < 3; ky++) {
+        const r = ky == 0 ? R0 : ky == 1 ? R1 : R2;
+        for (let j = 0; j < 5; j++) {
+          const ix = 2 * edge - 1 + j;
+          const inside = ix >= 0 && ix < inWidth;
+          for (let c = 0; c < 3; c++) {
+            store<u8>(patch + <usize>(ky * 16 + j * 3 + c), inside ? load<u8>(r + <usize>(ix * 3 + c)) : 0);
+          }
         }
       }
-      const s0 = v128.load(s), s1 = v128.load(s, 16), s2 = v128.load(s, 32), s3 = v128.load(s, 48);
-      const d0 = out + <usize>ox * C + o;
-      v128.store(d0, requantU8x16(a0, a1, a2, a3, s0, s1, s2, s3));
-      v128.store(d0 + C, requantU8x16(e0, e1, e2, e3, s0, s1, s2, s3));
+      const d = out + <usize>edge * C + o;
+      stemPair16(patch, patch + 16, patch + 32, b, s, d, edge + 1 < outWidth ? d + C : discard);
+      edge = edge == 0 ? max(ox, 2) : edge + 2;
     }
   }
+  // The Cout % 16 channels: 1 px x 4 ch.
   if (by16 < channels) {
-    for (let x = first; x < ox; x++) stemPixelQ4(input, inHeight, inWidth, y0, weights, bias, scale, C, out, x, <usize>by16);
-  }
-  // Everything else: 1 px x 4 ch.
-  for (let x = 0; x < outWidth; x++) {
-    if (x >= first && x < ox) continue;
-    stemPixelQ4(input, inHeight, inWidth, y0, weights, bias, scale, C, out, x, 0);
+    for (let x = 0; x < outWidth; x++) stemPixelQ4(input, inHeight, inWidth, y0, weights, bias, scale, C, out, x, <usize>by16);
   }
 }
 

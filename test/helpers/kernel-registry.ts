@@ -234,7 +234,7 @@ export const KERNELS = [
   } satisfies Q8Kernel,
   {
     name: 'qs8_dwconv3x3_relu_requant_u8', kind: 'q8_dw', variants: ALL_VARIANTS,
-    tile: 'any width, C; weights in [-127, 127]; simd128: 8 ch (load8x8_s, i16 products, tap pairs added in i16 then widened), interior pixels 2 at a time with the 9 weight vectors in registers (odd last one generic); edge pixels and padding rows generic; then one 4-ch block (load32_zero, extmul), C % 4 scalar; ' +
+    tile: 'any width, C; weights in [-127, 127]; simd128: 8 ch, tap pairs per i32x4.dot_i16x8_s (above/row column pairs shared by 3 output pixels, below paired along the row), one path for edges and padding rows (zero weights); then one 4-ch block (load32_zero, i16 products), C % 4 scalar; ' +
       'swar64 (the scalar build\'s): per channel along the row, 3 MACs per i64.mul (a row\'s 3 weights in 21-bit lanes, outputs shifted one lane per column)',
     accepts: dwAccepts, ssrnet: [], yunet: at640(YUNET_DW),
   } satisfies Q8Kernel,
@@ -245,7 +245,7 @@ export const KERNELS = [
   } satisfies Q8Kernel,
   {
     name: 'qu8_conv3x3s2_relu_requant_u8', kind: 'q8_stem', variants: ALL_VARIANTS,
-    tile: 'Cin = 3 (u8 BGR); Cout % 4 == 0; simd128: tap pairs per dot_i16x8_s (load16_splat pixel pairs, byte-interleaved weights); interior 2 px x 16 ch; edge pixels, odd interior pixel and Cout % 16 in 1 px x 4 ch (scalar gather); ' +
+    tile: 'Cin = 3 (u8 BGR); Cout % 4 == 0; simd128: tap pairs per dot_i16x8_s (each kernel row: taps 0..7 as 4 pairs from one load64_zero, the 3 taps 8 as 2 pairs: 14 dots per 4 ch), weights interleaved per call; 2 px x 16 ch everywhere (padding kernel rows: zero weights; windows leaving the image on the left or right: a zero-padded copy); Cout % 16 in 1 px x 4 ch (scalar gather); ' +
       'swar64 (the scalar build\'s, Cout <= 64): 3 channels per i64.mul (21-bit lanes), 27 taps unrolled, edge windows through a zero-padded copy',
     accepts: (s: YunetShape) => s.width >= 1 && s.inChannels === 3 && s.outChannels % 4 === 0 && s.outChannels >= 4 && s.outChannels <= 64, ssrnet: [],
     yunet: [yrow('stem', 320, 3, 16, 240)],

@@ -12,7 +12,7 @@
 //                        any number of them back to back: one JSON line per frame
 //     --box X,Y,W,H      estimate this face box (no detection)
 //     --margin M         widening of the box per side, 0..2 (default 0.4)
-//     --max-faces N      at most N faces per frame, the best scoring (1..512)
+//     --max-faces N      at most N faces per frame, the best scoring (1..512, default 100)
 //     --min-score S      smallest detector score kept, 0..1 (default 0.6)
 //     --min-face PX      detect on a copy resized so that faces down to PX pixels stay findable
 //                        (the CLI's option: a working image made for that face size, e.g. 640x480
@@ -373,7 +373,8 @@ let boxY: f64 = 0;
 let boxW: f64 = 0;
 let boxH: f64 = 0;
 let margin: f64 = DEFAULT_MARGIN;
-let maxFaces: i32 = MAX_FACES;
+/** src/detector.ts DEFAULT_MAX_FACES: a crowd's best 100 faces, bounded work per frame. */
+let maxFaces: i32 = 100;
 let minScore: f64 = DEFAULT_MIN_SCORE;
 /** --min-face in pixels; 0 when not given. */
 let minFace: f64 = 0;

@@ -290,7 +290,7 @@ async function main(): Promise<void> {
       });
       results.push({ size, threshold, found, total, kind24, falseScenes, falsePhotos, falseNoFace, foundWorking });
     }
-    console.log(`\n${size.startsWith('n') ? `long side min(native, ${size.slice(1)})` : `long side ${size}`}: ${seconds.toFixed(1)} s for ${scenes.length} images (oracle ${ORACLE})`);
+    console.log(`\n${size.startsWith('n') ? `long side min(native, ${size.slice(1)})` : `long side ${size}`}: ${seconds.toFixed(1)} s for ${scenes.length} images (${size === 'default' ? 'the library' : `oracle ${ORACLE}`})`);
     console.log(`  T     ${BUCKETS.map((lo) => `${lo}+`.padStart(5)).join(' ')}  >=24px (utk portrait photo)  false/scene  false(photos) coffee rocket cat`);
     for (const r of results.filter((r) => r.size === size)) {
       const f24 = r.found.slice(2).reduce((a, b) => a + b, 0);

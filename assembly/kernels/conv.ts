@@ -36,6 +36,8 @@
 // inside linear memory: callers keep >= 1 readable byte after every input tensor (the arena pads
 // each tensor by 16 bytes). The simd128 kernel reads that pair from its widened copy instead.
 
+import { requant_s8x16__simd128, requant_s8x4__simd128 } from "./quant";
+
 /**
  * Scalar spec. Plain loops over the packed layout, one accumulator at a time; never tuned.
  * Reads exactly the Cin real channels of each pixel.
@@ -219,6 +221,22 @@ export function qu8_conv_acc__simd128(
   input: usize, inWidth: i32, inChannels: i32, kernelSize: i32,
   weights: usize, bias: usize, outWidth: i32, outChannelsPadded: i32, acc: usize,
 ): void {
+  convRows__simd128<i32>(input, inWidth, inChannels, kernelSize, weights, bias, outWidth, outChannelsPadded, acc, 0, 0);
+}
+
+/**
+ * The body of qu8_conv_acc__simd128, generic over what a tile stores (resolved at compile time):
+ * T = i32: the accumulators, at out as qu8_conv_acc's acc row (channels, scale unused);
+ * T = i8: each tile's accumulators requantized in registers, s8 [x][channels] at out, as
+ * qu8_requant_s8 would write from that acc row (conv1x1-requant.ts; Cp = channels rounded up
+ * to 4, scale readable for Cp floats).
+ */
+// @ts-ignore: decorator
+@inline
+export function convRows__simd128<T>(
+  input: usize, inWidth: i32, inChannels: i32, kernelSize: i32,
+  weights: usize, bias: usize, outWidth: i32, outChannelsPadded: i32, out: usize, channels: i32, scale: usize,
+): void {
   const cinPairs = (inChannels + 1) >> 1;
   // Input pairs of one kernel row that are contiguous in memory: with an even Cin the K taps of
   // a row are one run of K*cinPairs pairs; with an odd Cin each tap is its own run.
@@ -235,24 +253,60 @@ export function qu8_conv_acc__simd128(
   // Output pixels per chunk: even, and K rows of (chunk + K - 1) pixels fit the scratch.
   let chunk = WIDE_CAPACITY / (kernelSize * inChannels) - (kernelSize - 1);
   chunk = max(2, chunk & ~1);
+  const outPixelBytes = sizeof<T>() == 1 ? channels : outChannelsPadded << 2;
   for (let x0 = 0; x0 < outWidth; x0 += chunk) {
     const width = min(chunk, outWidth - x0);
     const rowElements = (width + kernelSize - 1) * inChannels;
     widenRows__simd128(input + <usize>(x0 * inChannels), <usize>(inWidth * inChannels), kernelSize, rowElements);
-    convWideChunk__simd128(inChannels, kernelSize, runPairs, runs, rowElements, weights, bias, width, outChannelsPadded,
-      acc + (<usize>(x0 * outChannelsPadded) << 2));
+    convWideChunk__simd128<T>(inChannels, kernelSize, runPairs, runs, rowElements, weights, bias, width, outChannelsPadded,
+      out + <usize>(x0 * outPixelBytes), channels, scale);
   }
 }
 
-/** qu8_conv_acc__simd128 on one chunk of `outWidth` pixels, its K input rows widened at wideInput. */
-function convWideChunk__simd128(
+/** Stores the low `n` (1..16) bytes of `bytes` at ptr. */
+function storeBytes__simd128(ptr: usize, bytes: v128, n: i32): void {
+  if (n >= 16) {
+    v128.store(ptr, bytes);
+    return;
+  }
+  let b = bytes;
+  if (n & 8) {
+    v128.store64_lane(ptr, b, 0);
+    b = i8x16.shuffle(b, b, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+    ptr += 8;
+  }
+  if (n & 4) {
+    v128.store32_lane(ptr, b, 0);
+    b = i8x16.shuffle(b, b, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7);
+    ptr += 4;
+  }
+  if (n & 2) {
+    v128.store16_lane(ptr, b, 0);
+    b = i8x16.shuffle(b, b, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+    ptr += 2;
+  }
+  if (n & 1) v128.store8_lane(ptr, b, 0);
+}
+
+/** f32(acc) * scale[4 lanes at sp + offset]: the multiply both requant forms start from. */
+// @ts-ignore: decorator
+@inline
+function scaled(acc: v128, sp: usize, offset: usize): v128 {
+  return f32x4.mul(f32x4.convert_i32x4_s(acc), v128.load(sp + offset));
+}
+
+/**
+ * convRows__simd128 on one chunk of `outWidth` pixels, its K input rows widened at wideInput;
+ * `out` at the chunk's first pixel.
+ */
+function convWideChunk__simd128<T>(
   inChannels: i32, kernelSize: i32, runPairs: i32, runs: i32, rowElements: i32,
-  weights: usize, bias: usize, outWidth: i32, outChannelsPadded: i32, acc: usize,
+  weights: usize, bias: usize, outWidth: i32, outChannelsPadded: i32, acc: usize, channels: i32, scale: usize,
 ): void {
   const pairBytes = <usize>(outChannelsPadded * 2);
   const pixelBytes = <usize>(inChannels * 2);
   const rowBytes = <usize>(rowElements * 2);
-  const accPixelBytes = <usize>(outChannelsPadded * 4);
+  const accPixelBytes = <usize>(sizeof<T>() == 1 ? channels : outChannelsPadded * 4);
   const mainChannels = outChannelsPadded & ~15; // channels covered by 16-wide tiles
 
   for (let x = 0; x < outWidth; x += 2) {
@@ -302,16 +356,25 @@ function convWideChunk__simd128(
         row += rowBytes;
       }
       // out1 is stored last: for the odd last pixel out1 == out0 and both hold the same sums.
-      const o0 = out0 + (<usize>o << 2);
-      v128.store(o0, acc00);
-      v128.store(o0, acc01, 16);
-      v128.store(o0, acc02, 32);
-      v128.store(o0, acc03, 48);
-      const o1 = out1 + (<usize>o << 2);
-      v128.store(o1, acc10);
-      v128.store(o1, acc11, 16);
-      v128.store(o1, acc12, 32);
-      v128.store(o1, acc13, 48);
+      if (sizeof<T>() == 1) {
+        const sp = scale + (<usize>o << 2);
+        const n = min(16, channels - o);
+        storeBytes__simd128(out0 + <usize>o, requant_s8x16__simd128(
+          scaled(acc00, sp, 0), scaled(acc01, sp, 16), scaled(acc02, sp, 32), scaled(acc03, sp, 48)), n);
+        storeBytes__simd128(out1 + <usize>o, requant_s8x16__simd128(
+          scaled(acc10, sp, 0), scaled(acc11, sp, 16), scaled(acc12, sp, 32), scaled(acc13, sp, 48)), n);
+      } else {
+        const o0 = out0 + (<usize>o << 2);
+        v128.store(o0, acc00);
+        v128.store(o0, acc01, 16);
+        v128.store(o0, acc02, 32);
+        v128.store(o0, acc03, 48);
+        const o1 = out1 + (<usize>o << 2);
+        v128.store(o1, acc10);
+        v128.store(o1, acc11, 16);
+        v128.store(o1, acc12, 32);
+        v128.store(o1, acc13, 48);
+      }
     }
 
     // Channel tail of 12 (SSR-Net's 1x1 heads, Cp 12): one 3-block x 2-pixel tile, so each pair
@@ -349,14 +412,23 @@ function convWideChunk__simd128(
         }
         row += rowBytes;
       }
-      const o0 = out0 + (<usize>tail << 2);
-      v128.store(o0, acc00);
-      v128.store(o0, acc01, 16);
-      v128.store(o0, acc02, 32);
-      const o1 = out1 + (<usize>tail << 2);
-      v128.store(o1, acc10);
-      v128.store(o1, acc11, 16);
-      v128.store(o1, acc12, 32);
+      if (sizeof<T>() == 1) {
+        const sp = scale + (<usize>tail << 2);
+        const n = min(12, channels - tail);
+        const v02 = scaled(acc02, sp, 32);
+        const v12 = scaled(acc12, sp, 32);
+        storeBytes__simd128(out0 + <usize>tail, requant_s8x16__simd128(scaled(acc00, sp, 0), scaled(acc01, sp, 16), v02, v02), n);
+        storeBytes__simd128(out1 + <usize>tail, requant_s8x16__simd128(scaled(acc10, sp, 0), scaled(acc11, sp, 16), v12, v12), n);
+      } else {
+        const o0 = out0 + (<usize>tail << 2);
+        v128.store(o0, acc00);
+        v128.store(o0, acc01, 16);
+        v128.store(o0, acc02, 32);
+        const o1 = out1 + (<usize>tail << 2);
+        v128.store(o1, acc10);
+        v128.store(o1, acc11, 16);
+        v128.store(o1, acc12, 32);
+      }
       tail = outChannelsPadded;
     }
 
@@ -381,8 +453,15 @@ function convWideChunk__simd128(
         }
         row += rowBytes;
       }
-      v128.store(out0 + (<usize>o << 2), acc0);
-      v128.store(out1 + (<usize>o << 2), acc1);
+      if (sizeof<T>() == 1) {
+        const sp = scale + (<usize>o << 2);
+        const n = min(4, channels - o);
+        storeBytes__simd128(out0 + <usize>o, requant_s8x4__simd128(scaled(acc0, sp, 0)), n);
+        storeBytes__simd128(out1 + <usize>o, requant_s8x4__simd128(scaled(acc1, sp, 0)), n);
+      } else {
+        v128.store(out0 + (<usize>o << 2), acc0);
+        v128.store(out1 + (<usize>o << 2), acc1);
+      }
     }
   }
 }

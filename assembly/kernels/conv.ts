@@ -66,7 +66,7 @@ export function qu8_conv_acc__scalar(
   }
 }
 
-/** Largest Cp of the packed 3x3x3 path (the scratch holds 3 * 5 * Cp * 2 <= 1920 bytes). */
+/** Largest Cp of the packed 3x3x3 path (the scratch holds 3 * 5 * Cp * 2 <= 1920 bytes: swar64's 15 pairs, simd128's 14). */
 const CONV1_MAX_CP: i32 = 64;
 /** Bytes the packed 3x3x3 path needs in its scratch. */
 export const CONV1_SCRATCH_BYTES: i32 = 3 * 5 * CONV1_MAX_CP * 2;
@@ -85,30 +85,59 @@ export function setConv1Scratch(ptr: usize): void {
 
 /**
  * Repacks 3x3 weights with Cin = 3 (c4 pair layout: per tap, pairs (c0, c1) and (c2, 0)) into
- * the conv1 scratch as one run of 5 pairs per kernel row: a row's 3 pixels x 3 channels are 9
- * contiguous input bytes e = kx*3 + c, paired (e0,e1) (e2,e3) (e4,e5) (e6,e7) (e8, 0). Per block of
- * 4 output channels and row: pairs 0, 3, 4 are the (kx0: c0,c1), (kx2: c0,c1), (kx2: c2,0) groups
- * unchanged; pairs 1 = (kx0 c2, kx1 c0) and 2 = (kx1 c1, kx1 c2) are one byte shuffle each.
+ * the conv1 scratch as the 14 pairs of im2colConv1__simd128's 28-element window (a row's 3
+ * pixels x 3 channels are 9 input bytes e = kx*3 + c): per row ky, pairs 4ky..4ky+3 =
+ * (e0,e1) (e2,e3) (e4,e5) (e6,e7), then pair 12 = (row 0 e8, row 1 e8) and 13 = (row 2 e8, 0).
+ * Per block of 4 output channels: (e0,e1) = (kx0: c0,c1) and (e6,e7) = (kx2: c0,c1) are c4 pair
+ * groups unchanged, (e2,e3) = (kx0 c2, kx1 c0), (e4,e5) = (kx1 c1, kx1 c2) and pair 12 one byte
+ * shuffle each; pair 13 is row 2's (kx2: c2, 0) group unchanged.
  */
 function packConv1Weights__simd128(weights: usize, outChannelsPadded: i32): void {
   const pairBytes = <usize>(outChannelsPadded * 2);
-  for (let ky = 0; ky < 3; ky++) {
-    const src = weights + <usize>(ky * 6) * pairBytes; // tap (ky, 0), pair 0
-    const dst = conv1Packed + <usize>(ky * 5) * pairBytes;
-    for (let b: usize = 0; b < pairBytes; b += 8) {
-      const g01 = v128.load64_zero(src + pairBytes + b);
-      const g10 = v128.load64_zero(src + 2 * pairBytes + b);
-      const g11 = v128.load64_zero(src + 3 * pairBytes + b);
-      store<u64>(dst + b, load<u64>(src + b));
-      v128.store64_lane(dst + pairBytes + b, i8x16.shuffle(g01, g10, 0, 16, 2, 18, 4, 20, 6, 22, 0, 0, 0, 0, 0, 0, 0, 0), 0);
-      v128.store64_lane(dst + 2 * pairBytes + b, i8x16.shuffle(g10, g11, 1, 16, 3, 18, 5, 20, 7, 22, 0, 0, 0, 0, 0, 0, 0, 0), 0);
-      store<u64>(dst + 3 * pairBytes + b, load<u64>(src + 4 * pairBytes + b));
-      store<u64>(dst + 4 * pairBytes + b, load<u64>(src + 5 * pairBytes + b));
+  const tap = pairBytes * 2; // c4 pair bytes per tap
+  for (let b: usize = 0; b < pairBytes; b += 8) {
+    for (let ky: usize = 0; ky < 3; ky++) {
+      const src = weights + ky * 3 * tap + b; // tap (ky, 0), pair 0
+      const dst = conv1Packed + ky * 4 * pairBytes + b;
+      const g01 = v128.load64_zero(src + pairBytes);
+      const g10 = v128.load64_zero(src + tap);
+      const g11 = v128.load64_zero(src + tap + pairBytes);
+      store<u64>(dst, load<u64>(src));
+      v128.store64_lane(dst + pairBytes, i8x16.shuffle(g01, g10, 0, 16, 2, 18, 4, 20, 6, 22, 0, 0, 0, 0, 0, 0, 0, 0), 0);
+      v128.store64_lane(dst + 2 * pairBytes, i8x16.shuffle(g10, g11, 1, 16, 3, 18, 5, 20, 7, 22, 0, 0, 0, 0, 0, 0, 0, 0), 0);
+      store<u64>(dst + 3 * pairBytes, load<u64>(src + 2 * tap));
     }
+    const e8 = weights + 2 * tap + pairBytes + b; // tap (0, 2), pair 1: (c2, 0)
+    const r0 = v128.load64_zero(e8);
+    const r1 = v128.load64_zero(e8 + 3 * tap);
+    v128.store64_lane(conv1Packed + 12 * pairBytes + b, i8x16.shuffle(r0, r1, 0, 16, 2, 18, 4, 20, 6, 22, 0, 0, 0, 0, 0, 0, 0, 0), 0);
+    store<u64>(conv1Packed + 13 * pairBytes + b, load<u64>(e8 + 6 * tap));
   }
 }
 
-/** packConv1Weights__simd128 in scalar code (byte moves): the same scratch bytes. */
+/**
+ * conv1's input window, widened: for each of `width` output pixels x, 28 i16 at wideInput + x*56:
+ * the 3 input rows' first 8 window elements (e = kx*3 + c, e < 8) back to back, then the rows'
+ * e8 and one 0, the order packConv1Weights__simd128 pairs them in. Reads input bytes
+ * [3x, 3x + 9) of each row (rows `rowStride` bytes apart) only.
+ */
+function im2colConv1__simd128(input: usize, rowStride: usize, width: i32): void {
+  let src = input;
+  let dst = wideInput;
+  for (let x = 0; x < width; x++) {
+    v128.store(dst, v128.load8x8_u(src));
+    v128.store(dst, v128.load8x8_u(src + rowStride), 16);
+    v128.store(dst, v128.load8x8_u(src + 2 * rowStride), 32);
+    store<u64>(dst, i64.load8_u(src, 8) | (i64.load8_u(src + rowStride, 8) << 16) | (i64.load8_u(src + 2 * rowStride, 8) << 32), 48);
+    src += 3;
+    dst += 56;
+  }
+}
+
+/**
+ * The swar64 kernel's conv1 packing: one run of 5 pairs per kernel row, (e0,e1) (e2,e3) (e4,e5)
+ * (e6,e7) (e8, 0) over the row's 9 contiguous input bytes, in byte moves.
+ */
 function packConv1Weights__scalar(weights: usize, outChannelsPadded: i32): void {
   const pairBytes = <usize>(outChannelsPadded * 2);
   for (let ky = 0; ky < 3; ky++) {
@@ -241,19 +270,24 @@ export function convRows__simd128<T>(
   // Input pairs of one kernel row that are contiguous in memory: with an even Cin the K taps of
   // a row are one run of K*cinPairs pairs; with an odd Cin each tap is its own run.
   const odd = inChannels & 1;
-  let runPairs = odd ? cinPairs : cinPairs * kernelSize;
-  let runs = odd ? kernelSize : 1;
+  const runPairs = odd ? cinPairs : cinPairs * kernelSize;
+  const runs = odd ? kernelSize : 1;
+  const outPixelBytes = sizeof<T>() == 1 ? channels : outChannelsPadded << 2;
   if (inChannels == 3 && kernelSize == 3 && outChannelsPadded <= CONV1_MAX_CP && conv1Packed != 0) {
-    // One run of 5 pairs per row over repacked weights (the row's 9 elements, plus 1 of slack).
+    // conv1: each pixel's window as 28 contiguous elements, run as a 1x1 conv with 28 channels.
     packConv1Weights__simd128(weights, outChannelsPadded);
-    weights = conv1Packed;
-    runPairs = 5;
-    runs = 1;
+    const chunk1 = (WIDE_CAPACITY / 28) & ~1;
+    for (let x0 = 0; x0 < outWidth; x0 += chunk1) {
+      const width = min(chunk1, outWidth - x0);
+      im2colConv1__simd128(input + <usize>(x0 * 3), <usize>(inWidth * 3), width);
+      convWideChunk__simd128<T>(28, 1, 14, 1, width * 28, conv1Packed, bias, width, outChannelsPadded,
+        out + <usize>(x0 * outPixelBytes), channels, scale);
+    }
+    return;
   }
   // Output pixels per chunk: even, and K rows of (chunk + K - 1) pixels fit the scratch.
   let chunk = WIDE_CAPACITY / (kernelSize * inChannels) - (kernelSize - 1);
   chunk = max(2, chunk & ~1);
-  const outPixelBytes = sizeof<T>() == 1 ? channels : outChannelsPadded << 2;
   for (let x0 = 0; x0 < outWidth; x0 += chunk) {
     const width = min(chunk, outWidth - x0);
     const rowElements = (width + kernelSize - 1) * inChannels;

@@ -233,11 +233,14 @@ function widenRows__simd128(src: usize, srcStride: usize, rows: i32, rowElements
  * Weight bytes per channel tile are read at stride Cp*2; all of a layer's weights (<= 9 KiB for
  * SSR-Net) stay in L1 across the ~30-60 calls per layer.
  *
- * 3x3 with Cin = 3 (SSR-Net's conv1, Cp <= 64), when a scratch is lent (setConv1Scratch): the
- * weights are first repacked (packConv1Weights__simd128, rewritten by every such call) so that
- * each kernel row is one run of 5 pairs over its 9 contiguous input elements: 15 dot steps per
- * pixel and channel block instead of 18 (3 runs of 2 pairs per row, 1 product in 4 a zero padding
- * weight). The integer sums are the same products in another order: bit-identical.
+ * 3x3 with Cin = 3 (SSR-Net's conv1, Cp <= 64), when a scratch is lent (setConv1Scratch): each
+ * output pixel's 27-element window is widened into 28 contiguous i16 (im2colConv1__simd128, in
+ * the widened-input scratch) and the weights repacked to match (packConv1Weights__simd128, into
+ * the conv1 scratch; both rewritten by every such call), so the row runs as a 1x1 conv with 28
+ * channels: 14 dot steps per pixel and channel block in one run, instead of 18 (3 runs of 2 pairs
+ * per tap row, 1 product in 4 a zero padding weight) or 15 (3 runs of 5 pairs, one per kernel
+ * row: conv1 1.11x slower, interleaved A/B of the test build). The integer sums are the same
+ * products in another order: bit-identical.
  *
  * Reads: only the input bytes of the pixels used (no slack needed: the padding channel of an odd
  * Cin is read from the scratch, where it is the next pixel's or the trailing zero element).
@@ -342,6 +345,10 @@ function convWideChunk__simd128<T>(
   const rowBytes = <usize>(rowElements * 2);
   const accPixelBytes = <usize>(sizeof<T>() == 1 ? channels : outChannelsPadded * 4);
   const mainChannels = outChannelsPadded & ~15; // channels covered by 16-wide tiles
+  // One loop over the K*runs runs of a tile (not a ky loop around a run loop): fewer loop
+  // headers per tile, which matters for the short tiles of conv1 and the 1x1 convs.
+  const segments = kernelSize * runs;
+  const runBytes = <usize>runPairs << 2;
 
   for (let x = 0; x < outWidth; x += 2) {
     // Byte distance from pixel x to the tile's second pixel: 2*Cin, or 0 for the odd last pixel.
@@ -363,31 +370,36 @@ function convWideChunk__simd128<T>(
       let acc13 = acc03;
       let w = weights + (<usize>o << 1);
       let row = inPixel;
-      for (let ky = 0; ky < kernelSize; ky++) {
-        let pixel = row;
-        for (let run = 0; run < runs; run++) {
-          let pair = pixel;
-          for (let p = 0; p < runPairs; p++) {
-            const a0 = v128.load32_splat(pair);
-            const a1 = v128.load32_splat(pair + inSecond);
-            const w0 = v128.load8x8_s(w);
-            acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(a0, w0));
-            acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(a1, w0));
-            const w1 = v128.load8x8_s(w, 8);
-            acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(a0, w1));
-            acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(a1, w1));
-            const w2 = v128.load8x8_s(w, 16);
-            acc02 = i32x4.add(acc02, i32x4.dot_i16x8_s(a0, w2));
-            acc12 = i32x4.add(acc12, i32x4.dot_i16x8_s(a1, w2));
-            const w3 = v128.load8x8_s(w, 24);
-            acc03 = i32x4.add(acc03, i32x4.dot_i16x8_s(a0, w3));
-            acc13 = i32x4.add(acc13, i32x4.dot_i16x8_s(a1, w3));
-            pair += 4;
-            w += pairBytes;
-          }
+      let pixel = row;
+      let run = 0;
+      for (let segment = 0; segment < segments; segment++) {
+        let pair = pixel;
+        const end = pair + runBytes;
+        while (pair < end) {
+          const a0 = v128.load32_splat(pair);
+          const a1 = v128.load32_splat(pair + inSecond);
+          const w0 = v128.load8x8_s(w);
+          acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(a0, w0));
+          acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(a1, w0));
+          const w1 = v128.load8x8_s(w, 8);
+          acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(a0, w1));
+          acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(a1, w1));
+          const w2 = v128.load8x8_s(w, 16);
+          acc02 = i32x4.add(acc02, i32x4.dot_i16x8_s(a0, w2));
+          acc12 = i32x4.add(acc12, i32x4.dot_i16x8_s(a1, w2));
+          const w3 = v128.load8x8_s(w, 24);
+          acc03 = i32x4.add(acc03, i32x4.dot_i16x8_s(a0, w3));
+          acc13 = i32x4.add(acc13, i32x4.dot_i16x8_s(a1, w3));
+          pair += 4;
+          w += pairBytes;
+        }
+        if (++run == runs) {
+          run = 0;
+          row += rowBytes;
+          pixel = row;
+        } else {
           pixel += pixelBytes;
         }
-        row += rowBytes;
       }
       // out1 is stored last: for the odd last pixel out1 == out0 and both hold the same sums.
       if (sizeof<T>() == 1) {
@@ -423,28 +435,33 @@ function convWideChunk__simd128<T>(
       let acc12 = acc02;
       let w = weights + (<usize>tail << 1);
       let row = inPixel;
-      for (let ky = 0; ky < kernelSize; ky++) {
-        let pixel = row;
-        for (let run = 0; run < runs; run++) {
-          let pair = pixel;
-          for (let p = 0; p < runPairs; p++) {
-            const a0 = v128.load32_splat(pair);
-            const a1 = v128.load32_splat(pair + inSecond);
-            const w0 = v128.load8x8_s(w);
-            acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(a0, w0));
-            acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(a1, w0));
-            const w1 = v128.load8x8_s(w, 8);
-            acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(a0, w1));
-            acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(a1, w1));
-            const w2 = v128.load8x8_s(w, 16);
-            acc02 = i32x4.add(acc02, i32x4.dot_i16x8_s(a0, w2));
-            acc12 = i32x4.add(acc12, i32x4.dot_i16x8_s(a1, w2));
-            pair += 4;
-            w += pairBytes;
-          }
+      let pixel = row;
+      let run = 0;
+      for (let segment = 0; segment < segments; segment++) {
+        let pair = pixel;
+        const end = pair + runBytes;
+        while (pair < end) {
+          const a0 = v128.load32_splat(pair);
+          const a1 = v128.load32_splat(pair + inSecond);
+          const w0 = v128.load8x8_s(w);
+          acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(a0, w0));
+          acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(a1, w0));
+          const w1 = v128.load8x8_s(w, 8);
+          acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(a0, w1));
+          acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(a1, w1));
+          const w2 = v128.load8x8_s(w, 16);
+          acc02 = i32x4.add(acc02, i32x4.dot_i16x8_s(a0, w2));
+          acc12 = i32x4.add(acc12, i32x4.dot_i16x8_s(a1, w2));
+          pair += 4;
+          w += pairBytes;
+        }
+        if (++run == runs) {
+          run = 0;
+          row += rowBytes;
+          pixel = row;
+        } else {
           pixel += pixelBytes;
         }
-        row += rowBytes;
       }
       if (sizeof<T>() == 1) {
         const sp = scale + (<usize>tail << 2);
@@ -472,20 +489,25 @@ function convWideChunk__simd128<T>(
       let acc1 = acc0;
       let w = weights + (<usize>o << 1);
       let row = inPixel;
-      for (let ky = 0; ky < kernelSize; ky++) {
-        let pixel = row;
-        for (let run = 0; run < runs; run++) {
-          let pair = pixel;
-          for (let p = 0; p < runPairs; p++) {
-            const w0 = v128.load8x8_s(w);
-            acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.load32_splat(pair), w0));
-            acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.load32_splat(pair + inSecond), w0));
-            pair += 4;
-            w += pairBytes;
-          }
+      let pixel = row;
+      let run = 0;
+      for (let segment = 0; segment < segments; segment++) {
+        let pair = pixel;
+        const end = pair + runBytes;
+        while (pair < end) {
+          const w0 = v128.load8x8_s(w);
+          acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.load32_splat(pair), w0));
+          acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.load32_splat(pair + inSecond), w0));
+          pair += 4;
+          w += pairBytes;
+        }
+        if (++run == runs) {
+          run = 0;
+          row += rowBytes;
+          pixel = row;
+        } else {
           pixel += pixelBytes;
         }
-        row += rowBytes;
       }
       if (sizeof<T>() == 1) {
         const sp = scale + (<usize>o << 2);
@@ -588,22 +610,22 @@ export function qu8_conv_acc__swar64(
           let pair = pixel;
           const end = pair + (<usize>runPairs << 1);
           while (pair < end) {
-            const x0 = i64.load8_u(pair) | (i64.load8_u(pair + inSecond) << 32);
-            const x1 = i64.load8_u(pair, 1) | (i64.load8_u(pair + inSecond, 1) << 32);
-            a0 += x0 * i64.load8_s(w, 0) + x1 * i64.load8_s(w, 1);
-            a1 += x0 * i64.load8_s(w, 2) + x1 * i64.load8_s(w, 3);
-            a2 += x0 * i64.load8_s(w, 4) + x1 * i64.load8_s(w, 5);
-            a3 += x0 * i64.load8_s(w, 6) + x1 * i64.load8_s(w, 7);
-            a4 += x0 * i64.load8_s(w, 8) + x1 * i64.load8_s(w, 9);
-            a5 += x0 * i64.load8_s(w, 10) + x1 * i64.load8_s(w, 11);
-            a6 += x0 * i64.load8_s(w, 12) + x1 * i64.load8_s(w, 13);
-            a7 += x0 * i64.load8_s(w, 14) + x1 * i64.load8_s(w, 15);
-            pair += 2;
-            w += pairBytes;
+              const x0 = i64.load8_u(pair) | (i64.load8_u(pair + inSecond) << 32);
+              const x1 = i64.load8_u(pair, 1) | (i64.load8_u(pair + inSecond, 1) << 32);
+              a0 += x0 * i64.load8_s(w, 0) + x1 * i64.load8_s(w, 1);
+              a1 += x0 * i64.load8_s(w, 2) + x1 * i64.load8_s(w, 3);
+              a2 += x0 * i64.load8_s(w, 4) + x1 * i64.load8_s(w, 5);
+              a3 += x0 * i64.load8_s(w, 6) + x1 * i64.load8_s(w, 7);
+              a4 += x0 * i64.load8_s(w, 8) + x1 * i64.load8_s(w, 9);
+              a5 += x0 * i64.load8_s(w, 10) + x1 * i64.load8_s(w, 11);
+              a6 += x0 * i64.load8_s(w, 12) + x1 * i64.load8_s(w, 13);
+              a7 += x0 * i64.load8_s(w, 14) + x1 * i64.load8_s(w, 15);
+              pair += 2;
+              w += pairBytes;
+            }
+            pixel += pixelBytes;
           }
-          pixel += pixelBytes;
-        }
-        row += rowBytes;
+          row += rowBytes;
       }
       const o0 = out0 + (<usize>o << 2);
       const o1 = out1 + (<usize>o << 2);
@@ -626,23 +648,23 @@ export function qu8_conv_acc__swar64(
       let w = weights + (<usize>o << 1);
       let row = inPixel;
       for (let ky = 0; ky < kernelSize; ky++) {
-        let pixel = row;
-        for (let run = 0; run < runs; run++) {
-          let pair = pixel;
-          const end = pair + (<usize>runPairs << 1);
+          let pixel = row;
+          for (let run = 0; run < runs; run++) {
+            let pair = pixel;
+            const end = pair + (<usize>runPairs << 1);
           while (pair < end) {
-            const x0 = i64.load8_u(pair) | (i64.load8_u(pair + inSecond) << 32);
-            const x1 = i64.load8_u(pair, 1) | (i64.load8_u(pair + inSecond, 1) << 32);
-            a0 += x0 * i64.load8_s(w, 0) + x1 * i64.load8_s(w, 1);
-            a1 += x0 * i64.load8_s(w, 2) + x1 * i64.load8_s(w, 3);
-            a2 += x0 * i64.load8_s(w, 4) + x1 * i64.load8_s(w, 5);
-            a3 += x0 * i64.load8_s(w, 6) + x1 * i64.load8_s(w, 7);
-            pair += 2;
-            w += pairBytes;
+              const x0 = i64.load8_u(pair) | (i64.load8_u(pair + inSecond) << 32);
+              const x1 = i64.load8_u(pair, 1) | (i64.load8_u(pair + inSecond, 1) << 32);
+              a0 += x0 * i64.load8_s(w, 0) + x1 * i64.load8_s(w, 1);
+              a1 += x0 * i64.load8_s(w, 2) + x1 * i64.load8_s(w, 3);
+              a2 += x0 * i64.load8_s(w, 4) + x1 * i64.load8_s(w, 5);
+              a3 += x0 * i64.load8_s(w, 6) + x1 * i64.load8_s(w, 7);
+              pair += 2;
+              w += pairBytes;
+            }
+            pixel += pixelBytes;
           }
-          pixel += pixelBytes;
-        }
-        row += rowBytes;
+          row += rowBytes;
       }
       const o0 = out0 + (<usize>o << 2);
       const o1 = out1 + (<usize>o << 2);

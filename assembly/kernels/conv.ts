@@ -405,10 +405,17 @@ function convWideChunk__simd128<T>(
       if (sizeof<T>() == 1) {
         const sp = scale + (<usize>o << 2);
         const n = min(16, channels - o);
-        storeBytes__simd128(out0 + <usize>o, requant_s8x16__simd128(
-          scaled(acc00, sp, 0), scaled(acc01, sp, 16), scaled(acc02, sp, 32), scaled(acc03, sp, 48)), n);
-        storeBytes__simd128(out1 + <usize>o, requant_s8x16__simd128(
-          scaled(acc10, sp, 0), scaled(acc11, sp, 16), scaled(acc12, sp, 32), scaled(acc13, sp, 48)), n);
+        // Pixel 0, then pixel 1: a 2-iteration loop keeps one copy of the requant code.
+        let dst = out0 + <usize>o;
+        for (let k = 0; k < 2; k++) {
+          storeBytes__simd128(dst, requant_s8x16__simd128(
+            scaled(acc00, sp, 0), scaled(acc01, sp, 16), scaled(acc02, sp, 32), scaled(acc03, sp, 48)), n);
+          acc00 = acc10;
+          acc01 = acc11;
+          acc02 = acc12;
+          acc03 = acc13;
+          dst = out1 + <usize>o;
+        }
       } else {
         const o0 = out0 + (<usize>o << 2);
         v128.store(o0, acc00);
@@ -466,10 +473,15 @@ function convWideChunk__simd128<T>(
       if (sizeof<T>() == 1) {
         const sp = scale + (<usize>tail << 2);
         const n = min(12, channels - tail);
-        const v02 = scaled(acc02, sp, 32);
-        const v12 = scaled(acc12, sp, 32);
-        storeBytes__simd128(out0 + <usize>tail, requant_s8x16__simd128(scaled(acc00, sp, 0), scaled(acc01, sp, 16), v02, v02), n);
-        storeBytes__simd128(out1 + <usize>tail, requant_s8x16__simd128(scaled(acc10, sp, 0), scaled(acc11, sp, 16), v12, v12), n);
+        let dst = out0 + <usize>tail;
+        for (let k = 0; k < 2; k++) {
+          const v2 = scaled(acc02, sp, 32);
+          storeBytes__simd128(dst, requant_s8x16__simd128(scaled(acc00, sp, 0), scaled(acc01, sp, 16), v2, v2), n);
+          acc00 = acc10;
+          acc01 = acc11;
+          acc02 = acc12;
+          dst = out1 + <usize>tail;
+        }
       } else {
         const o0 = out0 + (<usize>tail << 2);
         v128.store(o0, acc00);

@@ -141,8 +141,8 @@ export function qu8_relu_avgpool_requant_u8__scalar(
  * simd128 variant of qu8_relu_avgpool_requant_u8__scalar: 16 channels per step through quant.ts
  * requant_u8x16 (the clamp-free magic-bias form, one 16-byte store), then 4 channels per step
  * (requant_u8x4), the partial last group stored lane by lane. Against 4 channels per step through
- * requant_f32__simd128 (f32x4.min/max and trunc_sat: ~23 V8 instructions per 4 lanes): conv1.x's
- * epilogue row 0.0038 -> 0.0021 ms (bench/kernels.bench.ts, Zen, Node 20).
+ * requant_f32__simd128 (f32x4.min/max and trunc_sat: ~23 V8 instructions per 4 lanes): 0.30x the
+ * time per conv1.x / conv2.x row (AMD EPYC, Node 20, interleaved A/B of the test build).
  */
 export function qu8_relu_avgpool_requant_u8__simd128(
   acc: usize, accRowStride: i32, poolSize: i32, outWidth: i32,
@@ -281,7 +281,8 @@ export function qu8_maxpool_tanh_lut_u8__simd128(
       const m = windowMax__simd128(acc, accRowStride, poolSize, x, c, channelsPadded);
       // requant_f32__simd128(v, -512, 512) with the clamp done on the integers: the bounds are
       // integers and nearest / trunc_sat are monotonic, so clamping after them gives the same
-      // lanes; NaN: trunc_sat 0 either way. Saves V8's ~8-instruction f32x4.min and max.
+      // lanes; NaN: trunc_sat 0 either way. Saves V8's ~8-instruction f32x4.min and max: 0.84x
+      // the time per row (interleaved A/B of the test build).
       const v = f32x4.mul(f32x4.convert_i32x4_s(m), v128.load(scale + (<usize>c << 2)));
       const idx = i32x4.min_s(i32x4.max_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(v)), qmin), qmax);
       const dst = out + <usize>(x * channels + c);

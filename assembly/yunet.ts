@@ -27,9 +27,9 @@
 import { ACC, CONV_WIDE, FB1, FB2, FB3, HEAD_FLOATS, HEADS, INPUT, RINGS, RINGS_CAPACITY } from './yunet-arena';
 import { NECK16_ADD_SCALES, NECK8_ADD_SCALES } from './yunet-scales';
 import { layerBias, layerScale, layerWeights, outputScales } from './yunet-weights';
-import { qu8_conv_acc, setConvWideScratch } from './kernels/conv';
+import { setConvWideScratch } from './kernels/conv';
+import { qu8_conv1x1_requant_s8 } from './kernels/conv1x1-requant';
 import { qs8_dwconv3x3_f32, qs8_dwconv3x3_relu_requant_u8 } from './kernels/dwconv';
-import { qu8_requant_s8 } from './kernels/requant';
 import { u8_maxpool2x2 } from './kernels/pool-u8';
 import { qu8_conv3x3s2_relu_requant_u8 } from './kernels/stem';
 import { qu8_upsample2x_add_requant_u8 } from './kernels/upsample';
@@ -187,8 +187,7 @@ function compute(s: i32, y: i32): void {
   } else if (kind == POINTWISE) {
     pull(src, y);
     const padded = (channels + 3) & ~3;
-    qu8_conv_acc(row(src, y), width, field(src, CHANNELS), 1, layerWeights(layer), layerBias(layer), width, padded, ACC);
-    qu8_requant_s8(ACC, width, padded, channels, layerScale(layer), out);
+    qu8_conv1x1_requant_s8(row(src, y), width, field(src, CHANNELS), layerWeights(layer), layerBias(layer), padded, channels, layerScale(layer), out, ACC);
   } else if (kind == DEPTHWISE || kind == DEPTHWISE_RELU) {
     const height = field(s, HEIGHT);
     pull(src, min(y + 1, height - 1));

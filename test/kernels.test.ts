@@ -606,6 +606,35 @@ function q8RequantCase(name: KernelName, c: Q8Case & { pixels: number; channels:
     (i) => `(acc ${acc[Math.floor(i / C) * Cp + (i % C)]}, scale ${scale[i % C]})`);
 }
 
+/**
+ * qu8_conv1x1_requant_s8: reference = the 1x1 conv sum (convRef's formula) then the s8 requant.
+ * 'extreme': every input 255 and weights ±128/127, so the sums reach ±Cin*255*128 and saturate.
+ */
+function q8Conv1x1Case(name: KernelName, c: Q8Case & { width: number; inChannels: number; channels: number; extreme: boolean }): void {
+  const rng = new Rng(c.seed);
+  const { width: W, inChannels: Cin, channels: C } = c;
+  const Cp = (C + 3) & ~3;
+  const input = c.extreme ? new Uint8Array(W * Cin).fill(255) : rng.u8(W * Cin);
+  const w = c.extreme ? Int8Array.from({ length: Cp * Cin }, (_, i) => (i % 3 === 0 ? -128 : 127)) : rng.i8(Cp * Cin);
+  const bias = rng.i32(Cp, -(1 << 16), 1 << 16);
+  const scale = q8Scales(rng, Cp, c.extreme ? 1 << 22 : 1 << 18, 128);
+  const acc = new Int32Array(W * Cp);
+  const want = new Int8Array(W * C);
+  for (let x = 0; x < W; x++)
+    for (let o = 0; o < C; o++) {
+      let sum = bias[o];
+      for (let ci = 0; ci < Cin; ci++) sum += input[x * Cin + ci] * w[o * Cin + ci];
+      acc[x * Cp + o] = sum;
+      want[x * C + o] = requantRef(f32(f32(sum) * scale[o]), -128, 127);
+    }
+  const s = new Scratch(mod);
+  const pIn = s.put('input', input), pW = s.put('weights', packC4Pair(w, Cp, 1, Cin)), pB = s.put('bias', bias), pS = s.put('scale', scale);
+  const ctx = `${name} ${c.label} seed=${c.seed}`;
+  const r = runBothBytes(s, name, want.length, (out) => [pIn, W, Cin, pW, pB, Cp, C, pS, out], ctx);
+  checkBytes(ctx, want, r, true, (i) => `(x=${Math.floor(i / C)}, c=${i % C})`,
+    (i) => `(acc ${acc[Math.floor(i / C) * Cp + (i % C)]}, scale ${scale[i % C]})`);
+}
+
 type Q8DwData = 'random' | 'extreme';
 
 function q8DwCase(name: KernelName, c: Q8Case & { width: number; channels: number; rows: [boolean, boolean]; data: Q8DwData }): void {
@@ -778,6 +807,19 @@ function q8Runner(name: KernelName): { label: string; run: () => void }[] {
           add(`tile px${pixels} C${channels}/${channelsPadded}`, shape(pixels, 1, channels), (c) => q8RequantCase(name, c), { pixels, channels, channelsPadded });
       break;
     }
+    case 'q8_conv1x1': {
+      // The 640x480 rows (widths past the widened-input chunk), then the tile edges: widths 1..5
+      // (odd last pixel), channels <, =, > 16 and the 12 / 4 tails with partial groups.
+      for (const { sh, label } of yunet)
+        add(label, sh, (c) => q8Conv1x1Case(name, c), { width: sh.width, inChannels: sh.inChannels, channels: sh.outChannels, extreme: false });
+      for (const width of [1, 2, 3, 5])
+        for (const inChannels of [1, 2, 3, 16, 33])
+          for (const channels of [1, 3, 4, 10, 12, 15, 16, 17, 20, 29, 31, 32, 64])
+            add(`tile W${width} Cin${inChannels} C${channels}`, shape(width, inChannels, channels), (c) => q8Conv1x1Case(name, c), { width, inChannels, channels, extreme: false });
+      for (const channels of [4, 10, 16, 64])
+        add(`extreme W7 Cin64 C${channels}`, shape(7, 64, channels), (c) => q8Conv1x1Case(name, c), { width: 7, inChannels: 64, channels, extreme: true });
+      break;
+    }
     case 'q8_dw': {
       const rowsets = [[true, true], [false, true], [true, false], [false, false]] as [boolean, boolean][];
       const rl = (rows: [boolean, boolean]) => `rows ${rows.map(Number).join('1')}`;
@@ -839,6 +881,7 @@ const RUNNERS: Record<KernelName, () => { label: string; run: () => void }[]> = 
     { label: 'tanh index range [-512, 512]', run: () => runRequantCase('requant_f32_buffer', -512, 512) },
   ],
   qu8_requant_s8: () => q8Runner('qu8_requant_s8'),
+  qu8_conv1x1_requant_s8: () => q8Runner('qu8_conv1x1_requant_s8'),
   qs8_dwconv3x3_relu_requant_u8: () => q8Runner('qs8_dwconv3x3_relu_requant_u8'),
   qs8_dwconv3x3_f32: () => q8Runner('qs8_dwconv3x3_f32'),
   qu8_conv3x3s2_relu_requant_u8: () => q8Runner('qu8_conv3x3s2_relu_requant_u8'),

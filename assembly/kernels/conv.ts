@@ -36,6 +36,8 @@
 // inside linear memory: callers keep >= 1 readable byte after every input tensor (the arena pads
 // each tensor by 16 bytes). The simd128 kernel reads that pair from its widened copy instead.
 
+import { requant_s8x16__simd128, requant_s8x4__simd128 } from "./quant";
+
 /**
  * Scalar spec. Plain loops over the packed layout, one accumulator at a time; never tuned.
  * Reads exactly the Cin real channels of each pixel.
@@ -64,7 +66,7 @@ export function qu8_conv_acc__scalar(
   }
 }
 
-/** Largest Cp of the packed 3x3x3 path (the scratch holds 3 * 5 * Cp * 2 <= 1920 bytes). */
+/** Largest Cp of the packed 3x3x3 path (the scratch holds 3 * 5 * Cp * 2 <= 1920 bytes: swar64's 15 pairs, simd128's 14). */
 const CONV1_MAX_CP: i32 = 64;
 /** Bytes the packed 3x3x3 path needs in its scratch. */
 export const CONV1_SCRATCH_BYTES: i32 = 3 * 5 * CONV1_MAX_CP * 2;
@@ -83,30 +85,59 @@ export function setConv1Scratch(ptr: usize): void {
 
 /**
  * Repacks 3x3 weights with Cin = 3 (c4 pair layout: per tap, pairs (c0, c1) and (c2, 0)) into
- * the conv1 scratch as one run of 5 pairs per kernel row: a row's 3 pixels x 3 channels are 9
- * contiguous input bytes e = kx*3 + c, paired (e0,e1) (e2,e3) (e4,e5) (e6,e7) (e8, 0). Per block of
- * 4 output channels and row: pairs 0, 3, 4 are the (kx0: c0,c1), (kx2: c0,c1), (kx2: c2,0) groups
- * unchanged; pairs 1 = (kx0 c2, kx1 c0) and 2 = (kx1 c1, kx1 c2) are one byte shuffle each.
+ * the conv1 scratch as the 14 pairs of im2colConv1__simd128's 28-element window (a row's 3
+ * pixels x 3 channels are 9 input bytes e = kx*3 + c): per row ky, pairs 4ky..4ky+3 =
+ * (e0,e1) (e2,e3) (e4,e5) (e6,e7), then pair 12 = (row 0 e8, row 1 e8) and 13 = (row 2 e8, 0).
+ * Per block of 4 output channels: (e0,e1) = (kx0: c0,c1) and (e6,e7) = (kx2: c0,c1) are c4 pair
+ * groups unchanged, (e2,e3) = (kx0 c2, kx1 c0), (e4,e5) = (kx1 c1, kx1 c2) and pair 12 one byte
+ * shuffle each; pair 13 is row 2's (kx2: c2, 0) group unchanged.
  */
 function packConv1Weights__simd128(weights: usize, outChannelsPadded: i32): void {
   const pairBytes = <usize>(outChannelsPadded * 2);
-  for (let ky = 0; ky < 3; ky++) {
-    const src = weights + <usize>(ky * 6) * pairBytes; // tap (ky, 0), pair 0
-    const dst = conv1Packed + <usize>(ky * 5) * pairBytes;
-    for (let b: usize = 0; b < pairBytes; b += 8) {
-      const g01 = v128.load64_zero(src + pairBytes + b);
-      const g10 = v128.load64_zero(src + 2 * pairBytes + b);
-      const g11 = v128.load64_zero(src + 3 * pairBytes + b);
-      store<u64>(dst + b, load<u64>(src + b));
-      v128.store64_lane(dst + pairBytes + b, i8x16.shuffle(g01, g10, 0, 16, 2, 18, 4, 20, 6, 22, 0, 0, 0, 0, 0, 0, 0, 0), 0);
-      v128.store64_lane(dst + 2 * pairBytes + b, i8x16.shuffle(g10, g11, 1, 16, 3, 18, 5, 20, 7, 22, 0, 0, 0, 0, 0, 0, 0, 0), 0);
-      store<u64>(dst + 3 * pairBytes + b, load<u64>(src + 4 * pairBytes + b));
-      store<u64>(dst + 4 * pairBytes + b, load<u64>(src + 5 * pairBytes + b));
+  const tap = pairBytes * 2; // c4 pair bytes per tap
+  for (let b: usize = 0; b < pairBytes; b += 8) {
+    for (let ky: usize = 0; ky < 3; ky++) {
+      const src = weights + ky * 3 * tap + b; // tap (ky, 0), pair 0
+      const dst = conv1Packed + ky * 4 * pairBytes + b;
+      const g01 = v128.load64_zero(src + pairBytes);
+      const g10 = v128.load64_zero(src + tap);
+      const g11 = v128.load64_zero(src + tap + pairBytes);
+      store<u64>(dst, load<u64>(src));
+      v128.store64_lane(dst + pairBytes, i8x16.shuffle(g01, g10, 0, 16, 2, 18, 4, 20, 6, 22, 0, 0, 0, 0, 0, 0, 0, 0), 0);
+      v128.store64_lane(dst + 2 * pairBytes, i8x16.shuffle(g10, g11, 1, 16, 3, 18, 5, 20, 7, 22, 0, 0, 0, 0, 0, 0, 0, 0), 0);
+      store<u64>(dst + 3 * pairBytes, load<u64>(src + 2 * tap));
     }
+    const e8 = weights + 2 * tap + pairBytes + b; // tap (0, 2), pair 1: (c2, 0)
+    const r0 = v128.load64_zero(e8);
+    const r1 = v128.load64_zero(e8 + 3 * tap);
+    v128.store64_lane(conv1Packed + 12 * pairBytes + b, i8x16.shuffle(r0, r1, 0, 16, 2, 18, 4, 20, 6, 22, 0, 0, 0, 0, 0, 0, 0, 0), 0);
+    store<u64>(conv1Packed + 13 * pairBytes + b, load<u64>(e8 + 6 * tap));
   }
 }
 
-/** packConv1Weights__simd128 in scalar code (byte moves): the same scratch bytes. */
+/**
+ * conv1's input window, widened: for each of `width` output pixels x, 28 i16 at wideInput + x*56:
+ * the 3 input rows' first 8 window elements (e = kx*3 + c, e < 8) back to back, then the rows'
+ * e8 and one 0, the order packConv1Weights__simd128 pairs them in. Reads input bytes
+ * [3x, 3x + 9) of each row (rows `rowStride` bytes apart) only.
+ */
+function im2colConv1__simd128(input: usize, rowStride: usize, width: i32): void {
+  let src = input;
+  let dst = wideInput;
+  for (let x = 0; x < width; x++) {
+    v128.store(dst, v128.load8x8_u(src));
+    v128.store(dst, v128.load8x8_u(src + rowStride), 16);
+    v128.store(dst, v128.load8x8_u(src + 2 * rowStride), 32);
+    store<u64>(dst, i64.load8_u(src, 8) | (i64.load8_u(src + rowStride, 8) << 16) | (i64.load8_u(src + 2 * rowStride, 8) << 32), 48);
+    src += 3;
+    dst += 56;
+  }
+}
+
+/**
+ * The swar64 kernel's conv1 packing: one run of 5 pairs per kernel row, (e0,e1) (e2,e3) (e4,e5)
+ * (e6,e7) (e8, 0) over the row's 9 contiguous input bytes, in byte moves.
+ */
 function packConv1Weights__scalar(weights: usize, outChannelsPadded: i32): void {
   const pairBytes = <usize>(outChannelsPadded * 2);
   for (let ky = 0; ky < 3; ky++) {
@@ -202,11 +233,14 @@ function widenRows__simd128(src: usize, srcStride: usize, rows: i32, rowElements
  * Weight bytes per channel tile are read at stride Cp*2; all of a layer's weights (<= 9 KiB for
  * SSR-Net) stay in L1 across the ~30-60 calls per layer.
  *
- * 3x3 with Cin = 3 (SSR-Net's conv1, Cp <= 64), when a scratch is lent (setConv1Scratch): the
- * weights are first repacked (packConv1Weights__simd128, rewritten by every such call) so that
- * each kernel row is one run of 5 pairs over its 9 contiguous input elements: 15 dot steps per
- * pixel and channel block instead of 18 (3 runs of 2 pairs per row, 1 product in 4 a zero padding
- * weight). The integer sums are the same products in another order: bit-identical.
+ * 3x3 with Cin = 3 (SSR-Net's conv1, Cp <= 64), when a scratch is lent (setConv1Scratch): each
+ * output pixel's 27-element window is widened into 28 contiguous i16 (im2colConv1__simd128, in
+ * the widened-input scratch) and the weights repacked to match (packConv1Weights__simd128, into
+ * the conv1 scratch; both rewritten by every such call), so the row runs as a 1x1 conv with 28
+ * channels: 14 dot steps per pixel and channel block in one run, instead of 18 (3 runs of 2 pairs
+ * per tap row, 1 product in 4 a zero padding weight) or 15 (3 runs of 5 pairs, one per kernel
+ * row: conv1 1.11x slower, interleaved A/B of the test build). The integer sums are the same
+ * products in another order: bit-identical.
  *
  * Reads: only the input bytes of the pixels used (no slack needed: the padding channel of an odd
  * Cin is read from the scratch, where it is the next pixel's or the trailing zero element).
@@ -219,18 +253,40 @@ export function qu8_conv_acc__simd128(
   input: usize, inWidth: i32, inChannels: i32, kernelSize: i32,
   weights: usize, bias: usize, outWidth: i32, outChannelsPadded: i32, acc: usize,
 ): void {
+  convRows__simd128<i32>(input, inWidth, inChannels, kernelSize, weights, bias, outWidth, outChannelsPadded, acc, 0, 0);
+}
+
+/**
+ * The body of qu8_conv_acc__simd128, generic over what a tile stores (resolved at compile time):
+ * T = i32: the accumulators, at out as qu8_conv_acc's acc row (channels, scale unused);
+ * T = i8: each tile's accumulators requantized in registers, s8 [x][channels] at out, as
+ * qu8_requant_s8 would write from that acc row (conv1x1-requant.ts; Cp = channels rounded up
+ * to 4, scale readable for Cp floats).
+ */
+// @ts-ignore: decorator
+@inline
+export function convRows__simd128<T>(
+  input: usize, inWidth: i32, inChannels: i32, kernelSize: i32,
+  weights: usize, bias: usize, outWidth: i32, outChannelsPadded: i32, out: usize, channels: i32, scale: usize,
+): void {
   const cinPairs = (inChannels + 1) >> 1;
   // Input pairs of one kernel row that are contiguous in memory: with an even Cin the K taps of
   // a row are one run of K*cinPairs pairs; with an odd Cin each tap is its own run.
   const odd = inChannels & 1;
-  let runPairs = odd ? cinPairs : cinPairs * kernelSize;
-  let runs = odd ? kernelSize : 1;
+  const runPairs = odd ? cinPairs : cinPairs * kernelSize;
+  const runs = odd ? kernelSize : 1;
+  const outPixelBytes = sizeof<T>() == 1 ? channels : outChannelsPadded << 2;
   if (inChannels == 3 && kernelSize == 3 && outChannelsPadded <= CONV1_MAX_CP && conv1Packed != 0) {
-    // One run of 5 pairs per row over repacked weights (the row's 9 elements, plus 1 of slack).
+    // conv1: each pixel's window as 28 contiguous elements, run as a 1x1 conv with 28 channels.
     packConv1Weights__simd128(weights, outChannelsPadded);
-    weights = conv1Packed;
-    runPairs = 5;
-    runs = 1;
+    const chunk1 = (WIDE_CAPACITY / 28) & ~1;
+    for (let x0 = 0; x0 < outWidth; x0 += chunk1) {
+      const width = min(chunk1, outWidth - x0);
+      im2colConv1__simd128(input + <usize>(x0 * 3), <usize>(inWidth * 3), width);
+      convWideChunk__simd128<T>(28, 1, 14, 1, width * 28, conv1Packed, bias, width, outChannelsPadded,
+        out + <usize>(x0 * outPixelBytes), channels, scale);
+    }
+    return;
   }
   // Output pixels per chunk: even, and K rows of (chunk + K - 1) pixels fit the scratch.
   let chunk = WIDE_CAPACITY / (kernelSize * inChannels) - (kernelSize - 1);
@@ -239,21 +295,60 @@ export function qu8_conv_acc__simd128(
     const width = min(chunk, outWidth - x0);
     const rowElements = (width + kernelSize - 1) * inChannels;
     widenRows__simd128(input + <usize>(x0 * inChannels), <usize>(inWidth * inChannels), kernelSize, rowElements);
-    convWideChunk__simd128(inChannels, kernelSize, runPairs, runs, rowElements, weights, bias, width, outChannelsPadded,
-      acc + (<usize>(x0 * outChannelsPadded) << 2));
+    convWideChunk__simd128<T>(inChannels, kernelSize, runPairs, runs, rowElements, weights, bias, width, outChannelsPadded,
+      out + <usize>(x0 * outPixelBytes), channels, scale);
   }
 }
 
-/** qu8_conv_acc__simd128 on one chunk of `outWidth` pixels, its K input rows widened at wideInput. */
-function convWideChunk__simd128(
+/** Stores the low `n` (1..16) bytes of `bytes` at ptr. */
+function storeBytes__simd128(ptr: usize, bytes: v128, n: i32): void {
+  if (n >= 16) {
+    v128.store(ptr, bytes);
+    return;
+  }
+  let b = bytes;
+  if (n & 8) {
+    v128.store64_lane(ptr, b, 0);
+    b = i8x16.shuffle(b, b, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+    ptr += 8;
+  }
+  if (n & 4) {
+    v128.store32_lane(ptr, b, 0);
+    b = i8x16.shuffle(b, b, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7);
+    ptr += 4;
+  }
+  if (n & 2) {
+    v128.store16_lane(ptr, b, 0);
+    b = i8x16.shuffle(b, b, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+    ptr += 2;
+  }
+  if (n & 1) v128.store8_lane(ptr, b, 0);
+}
+
+/** f32(acc) * scale[4 lanes at sp + offset]: the multiply both requant forms start from. */
+// @ts-ignore: decorator
+@inline
+function scaled(acc: v128, sp: usize, offset: usize): v128 {
+  return f32x4.mul(f32x4.convert_i32x4_s(acc), v128.load(sp + offset));
+}
+
+/**
+ * convRows__simd128 on one chunk of `outWidth` pixels, its K input rows widened at wideInput;
+ * `out` at the chunk's first pixel.
+ */
+function convWideChunk__simd128<T>(
   inChannels: i32, kernelSize: i32, runPairs: i32, runs: i32, rowElements: i32,
-  weights: usize, bias: usize, outWidth: i32, outChannelsPadded: i32, acc: usize,
+  weights: usize, bias: usize, outWidth: i32, outChannelsPadded: i32, acc: usize, channels: i32, scale: usize,
 ): void {
   const pairBytes = <usize>(outChannelsPadded * 2);
   const pixelBytes = <usize>(inChannels * 2);
   const rowBytes = <usize>(rowElements * 2);
-  const accPixelBytes = <usize>(outChannelsPadded * 4);
+  const accPixelBytes = <usize>(sizeof<T>() == 1 ? channels : outChannelsPadded * 4);
   const mainChannels = outChannelsPadded & ~15; // channels covered by 16-wide tiles
+  // One loop over the K*runs runs of a tile (not a ky loop around a run loop): fewer loop
+  // headers per tile, which matters for the short tiles of conv1 and the 1x1 convs.
+  const segments = kernelSize * runs;
+  const runBytes = <usize>runPairs << 2;
 
   for (let x = 0; x < outWidth; x += 2) {
     // Byte distance from pixel x to the tile's second pixel: 2*Cin, or 0 for the odd last pixel.
@@ -275,43 +370,64 @@ function convWideChunk__simd128(
       let acc13 = acc03;
       let w = weights + (<usize>o << 1);
       let row = inPixel;
-      for (let ky = 0; ky < kernelSize; ky++) {
-        let pixel = row;
-        for (let run = 0; run < runs; run++) {
-          let pair = pixel;
-          for (let p = 0; p < runPairs; p++) {
-            const a0 = v128.load32_splat(pair);
-            const a1 = v128.load32_splat(pair + inSecond);
-            const w0 = v128.load8x8_s(w);
-            acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(a0, w0));
-            acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(a1, w0));
-            const w1 = v128.load8x8_s(w, 8);
-            acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(a0, w1));
-            acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(a1, w1));
-            const w2 = v128.load8x8_s(w, 16);
-            acc02 = i32x4.add(acc02, i32x4.dot_i16x8_s(a0, w2));
-            acc12 = i32x4.add(acc12, i32x4.dot_i16x8_s(a1, w2));
-            const w3 = v128.load8x8_s(w, 24);
-            acc03 = i32x4.add(acc03, i32x4.dot_i16x8_s(a0, w3));
-            acc13 = i32x4.add(acc13, i32x4.dot_i16x8_s(a1, w3));
-            pair += 4;
-            w += pairBytes;
-          }
+      let pixel = row;
+      let run = 0;
+      for (let segment = 0; segment < segments; segment++) {
+        let pair = pixel;
+        const end = pair + runBytes;
+        while (pair < end) {
+          const a0 = v128.load32_splat(pair);
+          const a1 = v128.load32_splat(pair + inSecond);
+          const w0 = v128.load8x8_s(w);
+          acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(a0, w0));
+          acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(a1, w0));
+          const w1 = v128.load8x8_s(w, 8);
+          acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(a0, w1));
+          acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(a1, w1));
+          const w2 = v128.load8x8_s(w, 16);
+          acc02 = i32x4.add(acc02, i32x4.dot_i16x8_s(a0, w2));
+          acc12 = i32x4.add(acc12, i32x4.dot_i16x8_s(a1, w2));
+          const w3 = v128.load8x8_s(w, 24);
+          acc03 = i32x4.add(acc03, i32x4.dot_i16x8_s(a0, w3));
+          acc13 = i32x4.add(acc13, i32x4.dot_i16x8_s(a1, w3));
+          pair += 4;
+          w += pairBytes;
+        }
+        if (++run == runs) {
+          run = 0;
+          row += rowBytes;
+          pixel = row;
+        } else {
           pixel += pixelBytes;
         }
-        row += rowBytes;
       }
       // out1 is stored last: for the odd last pixel out1 == out0 and both hold the same sums.
-      const o0 = out0 + (<usize>o << 2);
-      v128.store(o0, acc00);
-      v128.store(o0, acc01, 16);
-      v128.store(o0, acc02, 32);
-      v128.store(o0, acc03, 48);
-      const o1 = out1 + (<usize>o << 2);
-      v128.store(o1, acc10);
-      v128.store(o1, acc11, 16);
-      v128.store(o1, acc12, 32);
-      v128.store(o1, acc13, 48);
+      if (sizeof<T>() == 1) {
+        const sp = scale + (<usize>o << 2);
+        const n = min(16, channels - o);
+        // Pixel 0, then pixel 1: a 2-iteration loop keeps one copy of the requant code.
+        let dst = out0 + <usize>o;
+        for (let k = 0; k < 2; k++) {
+          storeBytes__simd128(dst, requant_s8x16__simd128(
+            scaled(acc00, sp, 0), scaled(acc01, sp, 16), scaled(acc02, sp, 32), scaled(acc03, sp, 48)), n);
+          acc00 = acc10;
+          acc01 = acc11;
+          acc02 = acc12;
+          acc03 = acc13;
+          dst = out1 + <usize>o;
+        }
+      } else {
+        const o0 = out0 + (<usize>o << 2);
+        v128.store(o0, acc00);
+        v128.store(o0, acc01, 16);
+        v128.store(o0, acc02, 32);
+        v128.store(o0, acc03, 48);
+        const o1 = out1 + (<usize>o << 2);
+        v128.store(o1, acc10);
+        v128.store(o1, acc11, 16);
+        v128.store(o1, acc12, 32);
+        v128.store(o1, acc13, 48);
+      }
     }
 
     // Channel tail of 12 (SSR-Net's 1x1 heads, Cp 12): one 3-block x 2-pixel tile, so each pair
@@ -326,37 +442,56 @@ function convWideChunk__simd128(
       let acc12 = acc02;
       let w = weights + (<usize>tail << 1);
       let row = inPixel;
-      for (let ky = 0; ky < kernelSize; ky++) {
-        let pixel = row;
-        for (let run = 0; run < runs; run++) {
-          let pair = pixel;
-          for (let p = 0; p < runPairs; p++) {
-            const a0 = v128.load32_splat(pair);
-            const a1 = v128.load32_splat(pair + inSecond);
-            const w0 = v128.load8x8_s(w);
-            acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(a0, w0));
-            acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(a1, w0));
-            const w1 = v128.load8x8_s(w, 8);
-            acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(a0, w1));
-            acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(a1, w1));
-            const w2 = v128.load8x8_s(w, 16);
-            acc02 = i32x4.add(acc02, i32x4.dot_i16x8_s(a0, w2));
-            acc12 = i32x4.add(acc12, i32x4.dot_i16x8_s(a1, w2));
-            pair += 4;
-            w += pairBytes;
-          }
+      let pixel = row;
+      let run = 0;
+      for (let segment = 0; segment < segments; segment++) {
+        let pair = pixel;
+        const end = pair + runBytes;
+        while (pair < end) {
+          const a0 = v128.load32_splat(pair);
+          const a1 = v128.load32_splat(pair + inSecond);
+          const w0 = v128.load8x8_s(w);
+          acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(a0, w0));
+          acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(a1, w0));
+          const w1 = v128.load8x8_s(w, 8);
+          acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(a0, w1));
+          acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(a1, w1));
+          const w2 = v128.load8x8_s(w, 16);
+          acc02 = i32x4.add(acc02, i32x4.dot_i16x8_s(a0, w2));
+          acc12 = i32x4.add(acc12, i32x4.dot_i16x8_s(a1, w2));
+          pair += 4;
+          w += pairBytes;
+        }
+        if (++run == runs) {
+          run = 0;
+          row += rowBytes;
+          pixel = row;
+        } else {
           pixel += pixelBytes;
         }
-        row += rowBytes;
       }
-      const o0 = out0 + (<usize>tail << 2);
-      v128.store(o0, acc00);
-      v128.store(o0, acc01, 16);
-      v128.store(o0, acc02, 32);
-      const o1 = out1 + (<usize>tail << 2);
-      v128.store(o1, acc10);
-      v128.store(o1, acc11, 16);
-      v128.store(o1, acc12, 32);
+      if (sizeof<T>() == 1) {
+        const sp = scale + (<usize>tail << 2);
+        const n = min(12, channels - tail);
+        let dst = out0 + <usize>tail;
+        for (let k = 0; k < 2; k++) {
+          const v2 = scaled(acc02, sp, 32);
+          storeBytes__simd128(dst, requant_s8x16__simd128(scaled(acc00, sp, 0), scaled(acc01, sp, 16), v2, v2), n);
+          acc00 = acc10;
+          acc01 = acc11;
+          acc02 = acc12;
+          dst = out1 + <usize>tail;
+        }
+      } else {
+        const o0 = out0 + (<usize>tail << 2);
+        v128.store(o0, acc00);
+        v128.store(o0, acc01, 16);
+        v128.store(o0, acc02, 32);
+        const o1 = out1 + (<usize>tail << 2);
+        v128.store(o1, acc10);
+        v128.store(o1, acc11, 16);
+        v128.store(o1, acc12, 32);
+      }
       tail = outChannelsPadded;
     }
 
@@ -366,23 +501,35 @@ function convWideChunk__simd128(
       let acc1 = acc0;
       let w = weights + (<usize>o << 1);
       let row = inPixel;
-      for (let ky = 0; ky < kernelSize; ky++) {
-        let pixel = row;
-        for (let run = 0; run < runs; run++) {
-          let pair = pixel;
-          for (let p = 0; p < runPairs; p++) {
-            const w0 = v128.load8x8_s(w);
-            acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.load32_splat(pair), w0));
-            acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.load32_splat(pair + inSecond), w0));
-            pair += 4;
-            w += pairBytes;
-          }
+      let pixel = row;
+      let run = 0;
+      for (let segment = 0; segment < segments; segment++) {
+        let pair = pixel;
+        const end = pair + runBytes;
+        while (pair < end) {
+          const w0 = v128.load8x8_s(w);
+          acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.load32_splat(pair), w0));
+          acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.load32_splat(pair + inSecond), w0));
+          pair += 4;
+          w += pairBytes;
+        }
+        if (++run == runs) {
+          run = 0;
+          row += rowBytes;
+          pixel = row;
+        } else {
           pixel += pixelBytes;
         }
-        row += rowBytes;
       }
-      v128.store(out0 + (<usize>o << 2), acc0);
-      v128.store(out1 + (<usize>o << 2), acc1);
+      if (sizeof<T>() == 1) {
+        const sp = scale + (<usize>o << 2);
+        const n = min(4, channels - o);
+        storeBytes__simd128(out0 + <usize>o, requant_s8x4__simd128(scaled(acc0, sp, 0)), n);
+        storeBytes__simd128(out1 + <usize>o, requant_s8x4__simd128(scaled(acc1, sp, 0)), n);
+      } else {
+        v128.store(out0 + (<usize>o << 2), acc0);
+        v128.store(out1 + (<usize>o << 2), acc1);
+      }
     }
   }
 }
@@ -475,22 +622,22 @@ export function qu8_conv_acc__swar64(
           let pair = pixel;
           const end = pair + (<usize>runPairs << 1);
           while (pair < end) {
-            const x0 = i64.load8_u(pair) | (i64.load8_u(pair + inSecond) << 32);
-            const x1 = i64.load8_u(pair, 1) | (i64.load8_u(pair + inSecond, 1) << 32);
-            a0 += x0 * i64.load8_s(w, 0) + x1 * i64.load8_s(w, 1);
-            a1 += x0 * i64.load8_s(w, 2) + x1 * i64.load8_s(w, 3);
-            a2 += x0 * i64.load8_s(w, 4) + x1 * i64.load8_s(w, 5);
-            a3 += x0 * i64.load8_s(w, 6) + x1 * i64.load8_s(w, 7);
-            a4 += x0 * i64.load8_s(w, 8) + x1 * i64.load8_s(w, 9);
-            a5 += x0 * i64.load8_s(w, 10) + x1 * i64.load8_s(w, 11);
-            a6 += x0 * i64.load8_s(w, 12) + x1 * i64.load8_s(w, 13);
-            a7 += x0 * i64.load8_s(w, 14) + x1 * i64.load8_s(w, 15);
-            pair += 2;
-            w += pairBytes;
+              const x0 = i64.load8_u(pair) | (i64.load8_u(pair + inSecond) << 32);
+              const x1 = i64.load8_u(pair, 1) | (i64.load8_u(pair + inSecond, 1) << 32);
+              a0 += x0 * i64.load8_s(w, 0) + x1 * i64.load8_s(w, 1);
+              a1 += x0 * i64.load8_s(w, 2) + x1 * i64.load8_s(w, 3);
+              a2 += x0 * i64.load8_s(w, 4) + x1 * i64.load8_s(w, 5);
+              a3 += x0 * i64.load8_s(w, 6) + x1 * i64.load8_s(w, 7);
+              a4 += x0 * i64.load8_s(w, 8) + x1 * i64.load8_s(w, 9);
+              a5 += x0 * i64.load8_s(w, 10) + x1 * i64.load8_s(w, 11);
+              a6 += x0 * i64.load8_s(w, 12) + x1 * i64.load8_s(w, 13);
+              a7 += x0 * i64.load8_s(w, 14) + x1 * i64.load8_s(w, 15);
+              pair += 2;
+              w += pairBytes;
+            }
+            pixel += pixelBytes;
           }
-          pixel += pixelBytes;
-        }
-        row += rowBytes;
+          row += rowBytes;
       }
       const o0 = out0 + (<usize>o << 2);
       const o1 = out1 + (<usize>o << 2);
@@ -513,23 +660,23 @@ export function qu8_conv_acc__swar64(
       let w = weights + (<usize>o << 1);
       let row = inPixel;
       for (let ky = 0; ky < kernelSize; ky++) {
-        let pixel = row;
-        for (let run = 0; run < runs; run++) {
-          let pair = pixel;
-          const end = pair + (<usize>runPairs << 1);
+          let pixel = row;
+          for (let run = 0; run < runs; run++) {
+            let pair = pixel;
+            const end = pair + (<usize>runPairs << 1);
           while (pair < end) {
-            const x0 = i64.load8_u(pair) | (i64.load8_u(pair + inSecond) << 32);
-            const x1 = i64.load8_u(pair, 1) | (i64.load8_u(pair + inSecond, 1) << 32);
-            a0 += x0 * i64.load8_s(w, 0) + x1 * i64.load8_s(w, 1);
-            a1 += x0 * i64.load8_s(w, 2) + x1 * i64.load8_s(w, 3);
-            a2 += x0 * i64.load8_s(w, 4) + x1 * i64.load8_s(w, 5);
-            a3 += x0 * i64.load8_s(w, 6) + x1 * i64.load8_s(w, 7);
-            pair += 2;
-            w += pairBytes;
+              const x0 = i64.load8_u(pair) | (i64.load8_u(pair + inSecond) << 32);
+              const x1 = i64.load8_u(pair, 1) | (i64.load8_u(pair + inSecond, 1) << 32);
+              a0 += x0 * i64.load8_s(w, 0) + x1 * i64.load8_s(w, 1);
+              a1 += x0 * i64.load8_s(w, 2) + x1 * i64.load8_s(w, 3);
+              a2 += x0 * i64.load8_s(w, 4) + x1 * i64.load8_s(w, 5);
+              a3 += x0 * i64.load8_s(w, 6) + x1 * i64.load8_s(w, 7);
+              pair += 2;
+              w += pairBytes;
+            }
+            pixel += pixelBytes;
           }
-          pixel += pixelBytes;
-        }
-        row += rowBytes;
+          row += rowBytes;
       }
       const o0 = out0 + (<usize>o << 2);
       const o1 = out1 + (<usize>o << 2);

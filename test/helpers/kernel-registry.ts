@@ -84,7 +84,7 @@ export interface YunetShape {
   calls: number;
 }
 
-export type Q8Kind = 'q8_requant' | 'q8_dw' | 'q8_stem' | 'q8_pool' | 'q8_upadd';
+export type Q8Kind = 'q8_requant' | 'q8_conv1x1' | 'q8_dw' | 'q8_stem' | 'q8_pool' | 'q8_upadd';
 export type Q8Kernel = KernelBase<Q8Kind, YunetShape>;
 export type KernelSpec = ConvKernel | EpilogueKernel | RequantKernel | Q8Kernel;
 
@@ -231,6 +231,11 @@ export const KERNELS = [
     name: 'qu8_requant_s8', kind: 'q8_requant', variants: VARIANTS,
     tile: 'Cp % 4 == 0, channels <= Cp; simd128: 16 ch per step (one 16-byte store), then 4 ch, partial last group stored lane by lane',
     accepts: (s: YunetShape) => s.width >= 1 && s.outChannels >= 1, ssrnet: [], yunet: at640(YUNET_PW),
+  } satisfies Q8Kernel,
+  {
+    name: 'qu8_conv1x1_requant_s8', kind: 'q8_conv1x1', variants: VARIANTS,
+    tile: 'Cin <= 256; Cp = channels rounded up to 4; simd128: qu8_conv_acc__simd128\'s tiles (2 px x 16 ch, 12- or 4-ch tails), requantized in registers, partial channel groups stored 8/4/2/1 bytes',
+    accepts: (s: YunetShape) => s.width >= 1 && s.inChannels >= 1 && s.inChannels <= 256 && s.outChannels >= 1, ssrnet: [], yunet: at640(YUNET_PW),
   } satisfies Q8Kernel,
   {
     name: 'qs8_dwconv3x3_relu_requant_u8', kind: 'q8_dw', variants: ALL_VARIANTS,

@@ -457,23 +457,31 @@ function averageBlocks(o: usize, range: usize, count: i32, base: i32, rows: i32)
  * division, so truncating it gives floor(q) as the integer division does.
  */
 function averageBlocks__simd128(o: usize, range: usize, count: i32, base: i32, rows: i32): i32 {
-  const order = i8x16(8, 4, 0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-  let k = 0;
-  for (; k < count; k++) {
-    const first = <i32>load<u16>(range) - base, width = <i32>load<u8>(range, 2);
-    if (first + width > RESIZE_SPAN) break;
+  let first = <i32>load<u16>(range) - base, width = <i32>load<u8>(range, 2); // the span's first block: it fits
+  for (let k = 1; ; k++) {
     const a = RESIZE_SUMS + (<usize>first << 4);
     const n = rows * width;
     const sum = i32x4.sub(v128.load(a + (<usize>width << 4)), v128.load(a));
-    const num = f32x4.convert_i32x4_u(i32x4.add(i32x4.shl(sum, 1), i32x4.splat(n)));
-    const q = i32x4.trunc_sat_f32x4_u(f32x4.div(num, f32x4.splat(<f32>(n << 1))));
-    const bgr = i8x16.swizzle(q, order);
+    // Below 2^24 and not negative: the signed conversion is exact and cheaper than the unsigned one.
+    const num = f32x4.convert_i32x4_s(i32x4.add(i32x4.shl(sum, 1), i32x4.splat(n)));
+    // Truncated, then + 2^23: an integer q < 256 is then exact with q in the low byte of its bits.
+    const q = f32x4.add(f32x4.trunc(f32x4.div(num, f32x4.splat(<f32>(n << 1)))), f32x4.splat(8388608));
+    const bgr = i8x16.shuffle(q, q, 8, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    range += 3;
+    if (k < count) {
+      // Read the next range before this pixel's fourth byte can overwrite it (the output's last row).
+      first = <i32>load<u16>(range) - base;
+      width = <i32>load<u8>(range, 2);
+      if (first + width <= RESIZE_SPAN) {
+        v128.store32_lane(o, bgr, 0); // its fourth byte: the next pixel's first, written next
+        o += 3;
+        continue;
+      }
+    }
     v128.store16_lane(o, bgr, 0);
     v128.store8_lane(o, bgr, 2, 2);
-    o += 3;
-    range += 3;
+    return k;
   }
-  return k;
 }
 
 /** resizeToBgr for any block size: one sum per block (blocks up to the whole region). */

@@ -258,7 +258,7 @@ export function resizeToBgr(
   else resizeBlocks(src, stride, format, rw, rh, sx, sy, dst, dstWidth, dstHeight);
 }
 
-/** Same-size resizeToBgr: each pixel's B, G, R. */
+/** Same-size resizeToBgr: each pixel's B, G, R (RGBA: one 4-byte load a pixel). */
 function copyToBgr(src: usize, stride: usize, format: i32, w: i32, h: i32, dst: usize): void {
   const bpp = <usize>bytesPerPixel(format);
   const ro = redOffset(format), go = greenOffset(format), bo = blueOffset(format);
@@ -343,7 +343,8 @@ function resizeByColumns(src: usize, stride: usize, format: i32, rw: i32, rh: i3
 
 /**
  * RESIZE_SUMS entry u (0..span): R, G, B summed over `rows` rows from `top` and over the span's
- * columns before u. RGBA sums a column in 16-bit lanes of two u32 (R | B << 16, G | A << 16).
+ * columns before u. RGBA: two columns a step, one u64 load a row, summed in 16-bit lanes
+ * (R0 B0 R1 B1 and G0 A0 G1 A1; at most 257 x 255 = 65535 each).
  */
 function columnSums(top: usize, stride: usize, format: i32, rows: i32, span: i32): void {
   const bpp = <usize>bytesPerPixel(format);
@@ -353,26 +354,39 @@ function columnSums(top: usize, stride: usize, format: i32, rows: i32, span: i32
   store<u32>(q, 0);
   store<u32>(q, 0, 4);
   store<u32>(q, 0, 8);
-  for (let u = 0; u < span; u++) {
+  let u = 0;
+  if (format == PIXEL_RGBA) {
+    for (; u + 2 <= span; u += 2) {
+      let rb: u64 = 0, ga: u64 = 0;
+      let p = top + (<usize>u << 2);
+      for (let v = 0; v < rows; v++) {
+        const px = load<u64>(p);
+        rb += px & 0x00ff00ff00ff00ff;
+        ga += (px >>> 8) & 0x00ff00ff00ff00ff;
+        p += stride;
+      }
+      r += <u32>rb & 0xffff;
+      g += <u32>ga & 0xffff;
+      b += <u32>(rb >>> 16) & 0xffff;
+      store<u32>(q, r, 16);
+      store<u32>(q, g, 20);
+      store<u32>(q, b, 24);
+      r += <u32>(rb >>> 32) & 0xffff;
+      g += <u32>(ga >>> 32) & 0xffff;
+      b += <u32>(rb >>> 48);
+      store<u32>(q, r, 32);
+      store<u32>(q, g, 36);
+      store<u32>(q, b, 40);
+      q += 32;
+    }
+  }
+  for (; u < span; u++) {
     let p = top + <usize>u * bpp;
-    if (format == PIXEL_RGBA) {
-      let rb: u32 = 0, ga: u32 = 0;
-      for (let v = 0; v < rows; v++) {
-        const px = load<u32>(p);
-        rb += px & 0x00ff00ff;
-        ga += (px >>> 8) & 0x00ff00ff;
-        p += stride;
-      }
-      r += rb & 0xffff;
-      g += ga & 0xffff;
-      b += rb >>> 16;
-    } else {
-      for (let v = 0; v < rows; v++) {
-        r += <u32>load<u8>(p + ro);
-        g += <u32>load<u8>(p + go);
-        b += <u32>load<u8>(p + bo);
-        p += stride;
-      }
+    for (let v = 0; v < rows; v++) {
+      r += <u32>load<u8>(p + ro);
+      g += <u32>load<u8>(p + go);
+      b += <u32>load<u8>(p + bo);
+      p += stride;
     }
     q += 16;
     store<u32>(q, r);

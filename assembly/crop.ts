@@ -236,6 +236,7 @@ export function resizeToBgr(
   if (dstWidth == rw && dstHeight == rh) {
     // Same size: every block is one pixel, and the average of one value is that value.
     if (ASC_FEATURE_SIMD && format == PIXEL_RGBA) copyRgbaToBgr__simd128(src, stride, rw, rh, dst);
+    else if (ASC_FEATURE_SIMD) copyPackedToBgr__simd128(src, stride, format, rw, rh, dst);
     else copyToBgr(src, stride, format, rw, rh, dst);
     return;
   }
@@ -258,13 +259,18 @@ export function resizeToBgr(
   else resizeBlocks(src, stride, format, rw, rh, sx, sy, dst, dstWidth, dstHeight);
 }
 
-/** Same-size resizeToBgr: each pixel's B, G, R (RGBA: one 4-byte load a pixel). */
+/** Same-size resizeToBgr: each pixel's B, G, R (RGBA: one 4-byte load a pixel; BGR: the rows as they are). */
 function copyToBgr(src: usize, stride: usize, format: i32, w: i32, h: i32, dst: usize): void {
   const bpp = <usize>bytesPerPixel(format);
   const ro = redOffset(format), go = greenOffset(format), bo = blueOffset(format);
   let o = dst;
   for (let y = 0; y < h; y++) {
     const row = src + <usize>y * stride;
+    if (format == PIXEL_BGR) {
+      memory.copy(o, row, <usize>w * 3);
+      o += <usize>w * 3;
+      continue;
+    }
     if (format == PIXEL_RGBA) {
       for (let x = 0; x < w; x++) {
         const px = load<u32>(row + (<usize>x << 2));
@@ -312,6 +318,57 @@ function copyRgbaToBgr__simd128(src: usize, stride: usize, w: i32, h: i32, dst: 
 }
 
 /**
+ * copyToBgr of RGB, BGR and gray: BGR rows are copied as they are; RGB 5 pixels a step (one
+ * 16-byte load, its 15 bytes reordered), gray 16 pixels a step (one load, three 16-byte stores).
+ * Loads stay inside the row; the rest of a row goes one pixel at a time.
+ */
+function copyPackedToBgr__simd128(src: usize, stride: usize, format: i32, w: i32, h: i32, dst: usize): void {
+  const rowBytes = <usize>w * 3;
+  let o = dst;
+  for (let y = 0; y < h; y++) {
+    const row = src + <usize>y * stride;
+    let x = 0;
+    if (format == PIXEL_BGR) {
+      memory.copy(o, row, rowBytes);
+      o += rowBytes;
+      continue;
+    }
+    if (format == PIXEL_RGB) {
+      for (; x * 3 + 16 <= w * 3; x += 5) {
+        const px = v128.load(row + <usize>(x * 3));
+        const bgr = i8x16.shuffle(px, px, 2, 1, 0, 5, 4, 3, 8, 7, 6, 11, 10, 9, 14, 13, 12, 15);
+        // Output rows are as long as input rows: the store stays in the row as the load did; its
+        // 16th byte is the next pixel's first, written next.
+        v128.store(o, bgr);
+        o += 15;
+      }
+      for (; x < w; x++) {
+        const p = row + <usize>(x * 3);
+        store<u8>(o, load<u8>(p, 2));
+        store<u8>(o, load<u8>(p, 1), 1);
+        store<u8>(o, load<u8>(p), 2);
+        o += 3;
+      }
+      continue;
+    }
+    for (; x + 16 <= w; x += 16) {
+      const px = v128.load(row + <usize>x);
+      v128.store(o, i8x16.shuffle(px, px, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5));
+      v128.store(o, i8x16.shuffle(px, px, 5, 5, 6, 6, 6, 7, 7, 7, 8, 8, 8, 9, 9, 9, 10, 10), 16);
+      v128.store(o, i8x16.shuffle(px, px, 10, 11, 11, 11, 12, 12, 12, 13, 13, 13, 14, 14, 14, 15, 15, 15), 32);
+      o += 48;
+    }
+    for (; x < w; x++) {
+      const v = load<u8>(row + <usize>x);
+      store<u8>(o, v);
+      store<u8>(o, v, 1);
+      store<u8>(o, v, 2);
+      o += 3;
+    }
+  }
+}
+
+/**
  * resizeToBgr when every block is at most RESIZE_SPAN wide and RESIZE_ROWS tall; `ranges`: the
  * column ranges resizeToBgr wrote. Per output row, the columns go in groups whose blocks lie in
  * one span of RESIZE_SPAN source columns starting at the group's first block; columnSums writes
@@ -331,6 +388,7 @@ function resizeByColumns(src: usize, stride: usize, format: i32, rw: i32, rh: i3
       const base = <i32>load<u16>(ranges + <usize>x * 3);
       const span = min(RESIZE_SPAN, rw - base);
       if (ASC_FEATURE_SIMD && format == PIXEL_RGBA) columnSumsRgba__simd128(top + <usize>base * bpp, stride, rows, span);
+      else if (ASC_FEATURE_SIMD) columnSumsPacked__simd128(top + <usize>base * bpp, stride, format, rows, span);
       else columnSums(top + <usize>base * bpp, stride, format, rows, span);
       const done = ASC_FEATURE_SIMD
         ? averageBlocks__simd128(o, ranges + <usize>x * 3, dw - x, base, rows)
@@ -431,6 +489,58 @@ function columnSumsRgba__simd128(top: usize, stride: usize, rows: i32, span: i32
       p += stride;
     }
     run = i32x4.add(run, i32x4.extend_low_i16x8_u(lo));
+    q += 16;
+    v128.store(q, run);
+  }
+}
+
+/**
+ * columnSums of RGB, BGR and gray: 4 columns a step like columnSumsRgba__simd128, each row's
+ * 16-byte load shuffled into R, G, B, 0 pixels; a load reads up to 16 bytes from the step's
+ * first column, so steps run while those lie in the span (4 of 64 columns left for RGB / BGR,
+ * 16 for gray), then one column at a time from bytes.
+ */
+function columnSumsPacked__simd128(top: usize, stride: usize, format: i32, rows: i32, span: i32): void {
+  const bpp = bytesPerPixel(format);
+  const ro = redOffset(format), go = greenOffset(format), bo = blueOffset(format);
+  const order = format == PIXEL_RGB
+    ? i8x16(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1)
+    : format == PIXEL_BGR
+      ? i8x16(2, 1, 0, -1, 5, 4, 3, -1, 8, 7, 6, -1, 11, 10, 9, -1)
+      : i8x16(0, 0, 0, -1, 1, 1, 1, -1, 2, 2, 2, -1, 3, 3, 3, -1);
+  let run = i32x4.splat(0);
+  let q = RESIZE_SUMS;
+  v128.store(q, run);
+  let u = 0;
+  for (; u * bpp + 16 <= span * bpp; u += 4) {
+    let lo = i16x8.splat(0), hi = i16x8.splat(0);
+    let p = top + <usize>(u * bpp);
+    for (let v = 0; v < rows; v++) {
+      const px = i8x16.swizzle(v128.load(p), order);
+      lo = i16x8.add(lo, i16x8.extend_low_i8x16_u(px));
+      hi = i16x8.add(hi, i16x8.extend_high_i8x16_u(px));
+      p += stride;
+    }
+    run = i32x4.add(run, i32x4.extend_low_i16x8_u(lo));
+    v128.store(q, run, 16);
+    run = i32x4.add(run, i32x4.extend_high_i16x8_u(lo));
+    v128.store(q, run, 32);
+    run = i32x4.add(run, i32x4.extend_low_i16x8_u(hi));
+    v128.store(q, run, 48);
+    run = i32x4.add(run, i32x4.extend_high_i16x8_u(hi));
+    v128.store(q, run, 64);
+    q += 64;
+  }
+  for (; u < span; u++) {
+    let r: i32 = 0, g: i32 = 0, b: i32 = 0;
+    let p = top + <usize>(u * bpp);
+    for (let v = 0; v < rows; v++) {
+      r += <i32>load<u8>(p + ro);
+      g += <i32>load<u8>(p + go);
+      b += <i32>load<u8>(p + bo);
+      p += stride;
+    }
+    run = i32x4.add(run, i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(r), 1, g), 2, b));
     q += 16;
     v128.store(q, run);
   }

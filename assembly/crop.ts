@@ -226,7 +226,8 @@ const RESIZE_SUMS: usize = memory.data((RESIZE_SPAN + 1) * 16, 16);
  * own pixels overwrite last, each after its range is read.
  *
  * `width`: the source image's width (its row stride in pixels). The caller validates: all sizes
- * >= 1, the region inside the image, a known format.
+ * >= 1, the region inside the image, a known format; dst does not overlap the image (its last
+ * row is written first).
  */
 export function resizeToBgr(
   src: usize, width: i32, format: i32, rx: i32, ry: i32, rw: i32, rh: i32, dst: usize, dstWidth: i32, dstHeight: i32,

@@ -5,10 +5,11 @@
 // the bytes are identical on every host: wasm f64 is IEEE binary64 without fused multiply-add,
 // and Math.round here rounds halves up exactly as JavaScript's does. The crop is 12288 outputs:
 // ~0.06 ms scalar, ~0.04 ms through the simd128 build's RGBA path (the same f64 operations two
-// pixels at a time; the host always writes RGBA), against ~0.55 ms per network run. The resize is
-// scalar, one pass over the image
-// (0.4 ms for a 640x480 frame kept at its size, ~10 ms from 1024x768 and ~30 ms from 12 MP down to
-// 640x480, against ~50 ms for the detector network at 640x480; bench/resize.bench.ts).
+// pixels at a time; the host always writes RGBA), against ~0.55 ms per network run. The resize
+// sums columns once per block row and takes each block's sum as a difference (resizeToBgr):
+// ~3 ms from 1344x1008 or 1024x768 to 640x480, ~8 ms from 12 MP, ~0.15 ms to copy a 640x480
+// frame kept at its size (simd build on a loaded 2-core machine: 4-4.7x faster than the
+// per-block loops it replaced, 2-2.6x in the scalar build; bench/resize.bench.ts).
 //
 // Source layouts (row-major, no row padding): RGBA 4 bytes a pixel (alpha ignored), RGB and BGR
 // 3 bytes, GRAY 1 byte (read as R = G = B).
@@ -189,45 +190,437 @@ function cropRowsRgba__simd128(src: usize, stride: usize, height: i32, startY: f
   return i32x4.trunc_sat_f64x2_s_zero(f64x2.sub(up, down));
 }
 
+/** Widest block (source pixels) of the resize's fast path, and the widest source span of one column group. */
+const RESIZE_SPAN: i32 = 64;
+/** Tallest block of the fast path: it sums a column's rows in 16-bit lanes, 257 x 255 = 65535. */
+const RESIZE_ROWS: i32 = 257;
+/**
+ * The fast path's running column sums over one span (1040 bytes of static data): entry u holds
+ * u32 R, G, B (and A or unused) summed over the span's columns before u.
+ */
+const RESIZE_SUMS: usize = memory.data((RESIZE_SPAN + 1) * 16, 16);
+
+/** First source column (row) of output column (row) `i`: floor(i * scale) in f64, at most size - 1. */
+// @ts-ignore: decorator
+@inline function blockStart(i: i32, scale: f64, size: i32): i32 {
+  return min(size - 1, <i32>Math.floor(<f64>i * scale));
+}
+
+/** One past the last source column (row) of output `i`: round((i + 1) * scale) in f64, clamped to size, at least start + 1. */
+// @ts-ignore: decorator
+@inline function blockEnd(i: i32, start: i32, scale: f64, size: i32): i32 {
+  return max(start + 1, <i32>Math.min(<f64>size, Math.round(<f64>(i + 1) * scale)));
+}
+
 /**
  * The region [rx, rx + rw) x [ry, ry + rh) of the source image -> dstWidth x dstHeight x 3 BGR at
  * dst, area average exactly as src/detector.ts resizeToBgr did: each output pixel averages the
  * integer pixel range of the region it covers (the nearest pixel when enlarging), rounded half up.
+ * The ranges come from f64 floor / round of i * (size / dstSize), as in the reference, so they
+ * are the same ranges, including where those f64 products fall just below an integer.
+ *
+ * Three paths, the same bytes: a copy at the same size; running column sums when every block is
+ * at most RESIZE_SPAN x RESIZE_ROWS (resizeByColumns: any resize to the detector's working size
+ * from below ~40000 px a side); else one sum per block (resizeBlocks). The column ranges are
+ * computed once, into the output's last row (3 bytes a column: the row's own size), which its
+ * own pixels overwrite last, each after its range is read.
  *
  * `width`: the source image's width (its row stride in pixels). The caller validates: all sizes
- * >= 1, the region inside the image, a known format.
+ * >= 1, the region inside the image, a known format; dst does not overlap the image (its last
+ * row is written first).
  */
 export function resizeToBgr(
   src: usize, width: i32, format: i32, rx: i32, ry: i32, rw: i32, rh: i32, dst: usize, dstWidth: i32, dstHeight: i32,
 ): void {
   const bpp = <usize>bytesPerPixel(format);
-  const ro = redOffset(format), go = greenOffset(format), bo = blueOffset(format);
   const stride = <usize>width * bpp;
   src += <usize>ry * stride + <usize>rx * bpp;
   if (dstWidth == rw && dstHeight == rh) {
     // Same size: every block is one pixel, and the average of one value is that value.
-    let o = dst;
-    for (let y = 0; y < rh; y++) {
-      const row = src + <usize>y * stride;
-      for (let x = 0; x < rw; x++) {
-        const p = row + <usize>x * bpp;
-        store<u8>(o, load<u8>(p + bo));
-        store<u8>(o + 1, load<u8>(p + go));
-        store<u8>(o + 2, load<u8>(p + ro));
-        o += 3;
-      }
-    }
+    if (ASC_FEATURE_SIMD && format == PIXEL_RGBA) copyRgbaToBgr__simd128(src, stride, rw, rh, dst);
+    else if (ASC_FEATURE_SIMD) copyPackedToBgr__simd128(src, stride, format, rw, rh, dst);
+    else copyToBgr(src, stride, format, rw, rh, dst);
     return;
   }
   const sx = <f64>rw / <f64>dstWidth;
   const sy = <f64>rh / <f64>dstHeight;
-  let o = dst;
+  // Column x's range: u16 first column, u8 width (only read when at most RESIZE_SPAN).
+  const ranges = dst + <usize>(dstHeight - 1) * <usize>dstWidth * 3;
+  let widest = 0, tallest = 0;
+  for (let x = 0; x < dstWidth; x++) {
+    const x0 = blockStart(x, sx, rw), x1 = blockEnd(x, x0, sx, rw);
+    store<u16>(ranges + <usize>x * 3, <u16>x0);
+    store<u8>(ranges + <usize>x * 3, <u8>(x1 - x0), 2);
+    widest = max(widest, x1 - x0);
+  }
   for (let y = 0; y < dstHeight; y++) {
-    const y0 = min(rh - 1, <i32>Math.floor(<f64>y * sy));
-    const y1 = max(y0 + 1, <i32>Math.min(<f64>rh, Math.round(<f64>(y + 1) * sy)));
-    for (let x = 0; x < dstWidth; x++) {
-      const x0 = min(rw - 1, <i32>Math.floor(<f64>x * sx));
-      const x1 = max(x0 + 1, <i32>Math.min(<f64>rw, Math.round(<f64>(x + 1) * sx)));
+    const y0 = blockStart(y, sy, rh);
+    tallest = max(tallest, blockEnd(y, y0, sy, rh) - y0);
+  }
+  if (widest <= RESIZE_SPAN && tallest <= RESIZE_ROWS) resizeByColumns(src, stride, format, rw, rh, sy, dst, dstWidth, dstHeight, ranges);
+  else resizeBlocks(src, stride, format, rw, rh, sx, sy, dst, dstWidth, dstHeight);
+}
+
+/** Same-size resizeToBgr: each pixel's B, G, R (RGBA: one 4-byte load a pixel; BGR: the rows as they are). */
+function copyToBgr(src: usize, stride: usize, format: i32, w: i32, h: i32, dst: usize): void {
+  const bpp = <usize>bytesPerPixel(format);
+  const ro = redOffset(format), go = greenOffset(format), bo = blueOffset(format);
+  let o = dst;
+  for (let y = 0; y < h; y++) {
+    const row = src + <usize>y * stride;
+    if (format == PIXEL_BGR) {
+      memory.copy(o, row, <usize>w * 3);
+      o += <usize>w * 3;
+      continue;
+    }
+    if (format == PIXEL_RGBA) {
+      for (let x = 0; x < w; x++) {
+        const px = load<u32>(row + (<usize>x << 2));
+        store<u16>(o, ((px >>> 16) & 0xff) | (px & 0xff00));
+        store<u8>(o, <u8>px, 2);
+        o += 3;
+      }
+      continue;
+    }
+    for (let x = 0; x < w; x++) {
+      const p = row + <usize>x * bpp;
+      store<u8>(o, load<u8>(p + bo));
+      store<u8>(o + 1, load<u8>(p + go));
+      store<u8>(o + 2, load<u8>(p + ro));
+      o += 3;
+    }
+  }
+}
+
+/** copyToBgr of RGBA, 4 pixels a step: one load, one swizzle, one 16-byte store (12 bytes of it kept). */
+function copyRgbaToBgr__simd128(src: usize, stride: usize, w: i32, h: i32, dst: usize): void {
+  const order = i8x16(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+  const end = dst + <usize>w * <usize>h * 3;
+  let o = dst;
+  for (let y = 0; y < h; y++) {
+    const row = src + <usize>y * stride;
+    let x = 0;
+    for (; x + 4 <= w; x += 4) {
+      const bgr = i8x16.swizzle(v128.load(row + (<usize>x << 2)), order);
+      if (o + 16 <= end) {
+        v128.store(o, bgr); // the 4 bytes past these pixels are overwritten by the next ones
+      } else {
+        v128.store64_lane(o, bgr, 0);
+        v128.store32_lane(o, bgr, 2, 8);
+      }
+      o += 12;
+    }
+    for (; x < w; x++) {
+      const px = load<u32>(row + (<usize>x << 2));
+      store<u16>(o, ((px >>> 16) & 0xff) | (px & 0xff00));
+      store<u8>(o, <u8>px, 2);
+      o += 3;
+    }
+  }
+}
+
+/**
+ * copyToBgr of RGB, BGR and gray: BGR rows are copied as they are; RGB 5 pixels a step (one
+ * 16-byte load, its 15 bytes reordered), gray 16 pixels a step (one load, three 16-byte stores).
+ * Loads stay inside the row; the rest of a row goes one pixel at a time.
+ */
+function copyPackedToBgr__simd128(src: usize, stride: usize, format: i32, w: i32, h: i32, dst: usize): void {
+  const rowBytes = <usize>w * 3;
+  let o = dst;
+  for (let y = 0; y < h; y++) {
+    const row = src + <usize>y * stride;
+    let x = 0;
+    if (format == PIXEL_BGR) {
+      memory.copy(o, row, rowBytes);
+      o += rowBytes;
+      continue;
+    }
+    if (format == PIXEL_RGB) {
+      for (; x * 3 + 16 <= w * 3; x += 5) {
+        const px = v128.load(row + <usize>(x * 3));
+        const bgr = i8x16.shuffle(px, px, 2, 1, 0, 5, 4, 3, 8, 7, 6, 11, 10, 9, 14, 13, 12, 15);
+        // Output rows are as long as input rows: the store stays in the row as the load did; its
+        // 16th byte is the next pixel's first, written next.
+        v128.store(o, bgr);
+        o += 15;
+      }
+      for (; x < w; x++) {
+        const p = row + <usize>(x * 3);
+        store<u8>(o, load<u8>(p, 2));
+        store<u8>(o, load<u8>(p, 1), 1);
+        store<u8>(o, load<u8>(p), 2);
+        o += 3;
+      }
+      continue;
+    }
+    for (; x + 16 <= w; x += 16) {
+      const px = v128.load(row + <usize>x);
+      v128.store(o, i8x16.shuffle(px, px, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5));
+      v128.store(o, i8x16.shuffle(px, px, 5, 5, 6, 6, 6, 7, 7, 7, 8, 8, 8, 9, 9, 9, 10, 10), 16);
+      v128.store(o, i8x16.shuffle(px, px, 10, 11, 11, 11, 12, 12, 12, 13, 13, 13, 14, 14, 14, 15, 15, 15), 32);
+      o += 48;
+    }
+    for (; x < w; x++) {
+      const v = load<u8>(row + <usize>x);
+      store<u8>(o, v);
+      store<u8>(o, v, 1);
+      store<u8>(o, v, 2);
+      o += 3;
+    }
+  }
+}
+
+/**
+ * resizeToBgr when every block is at most RESIZE_SPAN wide and RESIZE_ROWS tall; `ranges`: the
+ * column ranges resizeToBgr wrote. Per output row, the columns go in groups whose blocks lie in
+ * one span of RESIZE_SPAN source columns starting at the group's first block; columnSums writes
+ * the running sums of the span's columns over the row's block rows, so a block's sum is the
+ * difference of two entries: no per-block loops, no branches on block shapes. Exact: a block is
+ * at most 64 x 257 pixels, a channel's sum below 2^23 (running sums below 2^23 too, u32).
+ * Row-major, so the image is read in the order it lies in memory.
+ */
+function resizeByColumns(src: usize, stride: usize, format: i32, rw: i32, rh: i32, sy: f64, dst: usize, dw: i32, dh: i32, ranges: usize): void {
+  const bpp = <usize>bytesPerPixel(format);
+  let o = dst;
+  for (let y = 0; y < dh; y++) {
+    const y0 = blockStart(y, sy, rh);
+    const rows = blockEnd(y, y0, sy, rh) - y0;
+    const top = src + <usize>y0 * stride;
+    for (let x = 0; x < dw;) {
+      const base = <i32>load<u16>(ranges + <usize>x * 3);
+      const span = min(RESIZE_SPAN, rw - base);
+      if (ASC_FEATURE_SIMD && format == PIXEL_RGBA) columnSumsRgba__simd128(top + <usize>base * bpp, stride, rows, span);
+      else if (ASC_FEATURE_SIMD) columnSumsPacked__simd128(top + <usize>base * bpp, stride, format, rows, span);
+      else columnSums(top + <usize>base * bpp, stride, format, rows, span);
+      const done = ASC_FEATURE_SIMD
+        ? averageBlocks__simd128(o, ranges + <usize>x * 3, dw - x, base, rows)
+        : averageBlocks(o, ranges + <usize>x * 3, dw - x, base, rows);
+      o += <usize>done * 3;
+      x += done;
+    }
+  }
+}
+
+/**
+ * RESIZE_SUMS entry u (0..span): R, G, B summed over `rows` rows from `top` and over the span's
+ * columns before u. RGBA: two columns a step, one u64 load a row, summed in 16-bit lanes
+ * (R0 B0 R1 B1 and G0 A0 G1 A1; at most 257 x 255 = 65535 each).
+ */
+function columnSums(top: usize, stride: usize, format: i32, rows: i32, span: i32): void {
+  const bpp = <usize>bytesPerPixel(format);
+  const ro = redOffset(format), go = greenOffset(format), bo = blueOffset(format);
+  let r: u32 = 0, g: u32 = 0, b: u32 = 0;
+  let q = RESIZE_SUMS;
+  store<u32>(q, 0);
+  store<u32>(q, 0, 4);
+  store<u32>(q, 0, 8);
+  let u = 0;
+  if (format == PIXEL_RGBA) {
+    for (; u + 2 <= span; u += 2) {
+      let rb: u64 = 0, ga: u64 = 0;
+      let p = top + (<usize>u << 2);
+      for (let v = 0; v < rows; v++) {
+        const px = load<u64>(p);
+        rb += px & 0x00ff00ff00ff00ff;
+        ga += (px >>> 8) & 0x00ff00ff00ff00ff;
+        p += stride;
+      }
+      r += <u32>rb & 0xffff;
+      g += <u32>ga & 0xffff;
+      b += <u32>(rb >>> 16) & 0xffff;
+      store<u32>(q, r, 16);
+      store<u32>(q, g, 20);
+      store<u32>(q, b, 24);
+      r += <u32>(rb >>> 32) & 0xffff;
+      g += <u32>(ga >>> 32) & 0xffff;
+      b += <u32>(rb >>> 48);
+      store<u32>(q, r, 32);
+      store<u32>(q, g, 36);
+      store<u32>(q, b, 40);
+      q += 32;
+    }
+  }
+  for (; u < span; u++) {
+    let p = top + <usize>u * bpp;
+    for (let v = 0; v < rows; v++) {
+      r += <u32>load<u8>(p + ro);
+      g += <u32>load<u8>(p + go);
+      b += <u32>load<u8>(p + bo);
+      p += stride;
+    }
+    q += 16;
+    store<u32>(q, r);
+    store<u32>(q, g, 4);
+    store<u32>(q, b, 8);
+  }
+}
+
+/**
+ * columnSums of RGBA: 4 columns a step, one 16-byte load a row widened to two u16x8 sums, then
+ * four running i32x4 (R, G, B, A) sums; the last span % 4 columns one 4-byte load at a time.
+ */
+function columnSumsRgba__simd128(top: usize, stride: usize, rows: i32, span: i32): void {
+  let run = i32x4.splat(0);
+  let q = RESIZE_SUMS;
+  v128.store(q, run);
+  let u = 0;
+  for (; u + 4 <= span; u += 4) {
+    let lo = i16x8.splat(0), hi = i16x8.splat(0);
+    let p = top + (<usize>u << 2);
+    for (let v = 0; v < rows; v++) {
+      const px = v128.load(p);
+      lo = i16x8.add(lo, i16x8.extend_low_i8x16_u(px));
+      hi = i16x8.add(hi, i16x8.extend_high_i8x16_u(px));
+      p += stride;
+    }
+    run = i32x4.add(run, i32x4.extend_low_i16x8_u(lo));
+    v128.store(q, run, 16);
+    run = i32x4.add(run, i32x4.extend_high_i16x8_u(lo));
+    v128.store(q, run, 32);
+    run = i32x4.add(run, i32x4.extend_low_i16x8_u(hi));
+    v128.store(q, run, 48);
+    run = i32x4.add(run, i32x4.extend_high_i16x8_u(hi));
+    v128.store(q, run, 64);
+    q += 64;
+  }
+  for (; u < span; u++) {
+    let lo = i16x8.splat(0);
+    let p = top + (<usize>u << 2);
+    for (let v = 0; v < rows; v++) {
+      lo = i16x8.add(lo, i16x8.extend_low_i8x16_u(v128.load32_zero(p)));
+      p += stride;
+    }
+    run = i32x4.add(run, i32x4.extend_low_i16x8_u(lo));
+    q += 16;
+    v128.store(q, run);
+  }
+}
+
+/**
+ * columnSums of RGB, BGR and gray: 4 columns a step like columnSumsRgba__simd128, each row's
+ * 16-byte load shuffled into R, G, B, 0 pixels; a load reads up to 16 bytes from the step's
+ * first column, so steps run while those lie in the span (4 of 64 columns left for RGB / BGR,
+ * 16 for gray), then one column at a time from bytes.
+ */
+function columnSumsPacked__simd128(top: usize, stride: usize, format: i32, rows: i32, span: i32): void {
+  const bpp = bytesPerPixel(format);
+  const ro = redOffset(format), go = greenOffset(format), bo = blueOffset(format);
+  const order = format == PIXEL_RGB
+    ? i8x16(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1)
+    : format == PIXEL_BGR
+      ? i8x16(2, 1, 0, -1, 5, 4, 3, -1, 8, 7, 6, -1, 11, 10, 9, -1)
+      : i8x16(0, 0, 0, -1, 1, 1, 1, -1, 2, 2, 2, -1, 3, 3, 3, -1);
+  let run = i32x4.splat(0);
+  let q = RESIZE_SUMS;
+  v128.store(q, run);
+  let u = 0;
+  for (; u * bpp + 16 <= span * bpp; u += 4) {
+    let lo = i16x8.splat(0), hi = i16x8.splat(0);
+    let p = top + <usize>(u * bpp);
+    for (let v = 0; v < rows; v++) {
+      const px = i8x16.swizzle(v128.load(p), order);
+      lo = i16x8.add(lo, i16x8.extend_low_i8x16_u(px));
+      hi = i16x8.add(hi, i16x8.extend_high_i8x16_u(px));
+      p += stride;
+    }
+    run = i32x4.add(run, i32x4.extend_low_i16x8_u(lo));
+    v128.store(q, run, 16);
+    run = i32x4.add(run, i32x4.extend_high_i16x8_u(lo));
+    v128.store(q, run, 32);
+    run = i32x4.add(run, i32x4.extend_low_i16x8_u(hi));
+    v128.store(q, run, 48);
+    run = i32x4.add(run, i32x4.extend_high_i16x8_u(hi));
+    v128.store(q, run, 64);
+    q += 64;
+  }
+  for (; u < span; u++) {
+    let r: i32 = 0, g: i32 = 0, b: i32 = 0;
+    let p = top + <usize>(u * bpp);
+    for (let v = 0; v < rows; v++) {
+      r += <i32>load<u8>(p + ro);
+      g += <i32>load<u8>(p + go);
+      b += <i32>load<u8>(p + bo);
+      p += stride;
+    }
+    run = i32x4.add(run, i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(r), 1, g), 2, b));
+    q += 16;
+    v128.store(q, run);
+  }
+}
+
+/**
+ * Output pixels at o from the running sums of columnSums, for the columns whose ranges (at `range`,
+ * up to `count` of them) lie in the span starting at `base`; returns how many. Each channel's
+ * block sum is a difference of two entries, then round(sum / n) half up in integers,
+ * (2 sum + n) / (2 n); n = rows x block width. A pixel is written after its range is read
+ * (resizeToBgr keeps the ranges in the output's last row).
+ */
+function averageBlocks(o: usize, range: usize, count: i32, base: i32, rows: i32): i32 {
+  let k = 0;
+  for (; k < count; k++) {
+    const first = <i32>load<u16>(range) - base, width = <i32>load<u8>(range, 2);
+    if (first + width > RESIZE_SPAN) break;
+    const a = RESIZE_SUMS + (<usize>first << 4);
+    const z = a + (<usize>width << 4);
+    const n = <u32>(rows * width);
+    const r = load<u32>(z) - load<u32>(a);
+    const g = load<u32>(z, 4) - load<u32>(a, 4);
+    const b = load<u32>(z, 8) - load<u32>(a, 8);
+    store<u8>(o, <u8>((2 * b + n) / (2 * n)));
+    store<u8>(o, <u8>((2 * g + n) / (2 * n)), 1);
+    store<u8>(o, <u8>((2 * r + n) / (2 * n)), 2);
+    o += 3;
+    range += 3;
+  }
+  return k;
+}
+
+/**
+ * averageBlocks with the four channels of a pixel in lanes: (2 sum + n) / (2 n) as an f32x4
+ * division, truncated. Exact: both operands are integers below 2^24, so exact in f32, and the
+ * quotient q is below 256; if it is not an integer it lies at least 1 / (2 n) > 2^-16 below the
+ * next integer, more than the half ulp (2^-17 at most below 256) of the correctly rounded
+ * division, so truncating it gives floor(q) as the integer division does.
+ */
+function averageBlocks__simd128(o: usize, range: usize, count: i32, base: i32, rows: i32): i32 {
+  let first = <i32>load<u16>(range) - base, width = <i32>load<u8>(range, 2); // the span's first block: it fits
+  for (let k = 1; ; k++) {
+    const a = RESIZE_SUMS + (<usize>first << 4);
+    const n = rows * width;
+    const sum = i32x4.sub(v128.load(a + (<usize>width << 4)), v128.load(a));
+    // Below 2^24 and not negative: the signed conversion is exact and cheaper than the unsigned one.
+    const num = f32x4.convert_i32x4_s(i32x4.add(i32x4.shl(sum, 1), i32x4.splat(n)));
+    // Truncated, then + 2^23: an integer q < 256 is then exact with q in the low byte of its bits.
+    const q = f32x4.add(f32x4.trunc(f32x4.div(num, f32x4.splat(<f32>(n << 1)))), f32x4.splat(8388608));
+    const bgr = i8x16.shuffle(q, q, 8, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    range += 3;
+    if (k < count) {
+      // Read the next range before this pixel's fourth byte can overwrite it (the output's last row).
+      first = <i32>load<u16>(range) - base;
+      width = <i32>load<u8>(range, 2);
+      if (first + width <= RESIZE_SPAN) {
+        v128.store32_lane(o, bgr, 0); // its fourth byte: the next pixel's first, written next
+        o += 3;
+        continue;
+      }
+    }
+    v128.store16_lane(o, bgr, 0);
+    v128.store8_lane(o, bgr, 2, 2);
+    return k;
+  }
+}
+
+/** resizeToBgr for any block size: one sum per block (blocks up to the whole region). */
+function resizeBlocks(src: usize, stride: usize, format: i32, rw: i32, rh: i32, sx: f64, sy: f64, dst: usize, dw: i32, dh: i32): void {
+  const bpp = <usize>bytesPerPixel(format);
+  const ro = redOffset(format), go = greenOffset(format), bo = blueOffset(format);
+  let o = dst;
+  for (let y = 0; y < dh; y++) {
+    const y0 = blockStart(y, sy, rh);
+    const y1 = blockEnd(y, y0, sy, rh);
+    for (let x = 0; x < dw; x++) {
+      const x0 = blockStart(x, sx, rw);
+      const x1 = blockEnd(x, x0, sx, rw);
       // Exact integer sums: u32 per block row (at most 65535 x 255), u64 over rows (a block can
       // be the whole image, up to 2^30 bytes of pixels).
       let r: u64 = 0, g: u64 = 0, b: u64 = 0;

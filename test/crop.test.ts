@@ -184,6 +184,48 @@ describe.each(BUILDS)('%s build: byte for byte with the TypeScript reference', (
     }
   });
 
+  it('resizeImage / resizeRegion: blocks at the column-sum path limits (64 wide, 257 tall) and past them, 1x1, copies', () => {
+    // assembly/crop.ts sums columns for blocks up to 64 x 257 pixels, in groups of one 64-column
+    // span, and loops per block past that; a same-size call is a copy (simd128: 4 pixels a step).
+    const rng = new Rng(0x5a1 + build.length);
+    const shapes: [number, number, number, number][] = [
+      [128, 514, 2, 2], // widest block 64, tallest 257: the column sums
+      [129, 515, 2, 2], // 65 and 258: per block
+      [320, 30, 5, 29], [200, 40, 3, 40], [30, 600, 29, 2], // one side past the limit
+      [1000, 3, 997, 2], [255, 2, 64, 1], [67, 9, 1, 9], [13, 300, 40, 2], [131, 7, 130, 8],
+      [1, 1, 7, 5], [7, 5, 1, 1], [1, 1, 1, 1], [3, 1, 2, 1],
+      [1, 1, 1, 1], [5, 3, 5, 3], [7, 2, 7, 2], [9, 1, 9, 1], [33, 4, 33, 4], // same size
+    ];
+    for (const f of FORMATS) {
+      for (const [width, height, dw, dh] of shapes) {
+        const { pixels, rgba } = randomImage(rng, width, height, f.bpp, f.name);
+        writeImage(e, pixels, width, height, f.id);
+        const expected = new Uint8Array(dw * dh * 3);
+        referenceResize(rgba, dw, dh, expected);
+        const got = new Uint8Array(e.memory.buffer, e.resizeImage(dw, dh), expected.length);
+        expect(firstDifference(got, expected), `${width}x${height} ${f.name} -> ${dw}x${dh}`).toBe('none');
+      }
+      // All 255: the column sums' 16-bit lanes reach 257 x 255 = 65535 exactly.
+      for (const [width, height, dw, dh] of [[128, 514, 2, 2], [64, 257, 1, 1], [256, 257, 4, 1]]) {
+        writeImage(e, new Uint8Array(width * height * f.bpp).fill(255), width, height, f.id);
+        expect(new Uint8Array(e.memory.buffer, e.resizeImage(dw, dh), dw * dh * 3).every((v) => v === 255), `255s ${width}x${height} ${f.name}`).toBe(true);
+      }
+      // Same-size regions at offsets, odd widths, reaching the image's right and bottom edges.
+      const { pixels, rgba } = randomImage(rng, 23, 11, f.bpp, f.name);
+      writeImage(e, pixels, 23, 11, f.id);
+      for (const [x, y, w, h] of [[1, 2, 5, 3], [18, 10, 5, 1], [0, 0, 23, 11], [3, 1, 20, 10], [22, 0, 1, 11], [2, 3, 7, 8]]) {
+        for (const [dw, dh] of [[w, h], [Math.max(1, w - 1), h + 1], [2 * w, 2 * h]]) {
+          const region = new Uint8Array(w * h * 4);
+          for (let row = 0; row < h; row++) region.set(rgba.data.subarray(((y + row) * 23 + x) * 4, ((y + row) * 23 + x + w) * 4), row * w * 4);
+          const expected = new Uint8Array(dw * dh * 3);
+          referenceResize({ data: region, width: w, height: h }, dw, dh, expected);
+          const got = new Uint8Array(e.memory.buffer, e.resizeRegion(x, y, w, h, dw, dh), expected.length);
+          expect(firstDifference(got, expected), `${f.name} region ${x},${y} ${w}x${h} -> ${dw}x${dh}`).toBe('none');
+        }
+      }
+    }
+  });
+
   it('resizeImage: a real photo to the detector working size', async () => {
     const { decodeImage } = await import('../src/decode.js');
     const img = await decodeImage(new Uint8Array(readFileSync(new URL('examples/astronaut.png', ROOT))));
@@ -261,16 +303,18 @@ describe.each(BUILDS)('%s build: raw ABI with hostile arguments', (build) => {
     }
   });
 
-  it('resizeImage refuses sides outside 1..8192 and writes only after the image', () => {
+  it('resizeImage refuses sides outside 1..8192 and writes only after the image (and its static column sums)', () => {
     const e = instantiate(build);
-    e.reserveImage(30, 20, 1);
+    const image = e.reserveImage(30, 20, 1);
+    new Uint8Array(e.memory.buffer, image, 30 * 20 * 3).fill(77);
     const snapshot = new Uint8Array(e.memory.buffer).slice();
     for (const [w, h] of [[0, 5], [5, 0], [-1, 5], [8193, 1], [1, 8193]]) expect(e.resizeImage(w, h), `${w}x${h}`).toBe(0);
     expect(Buffer.compare(new Uint8Array(e.memory.buffer), snapshot)).toBe(0);
     const at = e.resizeImage(8, 8);
     expect(at).toBe(FIXED_BYTES + 30 * 20 * 3 + 8); // next 16-byte boundary
     const after = new Uint8Array(e.memory.buffer);
-    for (let i = 0; i < after.length; i++) {
+    // Below arenaStart: static data, where the resize keeps the running column sums (assembly/crop.ts).
+    for (let i = e.arenaStart(); i < after.length; i++) {
       if (after[i] !== snapshot[i] && (i < at || i >= at + 8 * 8 * 3)) throw new Error(`resizeImage wrote outside its output at ${i}`);
     }
   });

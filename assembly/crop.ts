@@ -455,6 +455,23 @@ function columnSums(top: usize, stride: usize, format: i32, rows: i32, span: i32
   }
 }
 
+
+/**
+ * Appends 4 pixels' column sums (lo: pixels 0 and 1, hi: 2 and 3, one i16 lane per channel) to
+ * the running sums, stored at q + 16 .. q + 79; returns the last running sum.
+ */
+// @ts-ignore: decorator
+@inline function appendRunningSums4__simd128(run: v128, lo: v128, hi: v128, q: usize): v128 {
+  run = i32x4.add(run, i32x4.extend_low_i16x8_u(lo));
+  v128.store(q, run, 16);
+  run = i32x4.add(run, i32x4.extend_high_i16x8_u(lo));
+  v128.store(q, run, 32);
+  run = i32x4.add(run, i32x4.extend_low_i16x8_u(hi));
+  v128.store(q, run, 48);
+  run = i32x4.add(run, i32x4.extend_high_i16x8_u(hi));
+  v128.store(q, run, 64);
+  return run;
+}
 /**
  * columnSums of RGBA: 4 columns a step, one 16-byte load a row widened to two u16x8 sums, then
  * four running i32x4 (R, G, B, A) sums; the last span % 4 columns one 4-byte load at a time.
@@ -473,14 +490,7 @@ function columnSumsRgba__simd128(top: usize, stride: usize, rows: i32, span: i32
       hi = i16x8.add(hi, i16x8.extend_high_i8x16_u(px));
       p += stride;
     }
-    run = i32x4.add(run, i32x4.extend_low_i16x8_u(lo));
-    v128.store(q, run, 16);
-    run = i32x4.add(run, i32x4.extend_high_i16x8_u(lo));
-    v128.store(q, run, 32);
-    run = i32x4.add(run, i32x4.extend_low_i16x8_u(hi));
-    v128.store(q, run, 48);
-    run = i32x4.add(run, i32x4.extend_high_i16x8_u(hi));
-    v128.store(q, run, 64);
+    run = appendRunningSums4__simd128(run, lo, hi, q);
     q += 64;
   }
   for (; u < span; u++) {
@@ -523,14 +533,7 @@ function columnSumsPacked__simd128(top: usize, stride: usize, format: i32, rows:
       hi = i16x8.add(hi, i16x8.extend_high_i8x16_u(px));
       p += stride;
     }
-    run = i32x4.add(run, i32x4.extend_low_i16x8_u(lo));
-    v128.store(q, run, 16);
-    run = i32x4.add(run, i32x4.extend_high_i16x8_u(lo));
-    v128.store(q, run, 32);
-    run = i32x4.add(run, i32x4.extend_low_i16x8_u(hi));
-    v128.store(q, run, 48);
-    run = i32x4.add(run, i32x4.extend_high_i16x8_u(hi));
-    v128.store(q, run, 64);
+    run = appendRunningSums4__simd128(run, lo, hi, q);
     q += 64;
   }
   for (; u < span; u++) {

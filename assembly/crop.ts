@@ -455,7 +455,6 @@ function columnSums(top: usize, stride: usize, format: i32, rows: i32, span: i32
   }
 }
 
-
 /**
  * Appends 4 pixels' column sums (lo: pixels 0 and 1, hi: 2 and 3, one i16 lane per channel) to
  * the running sums, stored at q + 16 .. q + 79; returns the last running sum.

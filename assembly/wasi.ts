@@ -712,11 +712,12 @@ function detectImage(src: usize, width: i32, height: i32, format: i32): i32 {
     const tileHeight = width >= height ? shortSide : longSide;
     const finer = Math.min(Math.min(1, FINER_SCALE * scale), Math.min(
       (<f64>(2 * tileWidth) - FINER_OVERLAP - 4) / <f64>width, (<f64>(2 * tileHeight) - FINER_OVERLAP - 4) / <f64>height));
+    // tileSpan returns the tile count of its axis whatever the index: one loop bound each.
     const rows = tileSpan(height, tileHeight, finer, 0);
+    const cols = tileSpan(width, tileWidth, finer, 0);
     for (let ty = 0; ty < rows; ty++) {
       tileSpan(height, tileHeight, finer, ty);
       const ry = load<f64>(TILE), rh = load<f64>(TILE, 8), th = load<f64>(TILE, 16), cy0 = load<f64>(TILE, 24), cy1 = load<f64>(TILE, 32);
-      const cols = tileSpan(width, tileWidth, finer, 0);
       for (let tx = 0; tx < cols; tx++) {
         tileSpan(width, tileWidth, finer, tx);
         const rx = load<f64>(TILE), rw = load<f64>(TILE, 8), tw = load<f64>(TILE, 16), cx0 = load<f64>(TILE, 24), cx1 = load<f64>(TILE, 32);

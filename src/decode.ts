@@ -6,6 +6,7 @@
  * | JPEG     | createImageBitmap + OffscreenCanvas  | sharp when installed and the image is over {@link DECODE_PIXEL_BUDGET} (shrink-on-load); else @jsquash/jpeg (mozjpeg, WASM) | @jsquash/jpeg |
  * | PNG      | createImageBitmap + OffscreenCanvas  | sharp when installed and the image is over DECODE_PIXEL_BUDGET (reduced row by row); else @jsquash/png (WASM) | @jsquash/png |
  * | GIF, BMP | createImageBitmap + OffscreenCanvas  | jimp, imported only when such a file arrives | UNSUPPORTED_FORMAT |
+ * | CMYK JPEG| createImageBitmap + OffscreenCanvas  | as JPEG when over the budget; else jimp (mozjpeg cannot give RGBA from CMYK) | UNSUPPORTED_FORMAT |
  *
  * Every result is upright (JPEG EXIF orientation applied). Big JPEGs (and on Node big PNGs) are decoded at reduced size
  * where the decoder can, so the decoded image stays within {@link DECODE_PIXEL_BUDGET} pixels:
@@ -91,11 +92,11 @@ async function decodeWith(codecs: Codecs, bytes: Uint8Array, maxPixels: number):
   const format = sniffFormat(bytes);
   if (format === null) throw new SsrnetError('UNSUPPORTED_FORMAT', 'expected JPEG, PNG, GIF or BMP bytes for input');
   const size = readImageSize(bytes, format);
-  if (format === 'jpeg') checkJpegStructure(bytes);
+  const components = format === 'jpeg' ? checkJpegStructure(bytes) : 3;
   if (format === 'gif') checkGifFirstFrame(bytes);
   let image: Decoded;
   try {
-    image = await codecs.decode(bytes, format, size, maxPixels);
+    image = await codecs.decode(bytes, format, size, maxPixels, components);
   } catch (err) {
     if (err instanceof SsrnetError) throw err;
     throw new SsrnetError(
@@ -147,15 +148,18 @@ class Codecs {
 
   constructor(private readonly modules: CodecModules) {}
 
-  async decode(bytes: Uint8Array, format: ImageFormat, size: { width: number; height: number }, maxPixels: number): Promise<Decoded> {
+  /** `components`: a JPEG's colour components (4: CMYK or YCCK, which mozjpeg cannot turn into RGBA). */
+  async decode(bytes: Uint8Array, format: ImageFormat, size: { width: number; height: number }, maxPixels: number, components: number): Promise<Decoded> {
     if (browserCanDecode()) return decodeInBrowser(bytes, format, size);
-    if (format === 'gif' || format === 'bmp') return decodeWithJimp(bytes);
+    if (format === 'gif' || format === 'bmp') return decodeWithJimp(bytes, 'GIF and BMP');
     const orientation = format === 'jpeg' ? exifOrientation(bytes) : 1;
     const reduce = sharpReduction(format, size);
     if (reduce > 1) {
       const sharp = await this.loadSharp();
       if (sharp) return decodeWithSharp(sharp, bytes, size, reduce, orientation, maxPixels);
     }
+    // jpeg-js (inside jimp) converts Adobe CMYK and YCCK, and applies the EXIF orientation itself.
+    if (components === 4) return decodeWithJimp(bytes, 'CMYK JPEGs');
     const decode = await (format === 'jpeg' ? this.loadJpeg() : this.loadPng());
     // The codecs read a whole ArrayBuffer: copy exactly the input's bytes (a Node Buffer's
     // own slice() would share its pool).
@@ -304,8 +308,12 @@ async function decodeInBrowser(bytes: Uint8Array, format: ImageFormat, size: { w
   return image;
 }
 
-/** GIF and BMP through jimp, imported only now (it is large and slow to load). Node only. */
-async function decodeWithJimp(bytes: Uint8Array): Promise<Decoded> {
+/**
+ * GIF, BMP and CMYK JPEG through jimp, imported only now (it is large and slow to load). Node only.
+ *
+ * @param what the kind of file, for the error elsewhere
+ */
+async function decodeWithJimp(bytes: Uint8Array, what: string): Promise<Decoded> {
   const NodeBuffer = (globalThis as { Buffer?: { from(b: ArrayBufferLike, o: number, l: number): Uint8Array } }).Buffer;
   let Jimp: typeof import('jimp').Jimp | undefined;
   try {
@@ -315,16 +323,19 @@ async function decodeWithJimp(bytes: Uint8Array): Promise<Decoded> {
   }
   if (typeof Jimp?.fromBuffer !== 'function' || !NodeBuffer) {
     // jimp needs Node's Buffer, and its browser build is an empty stub (jimp-dev/jimp#1402).
-    throw new SsrnetError('UNSUPPORTED_FORMAT', 'expected JPEG or PNG bytes for input in this runtime (GIF and BMP decode on Node and in browsers only); decode the image yourself and pass its pixels as {data, width, height, format}');
+    throw new SsrnetError('UNSUPPORTED_FORMAT', `expected RGB or grayscale JPEG or PNG bytes for input in this runtime (${what} decode on Node and in browsers only); decode the image yourself and pass its pixels as {data, width, height, format}`);
   }
   const image = await Jimp.fromBuffer(NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as Parameters<typeof Jimp.fromBuffer>[0]);
   const { data, width, height } = image.bitmap;
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
 }
 
-/** The message of anything thrown. */
+/** The message of anything thrown (emscripten codecs throw plain objects as well as Errors). */
 function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  if (err instanceof Error) return err.message;
+  const message = (err as { message?: unknown } | null)?.message;
+  if (typeof message === 'string') return message;
+  return typeof err === 'object' && err !== null ? 'no message' : String(err);
 }
 
 /**
@@ -373,20 +384,24 @@ function tiffOrientation(t: Uint8Array): number {
  * entropy-coded data FF is always followed by 00, a restart marker or more FF fill, so any other
  * FFxx ends the scan. Every step advances, so the walk ends.
  *
+ * @returns the colour components of its frame header (1 gray, 3 YCbCr/RGB, 4 CMYK/YCCK)
  * @throws SsrnetError DECODE_FAILED for too many scans or a missing EOI
  */
-export function checkJpegStructure(b: Uint8Array): void {
+export function checkJpegStructure(b: Uint8Array): number {
   const fail = (why: string): SsrnetError => new SsrnetError('DECODE_FAILED', `expected a complete JPEG for input, but ${why}`);
   let scans = 0;
+  let components = 0;
   let pos = 2; // after SOI
   for (;;) {
     pos = nextFF(b, pos); // libjpeg skips stray bytes between segments too
     while (pos < b.length && b[pos] === 0xff) pos++; // fill bytes
     if (pos >= b.length) throw fail('it ends before its end-of-image marker; the file is truncated');
     const marker = b[pos++];
-    if (marker === 0xd9) return;
+    if (marker === 0xd9) return components;
     if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) continue; // no payload
     if (pos + 2 > b.length) throw fail('it ends inside a segment header; the file is truncated');
+    // SOFn (not DHT C4, JPG C8, DAC CC): length 2, precision 1, height 2, width 2, components 1.
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc && pos + 7 < b.length) components = b[pos + 7];
     pos += (b[pos] << 8) | b[pos + 1];
     if (marker !== 0xda) continue;
     if (++scans > MAX_JPEG_SCANS) {

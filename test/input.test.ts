@@ -761,3 +761,36 @@ describe.skipIf(!sharp)('big photos', () => {
     expect(diff).toBeLessThanOrEqual(8);
   }, 30_000);
 });
+
+describe.skipIf(!sharp)('CMYK JPEGs (print and stock workflows; mozjpeg cannot give RGBA from them)', () => {
+  /** Mean |difference| over the RGB channels of two RGBA images of one size. */
+  const meanRgbDiff = (a: Uint8Array, b: Uint8Array): number => {
+    let sum = 0;
+    for (let i = 0; i < a.length; i += 4) sum += Math.abs(a[i] - b[i]) + Math.abs(a[i + 1] - b[i + 1]) + Math.abs(a[i + 2] - b[i + 2]);
+    return sum / ((a.length / 4) * 3);
+  };
+
+  it('decode to the colours of the RGB original (not DECODE_FAILED), and the face gets its age', async () => {
+    const cmyk = new Uint8Array(await sharp!(ASTRONAUT).toColourspace('cmyk').jpeg({ quality: 95 }).toBuffer());
+    expect((await sharp!(cmyk).metadata()).channels).toBe(4);
+    const image = await normalizeInput(cmyk);
+    const original = await normalizeInput(readFileSync(ASTRONAUT));
+    expect([image.width, image.height]).toEqual([512, 512]);
+    // CMYK is a lossy round trip of its own (measured 11 levels; inverted Adobe CMYK would be ~120).
+    expect(meanRgbDiff(image.data, original.data)).toBeLessThan(16);
+    const { createEstimator } = await import('../src/index.js');
+    const estimator = await createEstimator();
+    const [face] = await estimator.estimate(cmyk);
+    const [reference] = await estimator.estimate(readFileSync(ASTRONAUT));
+    expect(iou(face.box, reference.box)).toBeGreaterThan(0.9);
+    expect(Math.abs(face.age - reference.age)).toBeLessThan(6);
+  });
+
+  it('over the pixel budget, go through sharp at reduced size like other big JPEGs', async () => {
+    const cmyk = new Uint8Array(await sharp!(ASTRONAUT).resize(3000, 3000).toColourspace('cmyk').jpeg({ quality: 90 }).toBuffer());
+    const image = await normalizeInput(cmyk);
+    expect([image.width, image.height, image.scale]).toEqual([1000, 1000, 1 / 3]);
+    const reference = await normalizeInput(new Uint8Array(await sharp!(ASTRONAUT).resize(1000, 1000).png().toBuffer()));
+    expect(meanRgbDiff(image.data, reference.data)).toBeLessThan(16);
+  }, 30_000);
+});

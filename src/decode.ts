@@ -6,7 +6,8 @@
  * | JPEG     | createImageBitmap + OffscreenCanvas  | sharp when installed and the image is over {@link DECODE_PIXEL_BUDGET} (shrink-on-load); else @jsquash/jpeg (mozjpeg, WASM) | @jsquash/jpeg |
  * | PNG      | createImageBitmap + OffscreenCanvas  | sharp when installed and the image is over DECODE_PIXEL_BUDGET (reduced row by row); else @jsquash/png (WASM) | @jsquash/png |
  * | GIF, BMP | createImageBitmap + OffscreenCanvas  | jimp, imported only when such a file arrives | UNSUPPORTED_FORMAT |
- * | CMYK JPEG| createImageBitmap + OffscreenCanvas  | as JPEG when over the budget; else jimp (mozjpeg cannot give RGBA from CMYK) | UNSUPPORTED_FORMAT |
+ * | CMYK JPEG| createImageBitmap + OffscreenCanvas  | sharp when installed; else jimp (mozjpeg cannot give RGBA from CMYK) | UNSUPPORTED_FORMAT |
+ * | arithmetic-coded JPEG | createImageBitmap + OffscreenCanvas | sharp when installed; else UNSUPPORTED_FORMAT | UNSUPPORTED_FORMAT |
  *
  * Every result is upright (JPEG EXIF orientation applied). Big JPEGs (and on Node big PNGs) are decoded at reduced size
  * where the decoder can, so the decoded image stays within {@link DECODE_PIXEL_BUDGET} pixels:
@@ -92,11 +93,11 @@ async function decodeWith(codecs: Codecs, bytes: Uint8Array, maxPixels: number):
   const format = sniffFormat(bytes);
   if (format === null) throw new SsrnetError('UNSUPPORTED_FORMAT', 'expected JPEG, PNG, GIF or BMP bytes for input');
   const size = readImageSize(bytes, format);
-  const components = format === 'jpeg' ? checkJpegStructure(bytes) : 3;
+  const frame = format === 'jpeg' ? checkJpegStructure(bytes) : undefined;
   if (format === 'gif') checkGifFirstFrame(bytes);
   let image: Decoded;
   try {
-    image = await codecs.decode(bytes, format, size, maxPixels, components);
+    image = await codecs.decode(bytes, format, size, maxPixels, frame);
   } catch (err) {
     if (err instanceof SsrnetError) throw err;
     throw new SsrnetError(
@@ -148,18 +149,24 @@ class Codecs {
 
   constructor(private readonly modules: CodecModules) {}
 
-  /** `components`: a JPEG's colour components (4: CMYK or YCCK, which mozjpeg cannot turn into RGBA). */
-  async decode(bytes: Uint8Array, format: ImageFormat, size: { width: number; height: number }, maxPixels: number, components: number): Promise<Decoded> {
+  /** `frame`: a JPEG's frame header ({@link checkJpegStructure}). */
+  async decode(bytes: Uint8Array, format: ImageFormat, size: { width: number; height: number }, maxPixels: number, frame?: JpegFrame): Promise<Decoded> {
     if (browserCanDecode()) return decodeInBrowser(bytes, format, size);
+    if (format === 'bmp') checkBmpForJimp(bytes);
     if (format === 'gif' || format === 'bmp') return decodeWithJimp(bytes, 'GIF and BMP');
     const orientation = format === 'jpeg' ? exifOrientation(bytes) : 1;
     const reduce = sharpReduction(format, size);
-    if (reduce > 1) {
+    // mozjpeg here (no arithmetic decoding, RGBA out) cannot decode these; libjpeg-turbo in sharp can.
+    const beyondMozjpeg = frame !== undefined && (frame.components === 4 || frame.arithmetic);
+    if (reduce > 1 || beyondMozjpeg) {
       const sharp = await this.loadSharp();
       if (sharp) return decodeWithSharp(sharp, bytes, size, reduce, orientation, maxPixels);
     }
+    if (frame?.arithmetic) {
+      throw new SsrnetError('UNSUPPORTED_FORMAT', 'expected a Huffman-coded JPEG for input: arithmetic-coded ones decode only through sharp (install it) or in browsers; re-encode the image');
+    }
     // jpeg-js (inside jimp) converts Adobe CMYK and YCCK, and applies the EXIF orientation itself.
-    if (components === 4) return decodeWithJimp(bytes, 'CMYK JPEGs');
+    if (frame?.components === 4) return decodeWithJimp(bytes, 'CMYK JPEGs');
     const decode = await (format === 'jpeg' ? this.loadJpeg() : this.loadPng());
     // The codecs read a whole ArrayBuffer: copy exactly the input's bytes (a Node Buffer's
     // own slice() would share its pool).
@@ -384,24 +391,27 @@ function tiffOrientation(t: Uint8Array): number {
  * entropy-coded data FF is always followed by 00, a restart marker or more FF fill, so any other
  * FFxx ends the scan. Every step advances, so the walk ends.
  *
- * @returns the colour components of its frame header (1 gray, 3 YCbCr/RGB, 4 CMYK/YCCK)
+ * @returns what its frame header says the decoder must handle
  * @throws SsrnetError DECODE_FAILED for too many scans or a missing EOI
  */
-export function checkJpegStructure(b: Uint8Array): number {
+export function checkJpegStructure(b: Uint8Array): JpegFrame {
   const fail = (why: string): SsrnetError => new SsrnetError('DECODE_FAILED', `expected a complete JPEG for input, but ${why}`);
   let scans = 0;
-  let components = 0;
+  const frame: JpegFrame = { components: 0, arithmetic: false };
   let pos = 2; // after SOI
   for (;;) {
     pos = nextFF(b, pos); // libjpeg skips stray bytes between segments too
     while (pos < b.length && b[pos] === 0xff) pos++; // fill bytes
     if (pos >= b.length) throw fail('it ends before its end-of-image marker; the file is truncated');
     const marker = b[pos++];
-    if (marker === 0xd9) return components;
+    if (marker === 0xd9) return frame;
     if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) continue; // no payload
     if (pos + 2 > b.length) throw fail('it ends inside a segment header; the file is truncated');
     // SOFn (not DHT C4, JPG C8, DAC CC): length 2, precision 1, height 2, width 2, components 1.
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc && pos + 7 < b.length) components = b[pos + 7];
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc && pos + 7 < b.length) {
+      frame.components = b[pos + 7];
+      frame.arithmetic = marker >= 0xc9; // SOF9-SOF15 (C9-CB, CD-CF)
+    }
     pos += (b[pos] << 8) | b[pos + 1];
     if (marker !== 0xda) continue;
     if (++scans > MAX_JPEG_SCANS) {
@@ -412,6 +422,37 @@ export function checkJpegStructure(b: Uint8Array): number {
       const next = b[pos + 1];
       if (next !== 0 && next !== 0xff && (next < 0xd0 || next > 0xd7)) break;
     }
+  }
+}
+
+/** What a JPEG's frame header (SOFn) says about decoding it. */
+export interface JpegFrame {
+  /** Colour components: 1 gray, 3 YCbCr or RGB, 4 CMYK or YCCK (which mozjpeg cannot turn into RGBA). */
+  components: number;
+  /** Arithmetic-coded (SOF9-SOF15), which the WASM codec is built without. */
+  arithmetic: boolean;
+}
+
+/**
+ * Refuse BMPs jimp would decode wrongly or not at all, before it runs: RLE-compressed ones
+ * (compression 1 or 2: it reads them as uncompressed, giving garbage pixels and a wrong age),
+ * other compressions (embedded JPEG or PNG, alpha bit fields) and OS/2 headers (12-39 or 64 bytes).
+ * Browsers decode all of these themselves.
+ *
+ * @throws SsrnetError UNSUPPORTED_FORMAT naming what is not supported; DECODE_FAILED for an
+ *   unknown compression
+ */
+function checkBmpForJimp(b: Uint8Array): void {
+  const unsupported = (what: string): SsrnetError =>
+    new SsrnetError('UNSUPPORTED_FORMAT', `expected an uncompressed BMP for input, got ${what}, which this decoder does not read; save the image as PNG`);
+  // readImageSize has checked that the info header is present and of a known size.
+  const infoSize = b[14] | (b[15] << 8) | (b[16] << 16) | (b[17] << 24);
+  if (infoSize < 40 || infoSize === 64) throw unsupported('an OS/2 bitmap');
+  const compression = (b[30] | (b[31] << 8) | (b[32] << 16) | (b[33] << 24)) >>> 0;
+  if (compression === 1 || compression === 2) throw unsupported(`an RLE-compressed BMP (compression ${compression})`);
+  if (compression >= 4 && compression <= 6) throw unsupported(`a BMP of compression ${compression} (embedded JPEG or PNG, alpha bit fields)`);
+  if (compression !== 0 && compression !== 3) {
+    throw new SsrnetError('DECODE_FAILED', `expected a valid BMP for input, but its compression field is ${compression}, not a known one; the file may be corrupt`);
   }
 }
 

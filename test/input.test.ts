@@ -762,6 +762,53 @@ describe.skipIf(!sharp)('big photos', () => {
   }, 30_000);
 });
 
+describe('valid files the default decoders cannot read: a typed refusal, never a wrong picture', () => {
+  /** A 2x2 8-bit BMP with a 2-colour palette, pixel rows given as (count, index) runs. */
+  const rle8Bmp = (): Uint8Array => {
+    const palette = [0, 0, 255, 0, 255, 0, 0, 0]; // BGRX: red, blue
+    const runs = [2, 0, 0, 0, 2, 1, 0, 0, 0, 1]; // row 0: 2 x red, EOL; row 1: 2 x blue, EOL; end of bitmap
+    const offset = 14 + 40 + palette.length;
+    return new Uint8Array([
+      ...ascii('BM'), ...i32le(offset + runs.length), 0, 0, 0, 0, ...i32le(offset),
+      ...i32le(40), ...i32le(2), ...i32le(2), ...u16le(1), ...u16le(8),
+      ...i32le(1), ...i32le(runs.length), ...i32le(2835), ...i32le(2835), ...i32le(2), ...i32le(0),
+      ...palette, ...runs,
+    ]);
+  };
+
+  it('an RLE-compressed BMP (which jimp reads as raw rows: garbage pixels, a wrong age) is UNSUPPORTED_FORMAT', async () => {
+    await expect(normalizeInput(rle8Bmp())).rejects.toMatchObject({ code: 'UNSUPPORTED_FORMAT', message: expect.stringContaining('RLE') });
+    const rle4 = rle8Bmp();
+    rle4[30] = 2;
+    await expect(normalizeInput(rle4)).rejects.toMatchObject({ code: 'UNSUPPORTED_FORMAT' });
+  });
+
+  it('an OS/2 bitmap (12-byte core header) is UNSUPPORTED_FORMAT, not "corrupt"', async () => {
+    const os2 = new Uint8Array([
+      ...ascii('BM'), ...i32le(26 + 8), 0, 0, 0, 0, ...i32le(26),
+      ...i32le(12), ...u16le(2), ...u16le(1), ...u16le(1), ...u16le(24),
+      0, 0, 255, 0, 255, 0, 0, 0, // two BGR pixels, row padded to 4 bytes
+    ]);
+    await expect(normalizeInput(os2)).rejects.toMatchObject({ code: 'UNSUPPORTED_FORMAT', message: expect.stringContaining('OS/2') });
+  });
+
+  it('an unknown BMP compression value is DECODE_FAILED (corrupt), not passed to jimp', async () => {
+    const bmp = makeBmp(3, 2, pattern(3, 2), false);
+    bmp[30] = 77;
+    await expect(normalizeInput(bmp)).rejects.toMatchObject({ code: 'DECODE_FAILED' });
+  });
+
+  it.skipIf(!sharp)('an arithmetic-coded JPEG decodes through sharp (mozjpeg here has no arithmetic decoder)', async () => {
+    const bytes = readFileSync(fileURLToPath(new URL('./fixtures/images/astronaut-face-arith.jpg', import.meta.url)));
+    const image = await normalizeInput(bytes);
+    const { data } = await sharp!(ASTRONAUT).extract({ left: 140, top: 40, width: 160, height: 160 }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    expect([image.width, image.height]).toEqual([160, 160]);
+    let sum = 0;
+    for (let i = 0; i < data.length; i += 4) for (let c = 0; c < 3; c++) sum += Math.abs(image.data[i + c] - data[i + c]);
+    expect(sum / ((data.length / 4) * 3)).toBeLessThan(4); // quality 90
+  });
+});
+
 describe.skipIf(!sharp)('CMYK JPEGs (print and stock workflows; mozjpeg cannot give RGBA from them)', () => {
   /** Mean |difference| over the RGB channels of two RGBA images of one size. */
   const meanRgbDiff = (a: Uint8Array, b: Uint8Array): number => {

@@ -144,6 +144,8 @@ function nodeRequire(): (NodeJS.Require & { resolve(id: string): string }) | und
 /** Codec instances of one decoder, created on first use. */
 class Codecs {
   private jpeg: Promise<(bytes: ArrayBuffer) => Promise<ImageDataShape>> | undefined;
+  /** The last line mozjpeg printed while decoding (libjpeg's error text). */
+  private jpegMessage = '';
   private png: Promise<(bytes: ArrayBuffer) => Promise<ImageDataShape>> | undefined;
   private sharp: Promise<SharpFactory | undefined> | undefined;
 
@@ -173,12 +175,13 @@ class Codecs {
     const copy = new Uint8Array(bytes.length);
     copy.set(bytes);
     let image: ImageDataShape;
+    this.jpegMessage = '';
     try {
       image = await decode(copy.buffer);
     } catch (err) {
       // An emscripten abort leaves mozjpeg's instance unusable: start a fresh one next time.
       this.drop(format);
-      throw err;
+      throw format === 'jpeg' && this.jpegMessage ? new Error(this.jpegMessage, { cause: err }) : err;
     }
     const data = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
     return upright({ data, width: image.width, height: image.height }, orientation);
@@ -193,9 +196,13 @@ class Codecs {
     this.jpeg ??= (async () => {
       const codec = await import('@jsquash/jpeg/decode.js');
       const module = this.modules.jpeg ?? (await nodeWasm('@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm'));
-      // init() replaces the package's one instance: a dropped instance is garbage once replaced.
-      if (module) await codec.init(module as never);
-      else await codec.init();
+      // libjpeg's messages go into the error instead of stderr (a library must not print).
+      const output = { print: () => {}, printErr: (line: string) => (this.jpegMessage = line) };
+      // init(module?, moduleOptions) (its .d.ts lists only the first) replaces the package's one
+      // instance: a dropped instance is garbage once replaced.
+      const init = codec.init as (...args: unknown[]) => Promise<void>;
+      if (module) await init(module, output);
+      else await init(output);
       return (b: ArrayBuffer) => codec.default(b, { preserveOrientation: false });
     })();
     return this.jpeg;

@@ -762,7 +762,7 @@ describe.skipIf(!sharp)('big photos', () => {
   }, 30_000);
 });
 
-describe('valid files the default decoders cannot read: a typed refusal, never a wrong picture', () => {
+describe('files the WASM codecs cannot read: another decoder or a typed refusal, never a wrong picture', () => {
   /** A 2x2 8-bit BMP with a 2-colour palette, pixel rows given as (count, index) runs. */
   const rle8Bmp = (): Uint8Array => {
     const palette = [0, 0, 255, 0, 255, 0, 0, 0]; // BGRX: red, blue
@@ -796,6 +796,19 @@ describe('valid files the default decoders cannot read: a typed refusal, never a
     const bmp = makeBmp(3, 2, pattern(3, 2), false);
     bmp[30] = 77;
     await expect(normalizeInput(bmp)).rejects.toMatchObject({ code: 'DECODE_FAILED' });
+  });
+
+  it("a JPEG mozjpeg rejects fails with libjpeg's own message, and nothing is printed to stderr", async () => {
+    const jpeg = await encode('jpeg', 24, 16, smooth(24, 16));
+    const sof = findMarker(jpeg, 0xc0);
+    jpeg[sof + 9] = 9; // 9 colour components: libjpeg reads past its segment ("Bogus marker length")
+    const script = `
+      const { decodeImage } = await import(${JSON.stringify(new URL('../src/decode.ts', import.meta.url).href)});
+      const bytes = Uint8Array.from(process.argv[1].match(/../g), (h) => parseInt(h, 16));
+      await decodeImage(bytes).then(() => process.stdout.write('ok'), (err) => process.stdout.write(err.code + ': ' + err.message));`;
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, Buffer.from(jpeg).toString('hex')], { encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/^DECODE_FAILED: .*\(Bogus marker length\)/);
   });
 
   it.skipIf(!sharp)('an arithmetic-coded JPEG decodes through sharp (mozjpeg here has no arithmetic decoder)', async () => {

@@ -120,12 +120,10 @@ describe('hostile requests to the Worker', () => {
       expect(reply.status, 'a lossless WebP of the PNG').toBe(200);
       expect(Math.abs((reply.json.faces?.[0].age ?? NaN) - nodeAge), 'a lossless WebP of the PNG').toBeLessThanOrEqual(AGE_TOLERANCE);
     }
-    const riffSize = new DataView(webp.slice().buffer);
-    riffSize.setUint32(4, webp.length, true);
     const webpCases: [string, Uint8Array, string][] = [
       ['WebP cut in its VP8L header', webp.subarray(0, 22), 'DECODE_FAILED'],
       ['WebP cut at half', webp.subarray(0, webp.length >> 1), 'DECODE_FAILED'],
-      ['WebP with a RIFF size past its end', new Uint8Array(riffSize.buffer), 'DECODE_FAILED'],
+      ['WebP with a RIFF size past its end', riffSized(concat(webp, [0])).subarray(0, webp.length), 'DECODE_FAILED'],
       ['WebP with a chunk past its end', riffSized(concat(webp, [0x45, 0x58, 0x49, 0x46, 0xff, 0, 0, 0])), 'DECODE_FAILED'],
       ['WebP VP8X canvas 39x40 holding its 40x40 image', riff(vp8x(0, 39, 40), webpChunks(webp)), 'DECODE_FAILED'],
       ['an animated WebP', animatedWebp(40, 40, anmf(0, 0, 40, 40, webpChunks(webp))), 'UNSUPPORTED_FORMAT'],

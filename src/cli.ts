@@ -41,7 +41,7 @@ const usage = (evalUsage: string): string => `Usage: ssrnet estimate [options] F
        ssrnet eval DIR_OR_CSV [options]   (see below)
        ssrnet help | --help | --version
 
-Finds the faces in each image (JPEG, PNG, GIF or BMP) and estimates their age (and optionally
+Finds the faces in each image (JPEG, PNG, WebP, GIF or BMP) and estimates their age (and optionally
 gender). FILE "-" reads an image from stdin.
 
 Options:

@@ -5,11 +5,15 @@
  * |----------|--------------------------------------|----------------------------------------|-----------------------|
  * | JPEG     | createImageBitmap + OffscreenCanvas  | sharp when installed and the image is over {@link DECODE_PIXEL_BUDGET} (shrink-on-load); else @jsquash/jpeg (mozjpeg, WASM) | @jsquash/jpeg |
  * | PNG      | createImageBitmap + OffscreenCanvas  | sharp when installed and the image is over DECODE_PIXEL_BUDGET (reduced row by row); else @jsquash/png (WASM) | @jsquash/png |
+ * | WebP     | createImageBitmap + OffscreenCanvas  | sharp when installed and the image is over DECODE_PIXEL_BUDGET (libwebp's scaled decoding); else @jsquash/webp (libwebp, WASM) | @jsquash/webp |
  * | GIF, BMP | createImageBitmap + OffscreenCanvas  | jimp, imported only when such a file arrives | UNSUPPORTED_FORMAT |
  * | CMYK JPEG| createImageBitmap + OffscreenCanvas  | sharp when installed; else jimp (mozjpeg cannot give RGBA from CMYK) | UNSUPPORTED_FORMAT |
  * | arithmetic-coded JPEG | createImageBitmap + OffscreenCanvas | sharp when installed; else UNSUPPORTED_FORMAT | UNSUPPORTED_FORMAT |
  *
- * Every result is upright (JPEG EXIF orientation applied). Big JPEGs (and on Node big PNGs) are decoded at reduced size
+ * Every result is upright (JPEG EXIF orientation applied; a WebP is taken as stored, as Chromium
+ * displays it, whatever EXIF it carries). Animated WebPs are refused (UNSUPPORTED_FORMAT): libwebp's
+ * still-image decoder in @jsquash/webp refuses them, and every platform answers alike. Big JPEGs
+ * (and on Node big PNGs and WebPs) are decoded at reduced size
  * where the decoder can, so the decoded image stays within {@link DECODE_PIXEL_BUDGET} pixels:
  * sharp decodes at libjpeg's DCT scale 1/2, 1/4 or 1/8 and reduces 1.5x more (12 MP → 1344x1008),
  * browsers resize while decoding (12 MP → 2016x1512). The result then carries `scale` (decoded
@@ -21,14 +25,18 @@
  * its WASM memory plus the same again for the copy it returns, plus mozjpeg's coefficient buffer
  * for progressive files (about 3 bytes per pixel); its WASM memory stays at its high-water mark
  * (one instance per decoder, reused: a bound, not growth). @jsquash/png: 4 bytes per pixel, twice
- * (PNG has no reduced-scale decoding; sharp reduces big ones row by row instead). `maxPixels`
- * bounds all of these before any pixel memory is allocated.
+ * (PNG has no reduced-scale decoding; sharp reduces big ones row by row instead). @jsquash/webp:
+ * a copy of the file and 4 bytes per pixel in its WASM memory (lossless files 4 more: libwebp keeps
+ * the whole ARGB picture while decoding), plus 4 for the copy it returns; its WASM memory, too,
+ * stays at its high-water mark. sharp decodes a big lossy WebP scaled while decoding (the reduced
+ * image's memory), a lossless one at 4 bytes per pixel. `maxPixels` bounds all of these before any
+ * pixel memory is allocated.
  *
  * On Workers the codecs' .wasm must be imported as compiled modules (run-time compilation is
  * refused there): pass them to {@link createDecoder}. Browsers and Node find them by themselves.
  */
 import { SsrnetError } from './errors.js';
-import { type ImageFormat, readImageSize, sniffFormat, upright } from './input.js';
+import { type ImageFormat, checkWebpStructure, isAnimatedWebp, readImageSize, sniffFormat, upright } from './input.js';
 import type { Rgba } from './types.js';
 
 /** Decoded pixels; `scale` < 1 when the image was decoded at reduced size. */
@@ -51,6 +59,8 @@ export interface CodecModules {
   jpeg?: WebAssembly.Module;
   /** `@jsquash/png/codec/pkg/squoosh_png_bg.wasm` as a WebAssembly.Module. */
   png?: WebAssembly.Module;
+  /** `@jsquash/webp/codec/dec/webp_dec.wasm` as a WebAssembly.Module. */
+  webp?: WebAssembly.Module;
 }
 
 /** The decoder {@link createDecoder} returns: bytes (and the pixel limit) → upright pixels. */
@@ -66,7 +76,8 @@ export type Decoder = (bytes: Uint8Array, limits?: { maxPixels: number }) => Pro
  * // Cloudflare Worker (wrangler imports .wasm as WebAssembly.Module):
  * import jpeg from '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm';
  * import png from '@jsquash/png/codec/pkg/squoosh_png_bg.wasm';
- * const estimator = await createEstimator({ wasm, weights, decode: createDecoder({ jpeg, png }) });
+ * import webp from '@jsquash/webp/codec/dec/webp_dec.wasm';
+ * const estimator = await createEstimator({ wasm, weights, decode: createDecoder({ jpeg, png, webp }) });
  * ```
  */
 export function createDecoder(modules: CodecModules = {}): Decoder {
@@ -77,11 +88,11 @@ export function createDecoder(modules: CodecModules = {}): Decoder {
 /**
  * Decodes with the platform's default decoder (codec modules found by themselves: Node, browsers).
  *
- * @param bytes encoded JPEG, PNG, GIF or BMP file; it is not modified
+ * @param bytes encoded JPEG, PNG, WebP, GIF or BMP file; it is not modified
  * @param limits `maxPixels`: sharp refuses anything above it (the caller checked the header)
  * @returns upright pixels with `data.length === width * height * 4`, and `scale` when shrunk
  * @throws SsrnetError DECODE_FAILED for bytes the decoder rejects, UNSUPPORTED_FORMAT where no
- *   decoder for the format runs
+ *   decoder for the format runs and for an animated WebP
  */
 export function decodeImage(bytes: Uint8Array, limits?: { maxPixels: number }): Promise<Decoded> {
   defaultDecoder ??= createDecoder();
@@ -91,10 +102,14 @@ let defaultDecoder: Decoder | undefined;
 
 async function decodeWith(codecs: Codecs, bytes: Uint8Array, maxPixels: number): Promise<Decoded> {
   const format = sniffFormat(bytes);
-  if (format === null) throw new SsrnetError('UNSUPPORTED_FORMAT', 'expected JPEG, PNG, GIF or BMP bytes for input');
+  if (format === null) throw new SsrnetError('UNSUPPORTED_FORMAT', 'expected JPEG, PNG, WebP, GIF or BMP bytes for input');
   const size = readImageSize(bytes, format);
   const frame = format === 'jpeg' ? checkJpegStructure(bytes) : undefined;
   if (format === 'gif') checkGifFirstFrame(bytes);
+  if (format === 'webp') checkWebpStructure(bytes);
+  if (format === 'webp' && isAnimatedWebp(bytes)) {
+    throw new SsrnetError('UNSUPPORTED_FORMAT', 'expected a still WebP for input, got an animated one; decode the frame you want yourself and pass its pixels as {data, width, height, format}');
+  }
   let image: Decoded;
   try {
     image = await codecs.decode(bytes, format, size, maxPixels, frame);
@@ -147,6 +162,7 @@ class Codecs {
   /** The last line mozjpeg printed while decoding (libjpeg's error text). */
   private jpegMessage = '';
   private png: Promise<(bytes: ArrayBuffer) => Promise<ImageDataShape>> | undefined;
+  private webp: Promise<(bytes: ArrayBuffer) => Promise<ImageDataShape>> | undefined;
   private sharp: Promise<SharpFactory | undefined> | undefined;
 
   constructor(private readonly modules: CodecModules) {}
@@ -169,7 +185,7 @@ class Codecs {
     }
     // jpeg-js (inside jimp) converts Adobe CMYK and YCCK, and applies the EXIF orientation itself.
     if (frame?.components === 4) return decodeWithJimp(bytes, 'CMYK JPEGs');
-    const decode = await (format === 'jpeg' ? this.loadJpeg() : this.loadPng());
+    const decode = await (format === 'jpeg' ? this.loadJpeg() : format === 'webp' ? this.loadWebp() : this.loadPng());
     // The codecs read a whole ArrayBuffer: copy exactly the input's bytes (a Node Buffer's
     // own slice() would share its pool).
     const copy = new Uint8Array(bytes.length);
@@ -179,7 +195,7 @@ class Codecs {
     try {
       image = await decode(copy.buffer);
     } catch (err) {
-      // An emscripten abort leaves mozjpeg's instance unusable: start a fresh one next time.
+      // An emscripten abort leaves the instance unusable: start a fresh one next time.
       this.drop(format);
       throw format === 'jpeg' && this.jpegMessage ? new Error(this.jpegMessage, { cause: err }) : err;
     }
@@ -187,9 +203,10 @@ class Codecs {
     return upright({ data, width: image.width, height: image.height }, orientation);
   }
 
-  /** Forget the JPEG codec instance; the next decode makes a new one. (@jsquash/png keeps one instance per process.) */
+  /** Forget the JPEG or WebP codec instance; the next decode makes a new one. (@jsquash/png keeps one instance per process.) */
   private drop(format: ImageFormat): void {
     if (format === 'jpeg') this.jpeg = undefined;
+    if (format === 'webp') this.webp = undefined;
   }
 
   private loadJpeg(): Promise<(bytes: ArrayBuffer) => Promise<ImageDataShape>> {
@@ -222,6 +239,27 @@ class Codecs {
     return this.png;
   }
 
+  /**
+   * @jsquash/webp, from the given module, else on Node from the installed package, else found by
+   * the codec itself next to its script (browsers and their workers). On Cloudflare Workers that
+   * last step cannot work (no compiling from bytes), so a missing module is UNSUPPORTED_FORMAT
+   * naming what to pass.
+   */
+  private loadWebp(): Promise<(bytes: ArrayBuffer) => Promise<ImageDataShape>> {
+    if (!this.modules.webp && isCloudflareWorkers()) {
+      return Promise.reject(new SsrnetError('UNSUPPORTED_FORMAT', "expected createDecoder({ webp }) with '@jsquash/webp/codec/dec/webp_dec.wasm' imported as a WebAssembly.Module to decode WebP on Cloudflare Workers (they cannot compile the codec from bytes)"));
+    }
+    this.webp ??= (async () => {
+      const module = this.modules.webp ?? (await nodeWasm('@jsquash/webp/codec/dec/webp_dec.wasm'));
+      const codec = await import('@jsquash/webp/decode.js');
+      // init() replaces the package's one instance, as for @jsquash/jpeg.
+      if (module) await codec.init(module as never);
+      else await codec.init();
+      return (b: ArrayBuffer) => codec.default(b);
+    })();
+    return this.webp;
+  }
+
   /** sharp on Node when it is installed (an optional dependency), else undefined. */
   private loadSharp(): Promise<SharpFactory | undefined> {
     this.sharp ??= (async () => {
@@ -240,6 +278,11 @@ interface ImageDataShape {
   data: Uint8ClampedArray | Uint8Array;
   width: number;
   height: number;
+}
+
+/** Whether this is Cloudflare's workerd (it names itself in navigator.userAgent). */
+function isCloudflareWorkers(): boolean {
+  return (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent === 'Cloudflare-Workers';
 }
 
 /** A codec's .wasm compiled from the installed package on Node; undefined elsewhere (the codec finds its own). */
@@ -261,20 +304,21 @@ const SHARP_EXTRA_REDUCE = 1.5;
 
 /**
  * How much sharp reduces an image on Node (1: not at all, the WASM codecs decode it): a JPEG over
- * {@link DECODE_PIXEL_BUDGET} by its DCT scale and {@link SHARP_EXTRA_REDUCE}; a PNG over it down
- * to the budget. PNG has no reduced-scale decoding, but libvips inflates and reduces it row by row
- * (sequentialRead), so a 49 MP PNG costs the reduced image's memory instead of 4 bytes a pixel
- * twice (measured: 785 MB and 11.6 s through @jsquash/png).
+ * {@link DECODE_PIXEL_BUDGET} by its DCT scale and {@link SHARP_EXTRA_REDUCE}; a PNG or WebP over
+ * it down to the budget. PNG has no reduced-scale decoding, but libvips inflates and reduces it row
+ * by row (sequentialRead), so a 49 MP PNG costs the reduced image's memory instead of 4 bytes a
+ * pixel twice (measured: 785 MB and 11.6 s through @jsquash/png); libwebp scales a WebP while
+ * decoding it (shrink-on-load).
  */
 function sharpReduction(format: ImageFormat, size: { width: number; height: number }): number {
   const pixels = size.width * size.height;
   if (pixels <= DECODE_PIXEL_BUDGET) return 1;
   if (format === 'jpeg') return jpegShrink(size.width, size.height) * SHARP_EXTRA_REDUCE;
-  return format === 'png' ? Math.sqrt(pixels / DECODE_PIXEL_BUDGET) : 1;
+  return format === 'png' || format === 'webp' ? Math.sqrt(pixels / DECODE_PIXEL_BUDGET) : 1;
 }
 
 /**
- * A big JPEG or PNG through sharp, reduced `d` times ({@link sharpReduction}; a JPEG DCT-scaled on
+ * A big JPEG, PNG or WebP through sharp, reduced `d` times ({@link sharpReduction}; a JPEG DCT-scaled on
  * load), 8 bits RGBA, and turned upright here (sharp's own auto-orientation would turn off the
  * shrink-on-load).
  */
@@ -337,7 +381,7 @@ async function decodeWithJimp(bytes: Uint8Array, what: string): Promise<Decoded>
   }
   if (typeof Jimp?.fromBuffer !== 'function' || !NodeBuffer) {
     // jimp needs Node's Buffer, and its browser build is an empty stub (jimp-dev/jimp#1402).
-    throw new SsrnetError('UNSUPPORTED_FORMAT', `expected RGB or grayscale JPEG or PNG bytes for input in this runtime (${what} decode on Node and in browsers only); decode the image yourself and pass its pixels as {data, width, height, format}`);
+    throw new SsrnetError('UNSUPPORTED_FORMAT', `expected RGB or grayscale JPEG, PNG or WebP bytes for input in this runtime (${what} decode on Node and in browsers only); decode the image yourself and pass its pixels as {data, width, height, format}`);
   }
   const image = await Jimp.fromBuffer(NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as Parameters<typeof Jimp.fromBuffer>[0]);
   const { data, width, height } = image.bitmap;

@@ -12,8 +12,8 @@
  *
  * - `BAD_INPUT`: wrong type or shape of an argument (non-image value, NaN/negative/fractional
  *   sizes, raw pixel data of the wrong length, out-of-range options).
- * - `UNSUPPORTED_FORMAT`: the bytes are not JPEG, PNG, GIF or BMP, or this runtime cannot decode
- *   them (pass decoded pixels instead).
+ * - `UNSUPPORTED_FORMAT`: the bytes are not JPEG, PNG, WebP, GIF or BMP, are an animated WebP, or
+ *   this runtime cannot decode them (pass decoded pixels instead).
  * - `DECODE_FAILED`: the bytes look like a supported format but are corrupt or truncated.
  * - `IMAGE_TOO_LARGE`: the pixel count exceeds `maxPixels` (checked from the header, before
  *   decoding).

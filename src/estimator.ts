@@ -220,7 +220,7 @@ export class Estimator {
   /**
    * Estimates age (and gender) for the faces in `input`.
    *
-   * @param input encoded JPEG / PNG / GIF / BMP bytes, or raw pixels `{ data, width, height, format }`
+   * @param input encoded JPEG / PNG / WebP / GIF / BMP bytes, or raw pixels `{ data, width, height, format }`
    *   (a browser ImageData works as is)
    * @param options `box`: the face box (default: the faces the detector finds); `detect: false`:
    *   the whole image is the face; `maxFaces`, `minScore` (default 0.6), `minFaceSize`: detector

@@ -29,7 +29,7 @@ export interface LabelledFace {
 export class LabelError extends Error {}
 
 /** Image files a directory source is made of; other files (labels.csv, READMEs) are ignored. */
-const IMAGE_FILE = /\.(jpe?g|png|gif|bmp)$/i;
+const IMAGE_FILE = /\.(jpe?g|png|webp|gif|bmp)$/i;
 
 /** UTKFace names: `AGE_GENDER_RACE_DATE.jpg[.chip.jpg]`, gender 0 male / 1 female. */
 const UTKFACE_NAME = /^(\d{1,3})_([01])_/;
@@ -60,7 +60,7 @@ export function labelsFromFileNames(dir: string, names: string[]): LabelledFace[
     const shown = unlabelled.slice(0, 3).join(', ') + (unlabelled.length > 3 ? `, … (${unlabelled.length} in all)` : '');
     throw new LabelError(`${dir}: no labels in the file name of ${shown} (expected UTKFace names AGE_GENDER_RACE_*.jpg, gender 0 male / 1 female; or give a CSV file,age[,gender])`);
   }
-  if (images.length === 0) throw new LabelError(`${dir}: no image files (.jpg, .jpeg, .png, .gif, .bmp)`);
+  if (images.length === 0) throw new LabelError(`${dir}: no image files (.jpg, .jpeg, .png, .webp, .gif, .bmp)`);
   return images.map((name) => ({ file: join(dir, name), ...parseUtkfaceName(name)! }));
 }
 

@@ -20,7 +20,7 @@ import {
 } from './validate.js';
 
 /** Encoded formats recognised by {@link sniffFormat}. */
-export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'bmp';
+export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'bmp' | 'webp';
 
 /** Default of `maxPixels`: 50 megapixels (200 MB of RGBA). */
 export const DEFAULT_MAX_PIXELS = 50_000_000;
@@ -39,7 +39,8 @@ const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
  * Identify an encoded image from its magic bytes.
  *
  * @returns the format, or `null` if the bytes start like none of JPEG (FF D8 FF),
- *   PNG (89 'PNG' 0D 0A 1A 0A), GIF ('GIF87a' / 'GIF89a') or BMP ('BM')
+ *   PNG (89 'PNG' 0D 0A 1A 0A), GIF ('GIF87a' / 'GIF89a'), BMP ('BM') or WebP ('RIFF', a 4-byte
+ *   size, 'WEBP')
  */
 export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
   const startsWith = (magic: readonly number[]): boolean =>
@@ -50,6 +51,7 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
     return 'gif';
   }
   if (startsWith([0x42, 0x4d])) return 'bmp';
+  if (bytes.length >= 12 && u32be(bytes, 0) === RIFF && u32be(bytes, 8) === WEBP) return 'webp';
   return null;
 }
 
@@ -63,6 +65,9 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
  *   negative height means rows are stored top-down.
  * - JPEG: walks the marker segments to the first SOF0..SOF15 frame header (C4 DHT, C8 JPG and
  *   CC DAC share that range and are skipped).
+ * - WebP: the first chunk's bitstream header ('VP8 ' lossy, 'VP8L' lossless, checked as libwebp
+ *   checks them) or the 'VP8X' canvas; {@link checkWebpStructure} then checks that the image
+ *   inside is no larger.
  *
  * @param bytes the whole file or at least its header
  * @param format what {@link sniffFormat} returned for `bytes`
@@ -70,7 +75,7 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
  *   size; nothing else is thrown, and the JPEG walk always ends (every step consumes a byte)
  */
 export function readImageSize(bytes: Uint8Array, format: ImageFormat): { width: number; height: number } {
-  const parse = { png: pngSize, gif: gifSize, bmp: bmpSize, jpeg: jpegSize }[format];
+  const parse = { png: pngSize, gif: gifSize, bmp: bmpSize, jpeg: jpegSize, webp: webpSize }[format];
   const size = parse(bytes);
   if (size.width <= 0 || size.height <= 0) {
     throw corruptHeader(format, `it declares a ${size.width}x${size.height} image`);
@@ -138,7 +143,7 @@ async function decodeBytes(bytes: Uint8Array, maxPixels: number, decode: ImageDe
   const format = sniffFormat(bytes);
   if (format === null) {
     const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
-    throw new SsrnetError('UNSUPPORTED_FORMAT', `expected JPEG, PNG, GIF or BMP bytes for input, got bytes starting with ${head}`);
+    throw new SsrnetError('UNSUPPORTED_FORMAT', `expected JPEG, PNG, WebP, GIF or BMP bytes for input, got bytes starting with ${head}`);
   }
   const { width, height } = readImageSize(bytes, format);
   checkPixelLimit(width, height, maxPixels);
@@ -146,6 +151,7 @@ async function decodeBytes(bytes: Uint8Array, maxPixels: number, decode: ImageDe
     checkPngComplete(bytes);
     await checkPngDataSize(bytes, width, height);
   }
+  if (format === 'webp') checkWebpStructure(bytes);
   const limits = { maxPixels };
   return decode ? decodeWith(decode, bytes, limits) : decodeImage(bytes, limits);
 }
@@ -279,7 +285,8 @@ function rawToRgba(raw: Record<string, unknown>, maxPixels: number): Rgba {
 
 /** DECODE_FAILED for a header that cannot be parsed. */
 function corruptHeader(format: ImageFormat, detail: string): SsrnetError {
-  return new SsrnetError('DECODE_FAILED', `expected a valid ${format.toUpperCase()} header for input, but ${detail}; the file may be corrupt or truncated`);
+  const name = format === 'webp' ? 'WebP' : format.toUpperCase();
+  return new SsrnetError('DECODE_FAILED', `expected a valid ${name} header for input, but ${detail}; the file may be corrupt or truncated`);
 }
 
 /** Bounds check before reading `bytes[..end)`. */
@@ -291,6 +298,8 @@ const u16be = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
 const u16le = (b: Uint8Array, o: number): number => b[o] | (b[o + 1] << 8);
 const u32be = (b: Uint8Array, o: number): number => b[o] * 0x1000000 + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
 const i32le = (b: Uint8Array, o: number): number => b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
+const u24le = (b: Uint8Array, o: number): number => b[o] | (b[o + 1] << 8) | (b[o + 2] << 16);
+const u32le = (b: Uint8Array, o: number): number => i32le(b, o) >>> 0;
 
 const PNG_IHDR = 0x49484452;
 const PNG_IDAT = 0x49444154;
@@ -468,4 +477,147 @@ function jpegSize(b: Uint8Array): { width: number; height: number } {
     }
     pos += length;
   }
+}
+
+const RIFF = 0x52494646;
+const WEBP = 0x57454250;
+const VP8 = 0x56503820; // 'VP8 '
+const VP8L = 0x5650384c;
+const VP8X = 0x56503858;
+const ANMF = 0x414e4d46;
+/** VP8X flag: the file is an animation (its frames are ANMF chunks). */
+const WEBP_ANIMATION_FLAG = 0x02;
+
+/** A chunk of a RIFF file: its FourCC (big-endian), where it starts, and where its payload is. */
+interface RiffChunk {
+  type: number;
+  at: number;
+  data: number;
+  size: number;
+}
+
+/**
+ * The chunks in `b[start..end)`, one after another by their stated sizes (padded to even, as RIFF
+ * requires). Each one, header and payload, must lie inside `end`; the last one's pad byte may be
+ * missing.
+ */
+function* riffChunks(b: Uint8Array, start: number, end: number): Generator<RiffChunk> {
+  for (let p = start; p < end; ) {
+    if (p + 8 > end) throw corruptHeader('webp', `the chunk header at byte ${p} runs past the end of its RIFF data at byte ${end}`);
+    const size = u32le(b, p + 4);
+    if (size > end - p - 8) {
+      throw corruptHeader('webp', `its '${fourcc(b, p)}' chunk at byte ${p} declares ${size} bytes, past the end of its RIFF data at byte ${end}`);
+    }
+    yield { type: u32be(b, p), at: p, data: p + 8, size };
+    p += 8 + size + (size & 1);
+  }
+}
+
+/** A FourCC as text (non-printable bytes as '?'), for messages. */
+function fourcc(b: Uint8Array, o: number): string {
+  return String.fromCharCode(...Array.from(b.subarray(o, o + 4), (c) => (c >= 0x20 && c < 0x7f ? c : 0x3f)));
+}
+
+/**
+ * Whether `b` (a WebP that passed {@link readImageSize}) is an animation: VP8X with the animation
+ * flag. libwebp, and so @jsquash/webp, decodes only still images.
+ */
+export function isAnimatedWebp(b: Uint8Array): boolean {
+  return u32be(b, 12) === VP8X && (b[20] & WEBP_ANIMATION_FLAG) !== 0;
+}
+
+function webpSize(b: Uint8Array): { width: number; height: number } {
+  need(b, 20, 'webp'); // 'RIFF' + size + 'WEBP' + the first chunk's header
+  const type = u32be(b, 12);
+  need(b, type === VP8L ? 25 : 30, 'webp'); // its 5- or 10-byte header
+  const first = { type, at: 12, data: 20, size: u32le(b, 16) };
+  if (type === VP8 || type === VP8L) return webpBitstreamSize(b, first);
+  if (type !== VP8X) throw corruptHeader('webp', `its first chunk is '${fourcc(b, 12)}', not 'VP8 ', 'VP8L' or 'VP8X'`);
+  if (first.size !== 10) throw corruptHeader('webp', `its VP8X chunk has ${first.size} bytes instead of 10`);
+  return { width: u24le(b, 24) + 1, height: u24le(b, 27) + 1 }; // the canvas
+}
+
+/**
+ * Check a WebP's chunks (after {@link readImageSize} and the pixel limit, before any decoding):
+ * the RIFF size must lie inside the file and every chunk inside the RIFF size; in a VP8X file the
+ * image's own bitstream must be exactly the canvas size (a decoder trusting the bitstream would
+ * allocate a size the pixel limit never saw), and in an animation each frame must lie inside the
+ * canvas with a bitstream of exactly the frame's size. Every step advances, so the walk ends.
+ *
+ * @throws SsrnetError DECODE_FAILED for any of these
+ */
+export function checkWebpStructure(b: Uint8Array): void {
+  const end = u32le(b, 4) + 8;
+  if (end > b.length) throw corruptHeader('webp', `its RIFF header declares ${end} bytes but the file has ${b.length}`);
+  if (end < 20) throw corruptHeader('webp', `its RIFF header declares ${end} bytes, too few for a chunk`);
+  let canvas: { width: number; height: number; animated: boolean } | undefined;
+  let image = false;
+  let frames = 0;
+  for (const chunk of riffChunks(b, 12, end)) {
+    if (chunk.at === 12) {
+      // Plain VP8 / VP8L files: readImageSize read the size; their other chunks are only walked.
+      if (chunk.type === VP8X) canvas = { width: u24le(b, chunk.data + 4) + 1, height: u24le(b, chunk.data + 7) + 1, animated: (b[chunk.data] & WEBP_ANIMATION_FLAG) !== 0 };
+    } else if (canvas && !canvas.animated && !image && (chunk.type === VP8 || chunk.type === VP8L)) {
+      // A still image: the first VP8/VP8L chunk is the image (libwebp skips ALPH, ICCP, EXIF, XMP and unknown chunks).
+      const own = webpBitstreamSize(b, chunk);
+      if (own.width !== canvas.width || own.height !== canvas.height) {
+        throw corruptHeader('webp', `its ${own.width}x${own.height} image does not match its ${canvas.width}x${canvas.height} canvas`);
+      }
+      image = true;
+    } else if (canvas?.animated && chunk.type === ANMF) {
+      checkWebpFrame(b, chunk, canvas);
+      frames++;
+    }
+  }
+  if (canvas && !canvas.animated && !image) throw corruptHeader('webp', "its still image has no 'VP8 ' or 'VP8L' chunk");
+  if (canvas?.animated && frames === 0) throw corruptHeader('webp', 'it is an animation without frames');
+}
+
+/** An ANMF chunk must lie inside the canvas and hold a bitstream of exactly its own size. */
+function checkWebpFrame(b: Uint8Array, chunk: RiffChunk, canvas: { width: number; height: number }): void {
+  if (chunk.size < 16) throw corruptHeader('webp', `its animation frame at byte ${chunk.at} is truncated`);
+  // Frame header: x / 2, y / 2, width - 1, height - 1 (24 bits each), then duration and flags.
+  const x = 2 * u24le(b, chunk.data);
+  const y = 2 * u24le(b, chunk.data + 3);
+  const w = u24le(b, chunk.data + 6) + 1;
+  const h = u24le(b, chunk.data + 9) + 1;
+  if (x + w > canvas.width || y + h > canvas.height) {
+    throw corruptHeader('webp', `its animation frame ${w}x${h} at ${x},${y} does not fit the ${canvas.width}x${canvas.height} canvas`);
+  }
+  const own = webpBitstreamSize(b, webpImageChunk(riffChunks(b, chunk.data + 16, chunk.data + chunk.size), `its animation frame at byte ${chunk.at}`));
+  if (own.width !== w || own.height !== h) {
+    throw corruptHeader('webp', `its animation frame at byte ${chunk.at} holds a ${own.width}x${own.height} image instead of ${w}x${h}`);
+  }
+}
+
+/** The first 'VP8 ' or 'VP8L' chunk of `chunks`; DECODE_FAILED naming `what` if there is none. */
+function webpImageChunk(chunks: Iterable<RiffChunk>, what: string): RiffChunk {
+  for (const chunk of chunks) if (chunk.type === VP8 || chunk.type === VP8L) return chunk;
+  throw corruptHeader('webp', `${what} has no 'VP8 ' or 'VP8L' chunk`);
+}
+
+/**
+ * The size a VP8 (lossy) or VP8L (lossless) bitstream declares, checked as libwebp checks it
+ * before decoding (VP8GetInfo, VP8LGetInfo).
+ */
+function webpBitstreamSize(b: Uint8Array, chunk: RiffChunk): { width: number; height: number } {
+  const p = chunk.data;
+  if (chunk.type === VP8L) {
+    // Signature 0x2f, then 14 bits width - 1, 14 bits height - 1, 1 bit alpha, 3 bits version (0).
+    if (chunk.size < 5) throw corruptHeader('webp', `its VP8L chunk has ${chunk.size} bytes, fewer than its 5-byte header`);
+    if (b[p] !== 0x2f) throw corruptHeader('webp', `its VP8L chunk starts with ${b[p].toString(16)} instead of the signature 2f`);
+    const bits = u32le(b, p + 1);
+    if (bits >>> 29 !== 0) throw corruptHeader('webp', `its VP8L version is ${bits >>> 29}, not 0`);
+    return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
+  }
+  // Frame tag (key frame bit 0 clear, profile 0..3, shown, first partition size), start code
+  // 9D 01 2A, then 14 bits width and height (the top 2 bits of each are an upscaling hint).
+  if (chunk.size < 10) throw corruptHeader('webp', `its VP8 chunk has ${chunk.size} bytes, fewer than its 10-byte frame header`);
+  const tag = u24le(b, p);
+  if (tag & 1) throw corruptHeader('webp', 'its VP8 data does not start with a key frame');
+  if (((tag >>> 1) & 7) > 3) throw corruptHeader('webp', `its VP8 profile is ${(tag >>> 1) & 7}, not 0..3`);
+  if (!((tag >>> 4) & 1)) throw corruptHeader('webp', 'its VP8 frame is marked invisible');
+  if (tag >>> 5 >= chunk.size) throw corruptHeader('webp', `its VP8 first partition (${tag >>> 5} bytes) does not fit its ${chunk.size}-byte chunk`);
+  if (b[p + 3] !== 0x9d || b[p + 4] !== 0x01 || b[p + 5] !== 0x2a) throw corruptHeader('webp', 'its VP8 start code is not 9d 01 2a');
+  return { width: u16le(b, p + 6) & 0x3fff, height: u16le(b, p + 8) & 0x3fff };
 }

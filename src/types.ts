@@ -60,7 +60,7 @@ export interface ImageDataLike {
 /**
  * Anything an image can be given as.
  *
- * - encoded JPEG, PNG, GIF (first frame) or BMP bytes: `Uint8Array` (Node `Buffer` included),
+ * - encoded JPEG, PNG, WebP (still images), GIF (first frame) or BMP bytes: `Uint8Array` (Node `Buffer` included),
  *   `Uint8ClampedArray`, `ArrayBuffer` or `DataView`;
  * - decoded pixels: a {@link RawImage} or an {@link ImageDataLike}.
  *

@@ -30,9 +30,9 @@ export type { CodecModules, Decoded, Decoder } from './decode.js';
  * Creates an estimator holding one engine instance. Here `options.wasm` and the weights of every
  * model used (by name: `'auto'` uses age-wiki and age-megaage-asian) are required; use
  * `simdSupported()` to pick the .wasm build to load. Encoded images are decoded by the browser
- * itself where it can, else by the @jsquash WASM codecs (JPEG, PNG), which find their .wasm next
- * to their scripts; on Cloudflare Workers pass them precompiled:
- * `decode: createDecoder({ jpeg, png })` (see src/decode.ts).
+ * itself where it can, else by the @jsquash WASM codecs (JPEG, PNG, WebP), which find their .wasm
+ * next to their scripts; on Cloudflare Workers pass them precompiled:
+ * `decode: createDecoder({ jpeg, png, webp })` (see src/decode.ts).
  */
 export function createEstimator(options: EstimatorOptions = {}): Promise<Estimator> {
   return createEstimatorWith(options);

@@ -156,6 +156,39 @@ describe.skipIf(!CHROMIUM)(`browser example in headless Chromium${CHROMIUM ? '' 
     }
   });
 
+  it('WebP (lossless, lossy with alpha) decodes by the browser and, without OffscreenCanvas, by @jsquash/webp found next to the bundle: the pixels Node decodes', async () => {
+    const sharp = (await import('sharp')).default;
+    const rgba = await sharp(readFileSync('examples/astronaut.png')).resize(333, 217, { fit: 'fill' }).ensureAlpha().raw().toBuffer();
+    for (let i = 3; i < rgba.length; i += 4) rgba[i] = 128 + ((i >> 2) % 128);
+    const raw = { raw: { width: 333, height: 217, channels: 4 } } as const;
+    const files = [
+      await sharp(rgba, raw).webp({ lossless: true, exact: true }).toBuffer(),
+      await sharp(rgba, raw).webp({ quality: 85, exact: true }).toBuffer(),
+    ].map((b) => b.toString('base64'));
+    const { page, errors } = await open('examples/browser/');
+    await facesOf(page);
+    // A string, so vitest does not rewrite the page's dynamic import.
+    const decoded = (await page.evaluate(`(async () => {
+      const { createDecoder } = await import('/dist/browser/ssrnet.js');
+      const files = ${JSON.stringify(files)}.map((b) => Uint8Array.from(atob(b), (c) => c.charCodeAt(0)));
+      const decodeAll = async () => Promise.all(files.map(async (f) => { const i = await createDecoder()(f); return [i.width, i.height, Array.from(i.data)]; }));
+      const browser = await decodeAll();
+      Reflect.deleteProperty(globalThis, 'OffscreenCanvas');
+      return [browser, await decodeAll()];
+    })()`)) as [number, number, number[]][][];
+    expect(errors).toEqual([]);
+    const { decodeImage } = await import('../src/decode.js');
+    for (const [i, name] of ['lossless', 'lossy'].entries()) {
+      const node = await decodeImage(new Uint8Array(Buffer.from(files[i], 'base64')));
+      const [browser, jsquash] = [decoded[0][i], decoded[1][i]];
+      expect(jsquash, `${name}, @jsquash/webp in the browser`).toEqual([node.width, node.height, Array.from(node.data)]);
+      expect(browser.slice(0, 2), `${name}, the browser's decoder`).toEqual([333, 217]);
+      const diff = browser[2].reduce((max, v, j) => Math.max(max, Math.abs(v - node.data[j])), 0);
+      // The 2D canvas stores premultiplied alpha: at alpha 128..255 a channel may round by a level.
+      expect(diff, `${name}, the browser's decoder`).toBeLessThanOrEqual(name === 'lossless' ? 1 : 2);
+    }
+  });
+
   it('camera.html: faces found and drawn on every frame of a fake camera fed from a group photo, frame rate shown', async () => {
     const video = join(profile, 'group.y4m');
     writeFileSync(video, await y4mOf(GROUP, 640, 428));

@@ -146,6 +146,21 @@ describe('ssrnet estimate', () => {
     expect(doc[1].faces).toHaveLength(1);
   });
 
+  it('a WebP named .jpg is decoded by its content: the PNG\'s faces and ages', async () => {
+    const sharp = (await import('sharp')).default;
+    const dir = mkdtempSync(join(tmpdir(), 'ssrnet-cli-webp-'));
+    try {
+      const file = join(dir, 'photo.jpg');
+      writeFileSync(file, await sharp(join(ROOT, PHOTO)).webp({ lossless: true }).toBuffer());
+      const [webp, png] = await Promise.all([run(['estimate', '--json', file]), run(['estimate', '--json', PHOTO])]);
+      expect(webp.stderr).toBe('');
+      expect(webp.status).toBe(0);
+      expect(JSON.parse(webp.stdout)[0].faces).toEqual(JSON.parse(png.stdout)[0].faces);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a box outside the image is a per-file BAD_INPUT (exit 1), not a usage error', async () => {
     const r = await run(['estimate', PHOTO, '--box', '600,0,10,10']);
     expect(r.status).toBe(1);
@@ -201,6 +216,7 @@ describe.concurrent('help and version', () => {
       expect(r.stdout).toContain(option);
     }
     for (const name of [...AGE_MODELS, ...GENDER_MODELS]) expect(r.stdout).toContain(name);
+    expect(r.stdout).toContain('(JPEG, PNG, WebP, GIF or BMP)');
   });
 
   it('--version prints the package version', async ({ expect }) => {
@@ -222,14 +238,16 @@ describe('the shipped executable (cold start, issue 12)', () => {
   it('loads no package, no eval code, no worker pool and no fetch stack for a one-shot estimate: one CommonJS file', async () => {
     // What a one-shot call loads, seen from inside the process: the files CommonJS loaded and
     // Node's own modules. The codecs' glue is inside dist/bin/cli.js; jimp (GIF, BMP, --annotate),
-    // cli-progress (eval) and the worker pool (--jobs) must not load for a PNG or JPEG.
+    // cli-progress (eval) and the worker pool (--jobs) must not load for a PNG, JPEG or WebP.
     const dir = mkdtempSync(join(tmpdir(), 'ssrnet-cli-load-'));
     try {
       const preload = join(dir, 'loaded.cjs');
       writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(process.env.LOADED_OUT, JSON.stringify({ files: Object.keys(require.cache), builtins: process.moduleLoadList })));`);
       const jpeg = join(dir, 'photo.jpg');
       writeFileSync(jpeg, await (await Jimp.read(join(ROOT, PHOTO))).getBuffer('image/jpeg'));
-      for (const [file, args] of [[PHOTO, []], [jpeg, ['--model', 'age-wiki']], [PHOTO, ['--box', BOX, '--json']]] as const) {
+      const webp = join(dir, 'photo.webp');
+      writeFileSync(webp, await (await import('sharp')).default(join(ROOT, PHOTO)).webp({ quality: 85 }).toBuffer());
+      for (const [file, args] of [[PHOTO, []], [jpeg, ['--model', 'age-wiki']], [PHOTO, ['--box', BOX, '--json']], [webp, []]] as const) {
         const out = join(dir, 'loaded.json');
         const r = spawnSync(process.execPath, ['--require', preload, join(ROOT, 'dist', 'bin', 'ssrnet.js'), 'estimate', ...args, file], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, LOADED_OUT: out } });
         expect(r.status, r.stderr).toBe(0);

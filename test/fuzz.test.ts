@@ -1,5 +1,5 @@
 // Hostile inputs through the public API (issue #6), property-based with fast-check: random bytes;
-// JPEG / PNG / GIF / BMP files truncated at every structural boundary and with bytes flipped;
+// JPEG / PNG / GIF / BMP / WebP files truncated at every structural boundary and with bytes flipped;
 // headers declaring huge sizes and files hiding a larger frame (decompression bombs); raw pixels
 // of every wrong shape and type; option objects full of junk; damaged weights through
 // createEstimator and through the Engine class; 1,000 concurrent calls with failures mixed in.
@@ -19,7 +19,7 @@ import { Engine } from '../src/engine.js';
 import { type Estimator, type EstimatorOptions, type FaceResult, type ImageInput, SsrnetError, createEstimator } from '../src/index.js';
 import { createEstimator as createUniversalEstimator } from '../src/universal.js';
 import { EXAMPLE_BOX, ROOT, ensureWasmBuilt, weightsFile } from './helpers/engine.js';
-import { FORMATS, type Format, MAGIC, concat, hiddenFrameBombs, jpegSofOffset, u16be, withSize } from './helpers/hostile.js';
+import { FORMATS as ALL_FORMATS, type Format, MAGIC, concat, hiddenFrameBombs, jpegSofOffset, riffSized, u16be, withSize } from './helpers/hostile.js';
 import { type Watchdog, startWatchdog } from './helpers/watchdog.js';
 
 const RUN_SCALE = Number(process.env.FUZZ_RUNS ?? 1);
@@ -39,6 +39,11 @@ const BOMB_BYTES = 16 << 20;
 const FLIP_MAX_PIXELS = 4_000_000;
 
 const MIME = { png: 'image/png', jpeg: 'image/jpeg', gif: 'image/gif', bmp: 'image/bmp' } as const;
+
+// WebP files are written by sharp (an optional dependency; jimp has no WebP encoder).
+const sharp = await import('sharp').then((m) => m.default, () => undefined);
+if (!sharp) console.warn('fuzz: sharp (optional) is not installed; the WebP cases are skipped');
+const FORMATS = ALL_FORMATS.filter((format) => format !== 'webp' || sharp);
 
 const PHOTO = new Uint8Array(readFileSync(new URL('examples/astronaut.png', ROOT)));
 /** Side of the small test images made from the photo's face. */
@@ -68,7 +73,13 @@ beforeAll(async () => {
   const { x, y, width } = EXAMPLE_BOX;
   image.crop({ x: x - 20, y: y - 20, w: width + 40, h: width + 40 }).resize({ w: SMALL, h: SMALL });
   face = { data: new Uint8Array(image.bitmap.data), width: SMALL, height: SMALL };
-  for (const format of FORMATS) files[format] = new Uint8Array(await image.getBuffer(MIME[format]));
+  for (const format of FORMATS) {
+    files[format] = new Uint8Array(
+      format === 'webp'
+        ? await sharp!(face.data, { raw: { width: SMALL, height: SMALL, channels: 4 } }).webp({ lossless: true }).toBuffer()
+        : await image.getBuffer(MIME[format]),
+    );
+  }
 });
 
 afterAll(async () => {
@@ -183,6 +194,17 @@ function boundaries(format: Format, b: Uint8Array): { cuts: number[]; dataStart:
       p++;
     }
     cuts.push(p);
+  } else if (format === 'webp') {
+    cuts.push(4, 8); // RIFF size, 'WEBP'
+    for (let p = 12; p + 8 <= b.length; p += 8 + u32le(b, p + 4) + (u32le(b, p + 4) & 1)) {
+      const size = u32le(b, p + 4);
+      cuts.push(p, p + 4, p + 8, p + 8 + size);
+      const type = String.fromCharCode(...b.subarray(p, p + 4));
+      if (type === 'VP8L' || type === 'VP8 ') {
+        dataStart = Math.min(dataStart, p + 8 + (type === 'VP8L' ? 5 : 10)); // after the bitstream header
+        cuts.push(p + 9, p + 11, p + 13, dataStart + (size >> 2), dataStart + (size >> 1));
+      }
+    }
   } else {
     cuts.push(6, 10, 14, 18, 22, 26, 28, 30, 34, 38, 42, 46, 50, 54); // file header, BITMAPINFOHEADER fields
     dataStart = u32le(b, 10);
@@ -203,9 +225,11 @@ describe('encoded bytes', () => {
       }),
       fcOptions(300),
     );
+    // After the WebP magic: the RIFF size made right, and the tail often starting with a chunk type.
+    const chunkType = fc.constantFrom('', 'VP8 ', 'VP8L', 'VP8X', 'ALPH', 'ANMF').map((t) => Array.from(t, (c) => c.charCodeAt(0)));
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...FORMATS), fc.uint8Array({ maxLength: 1024 }), async (format, tail) => {
-        const bytes = concat(MAGIC[format], tail);
+      fc.asyncProperty(fc.constantFrom(...FORMATS), fc.uint8Array({ maxLength: 1024 }), chunkType, async (format, tail, type) => {
+        const bytes = format === 'webp' ? riffSized(concat(MAGIC.webp, type, tail)) : concat(MAGIC[format], tail);
         const got = await outcome('random bytes after a magic number', `${format} + ${tail.length}`, () => estimator.estimate(bytes, { maxPixels: FLIP_MAX_PIXELS }));
         expect(['ok', 'DECODE_FAILED', 'IMAGE_TOO_LARGE']).toContain(got);
       }),
@@ -245,7 +269,7 @@ describe('encoded bytes', () => {
 
 describe('decompression bombs', () => {
   it('headers declaring more than maxPixels are refused with IMAGE_TOO_LARGE from the header, fast', async () => {
-    const sizeLimit: Record<Format, number> = { png: 2 ** 31 - 1, jpeg: 65535, gif: 65535, bmp: 2 ** 31 - 1 };
+    const sizeLimit: Record<Format, number> = { png: 2 ** 31 - 1, jpeg: 65535, gif: 65535, bmp: 2 ** 31 - 1, webp: 2 ** 24 };
     const arb = fc
       .constantFrom(...FORMATS)
       .chain((format) =>
@@ -272,7 +296,7 @@ describe('decompression bombs', () => {
     await expectHealthy();
   });
 
-  it('files hiding a frame larger than their header (second IHDR / SOF, a SOF hidden by a DQT, a GIF frame beyond its screen, zlib bombs) are refused without the allocation', async () => {
+  it('files hiding a frame larger than their header (second IHDR / SOF, a SOF hidden by a DQT, a GIF frame beyond its screen, a WebP bitstream or frame beyond its canvas, zlib bombs) are refused without the allocation', async () => {
     const universal = await createUniversalEstimator({
       model: 'age-wiki',
       wasm: readFileSync(new URL('build/ssrnet-simd.wasm', ROOT)),
@@ -544,7 +568,7 @@ describe('damaged weights', () => {
 });
 
 describe('concurrency', () => {
-  it('1,000 concurrent estimate calls (raw and encoded, 40% failing in four ways) equal the serial results', async () => {
+  it('1,000 concurrent estimate calls (raw and encoded PNG, JPEG, WebP; 40% failing in four ways) equal the serial results', async () => {
     const raw = { ...face, format: 'rgba' as const };
     const boxes = [undefined, { x: 5, y: 5, width: 30, height: 30 }, { x: -5, y: 10, width: 20, height: 35 }];
     const calls: [string, ImageInput, object][] = Array.from({ length: 1000 }, (_, i) => {
@@ -556,6 +580,7 @@ describe('concurrency', () => {
         case 3: return ['garbage', files.png.subarray(8), {}];
         case 4: return ['truncated', files.png.subarray(0, files.png.length >> 1), {}];
         case 5: return ['too large', raw, { maxPixels: 100 }];
+        case 6: return files.webp ? ['webp', files.webp, { box }] : ['raw', raw, { box }];
         default: return ['raw', raw, { box, margin: (i % 5) * 0.2 }];
       }
     });

@@ -1,6 +1,6 @@
 // Input normalization: magic sniffing, header-only sizes, the pixel limit before decoding, decode
-// round trips against jimp's encoder and decoder, EXIF orientation, truncated/garbage files, and
-// raw-pixel validation and conversion.
+// round trips against jimp's encoder and decoder (sharp's for WebP), EXIF orientation,
+// truncated/garbage files, hostile WebP containers, and raw-pixel validation and conversion.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { SsrnetError, type SsrnetErrorCode } from '../src/errors.js';
 import { DEFAULT_MAX_PIXELS, normalizeInput, upright, readImageSize, sniffFormat, type ImageFormat, type NormalizeOptions } from '../src/input.js';
 import type { Box, ImageInput, Rgba } from '../src/types.js';
 import { withOrientation } from './helpers/exif.js';
+import { anmf, animatedWebp, riff, riffChunk, vp8lHeader, vp8x, webpChunks } from './helpers/hostile.js';
 import { Rng } from './helpers/rng.js';
 
 // decodeImage is wrapped in a pass-through spy so tests can prove it was never reached.
@@ -33,15 +34,18 @@ const SHARED_SIZES: Record<string, [number, number]> = {
   'rocket.jpg': [640, 427],
 };
 
-const MIME: Record<ImageFormat, 'image/png' | 'image/jpeg' | 'image/bmp' | 'image/gif'> = {
+const MIME: Record<Exclude<ImageFormat, 'webp'>, 'image/png' | 'image/jpeg' | 'image/bmp' | 'image/gif'> = {
   png: 'image/png',
   jpeg: 'image/jpeg',
   bmp: 'image/bmp',
   gif: 'image/gif',
 };
-const FORMATS = Object.keys(MIME) as ImageFormat[];
+// sharp (an optional dependency) writes the WebP test files: jimp has no WebP encoder.
+const sharp = await import('sharp').then((m) => m.default, () => undefined);
+if (!sharp) console.warn('input.test: sharp (an optional dependency) is not installed; the WebP and big-photo tests are skipped');
+const FORMATS: ImageFormat[] = [...(Object.keys(MIME) as ImageFormat[]), ...(sharp ? ['webp' as const] : [])];
 /** Shortest prefix sniffFormat can recognise, per format. */
-const MAGIC_LENGTH: Record<ImageFormat, number> = { png: 8, jpeg: 3, gif: 6, bmp: 2 };
+const MAGIC_LENGTH: Record<ImageFormat, number> = { png: 8, jpeg: 3, gif: 6, bmp: 2, webp: 12 };
 
 /** A deterministic, non-flat RGBA test picture. */
 function pattern(width: number, height: number): Uint8Array {
@@ -59,10 +63,16 @@ function pattern(width: number, height: number): Uint8Array {
 }
 
 async function encode(format: ImageFormat, width: number, height: number, data = pattern(width, height)): Promise<Uint8Array> {
+  if (format === 'webp') return webp(data, width, height, { lossless: true });
   // (Jimp.fromBitmap copies `data.buffer` whole, which is wrong for pooled Buffers: fill instead.)
   const image = new Jimp({ width, height });
   image.bitmap.data.set(data);
   return new Uint8Array(await image.getBuffer(MIME[format]));
+}
+
+/** RGBA `data` as a WebP written by sharp; `exact` keeps the colour of transparent pixels. */
+async function webp(data: Uint8Array, width: number, height: number, options: { lossless?: boolean; quality?: number }): Promise<Uint8Array> {
+  return new Uint8Array(await sharp!(data, { raw: { width, height, channels: 4 } }).webp({ ...options, exact: true }).toBuffer());
 }
 
 /** The decoded image, or the SsrnetError code, or a description of any other kind of failure. */
@@ -158,6 +168,7 @@ describe('sniffFormat', () => {
     expect(sniffFormat(new Uint8Array(ascii('GIF87a')))).toBe('gif');
     expect(sniffFormat(new Uint8Array(ascii('GIF89a')))).toBe('gif');
     expect(sniffFormat(new Uint8Array(ascii('BM')))).toBe('bmp');
+    expect(sniffFormat(new Uint8Array(ascii('RIFF\0\0\0\0WEBP')))).toBe('webp');
   });
 
   it('returns null for anything else, including prefixes shorter than the magic', () => {
@@ -169,7 +180,8 @@ describe('sniffFormat', () => {
       ascii('GIF88a'),
       ascii('GIF8'),
       ascii('B'),
-      ascii('RIFF\0\0\0\0WEBPVP8 '),
+      ascii('RIFF\0\0\0\0WEB'),
+      ascii('RIFF\0\0\0\0WAVEfmt '),
       [0x49, 0x49, 0x2a, 0x00], // TIFF
       ascii('<!DOCTYPE html>'),
     ]) {
@@ -177,7 +189,7 @@ describe('sniffFormat', () => {
     }
   });
 
-  it('identifies jimp-encoded files', async () => {
+  it('identifies jimp-encoded files (sharp-encoded WebP)', async () => {
     for (const format of FORMATS) expect(sniffFormat(await encode(format, 5, 4))).toBe(format);
   });
 });
@@ -286,9 +298,9 @@ describe('normalizeInput: encoded bytes', () => {
     expect([rgba.width, rgba.height]).toEqual([width, height]);
     expect(rgba.data).toBeInstanceOf(Uint8Array);
     expect(rgba.data.length).toBe(width * height * 4);
-    // JPEG is lossy (quality 100 here) and jimp's GIF quantizer moves colours by a level; PNG and
-    // BMP must match exactly.
-    expect(maxAbsDiff(rgba.data, source)).toBeLessThanOrEqual({ jpeg: 40, gif: 2, png: 0, bmp: 0 }[format]);
+    // JPEG is lossy (quality 100 here) and jimp's GIF quantizer moves colours by a level; PNG,
+    // BMP and lossless WebP must match exactly.
+    expect(maxAbsDiff(rgba.data, source)).toBeLessThanOrEqual({ jpeg: 40, gif: 2, png: 0, bmp: 0, webp: 0 }[format]);
   });
 
   it('decodes examples/astronaut.png (RGB) to opaque 512x512 RGBA', async () => {
@@ -363,7 +375,7 @@ describe('normalizeInput: encoded bytes', () => {
 
   it('rejects bytes of other formats with UNSUPPORTED_FORMAT, showing the first bytes', async () => {
     await expectCode(normalizeInput(new TextEncoder().encode('<html>hello</html>')), 'UNSUPPORTED_FORMAT', /3c 68 74 6d 6c 3e 68 65/);
-    await expectCode(normalizeInput(new Uint8Array([...ascii('RIFF'), 0, 0, 0, 0, ...ascii('WEBPVP8 ')])), 'UNSUPPORTED_FORMAT');
+    await expectCode(normalizeInput(new Uint8Array([...ascii('RIFF'), 0, 0, 0, 0, ...ascii('WAVEfmt ')])), 'UNSUPPORTED_FORMAT');
     await expectCode(normalizeInput(new Uint8Array([0x49, 0x49, 0x2a, 0x00, 8, 0, 0, 0])), 'UNSUPPORTED_FORMAT');
   });
 
@@ -559,8 +571,8 @@ describe('normalizeInput: argument validation', () => {
 });
 
 describe('the default decoders', () => {
-  it('decode JPEG and PNG without a global Buffer (browsers, Workers); GIF and BMP there are UNSUPPORTED_FORMAT', async () => {
-    const [png, jpeg, gif] = await Promise.all([encode('png', 9, 7), encode('jpeg', 9, 7), encode('gif', 9, 7)]);
+  it.skipIf(!sharp)('decode JPEG, PNG and WebP without a global Buffer (browsers, Workers); GIF and BMP there are UNSUPPORTED_FORMAT', async () => {
+    const [png, jpeg, gif, webpFile] = await Promise.all([encode('png', 9, 7), encode('jpeg', 9, 7), encode('gif', 9, 7), encode('webp', 9, 7)]);
     // A fresh process, so Buffer is gone before any decoder module loads.
     // (Node's fetch classes load lazily and need Buffer; @jsquash/png's init looks at Request.)
     const script = `
@@ -574,9 +586,9 @@ describe('the default decoders', () => {
       }
       process.stdout.write(out.join(' '));`;
     const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, hex(png), hex(jpeg), hex(gif)], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, hex(png), hex(jpeg), hex(webpFile), hex(gif)], { encoding: 'utf8' });
     expect(result.stderr).toBe('');
-    expect(result.stdout).toBe('9x7 9x7 UNSUPPORTED_FORMAT');
+    expect(result.stdout).toBe('9x7 9x7 9x7 UNSUPPORTED_FORMAT');
   });
 
   it.each([1, 2, 3, 4, 5, 6, 7, 8].flatMap((o) => [[o, true], [o, false]]))(
@@ -657,8 +669,6 @@ function smooth(width: number, height: number): Uint8Array {
 // ---- big photos: made at test time from a group photo (nothing big is committed) ----
 
 const GROUP = fileURLToPath(new URL('./fixtures/images/yunet-group-1.jpg', import.meta.url));
-const sharp = await import('sharp').then((m) => m.default, () => undefined);
-if (!sharp) console.warn('input.test: sharp (an optional dependency) is not installed; the big-photo tests are skipped');
 
 /** The group photo stretched to `width` x `height`, as a JPEG. */
 async function bigJpeg(width: number, height: number, progressive = false): Promise<Uint8Array> {
@@ -852,5 +862,173 @@ describe.skipIf(!sharp)('CMYK JPEGs (print and stock workflows; mozjpeg cannot g
     expect([image.width, image.height, image.scale]).toEqual([1000, 1000, 1 / 3]);
     const reference = await normalizeInput(new Uint8Array(await sharp!(ASTRONAUT).resize(1000, 1000).png().toBuffer()));
     expect(meanRgbDiff(image.data, reference.data)).toBeLessThan(16);
+  }, 30_000);
+});
+
+// ---- WebP: sharp's encoder (libvips + libwebp) as the independent reference ----
+
+/** The example photo resized to `width` x `height`, with an alpha ramp, as RGBA. */
+async function photoRgba(width: number, height: number): Promise<Uint8Array> {
+  const data = new Uint8Array(await sharp!(readFileSync(ASTRONAUT)).resize(width, height, { fit: 'fill' }).ensureAlpha().raw().toBuffer());
+  for (let i = 3; i < data.length; i += 4) data[i] = 64 + ((i >> 2) % 192);
+  return data;
+}
+
+function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
+  expect(a.length).toBe(b.length);
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i] - b[i]);
+  return sum / a.length;
+}
+
+describe.skipIf(!sharp)('WebP', () => {
+  it.each([
+    [1, 1],
+    [2, 3],
+    [333, 217],
+    [217, 333],
+  ])('lossy and lossless, with alpha and without, %ix%i: header size = real size; lossless pixels exact, lossy close', async (width, height) => {
+    const withAlpha = await photoRgba(width, height);
+    const opaque = withAlpha.map((v, i) => (i % 4 === 3 ? 255 : v));
+    for (const [label, source, options, firstChunk] of [
+      ['lossless, alpha', withAlpha, { lossless: true }, 'VP8L'],
+      ['lossless, opaque', opaque, { lossless: true }, 'VP8L'],
+      ['lossy, alpha', withAlpha, { quality: 90 }, 'VP8X'], // VP8X + ALPH + VP8
+      ['lossy, opaque', opaque, { quality: 90 }, 'VP8 '],
+    ] as const) {
+      const bytes = await webp(source, width, height, options);
+      const name = `${label} ${width}x${height}`;
+      expect(String.fromCharCode(...bytes.subarray(12, 16)), name).toBe(firstChunk);
+      expect(sniffFormat(bytes), name).toBe('webp');
+      expect(readImageSize(bytes, 'webp'), name).toEqual({ width, height });
+      const rgba = await normalizeInput(bytes);
+      expect([rgba.width, rgba.height], name).toEqual([width, height]);
+      if (options.lossless) {
+        expect(maxAbsDiff(rgba.data, source), name).toBe(0);
+      } else {
+        // Lossy: close to the source, and within a level of libvips' own libwebp decoding it.
+        expect(meanAbsDiff(rgba.data, source), name).toBeLessThan(width * height > 100 ? 3 : 12);
+        const theirs = new Uint8Array(await sharp!(bytes).ensureAlpha().raw().toBuffer());
+        expect(maxAbsDiff(rgba.data, theirs), name).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
+  it('the faces in a WebP of examples/astronaut.png are those of the PNG (lossless: the same numbers)', async () => {
+    const { createEstimator } = await import('../src/index.js');
+    const estimator = await createEstimator();
+    const png = readFileSync(ASTRONAUT);
+    const [reference] = await estimator.estimate(png);
+    const lossless = new Uint8Array(await sharp!(png).webp({ lossless: true }).toBuffer());
+    const lossy = new Uint8Array(await sharp!(png).webp({ quality: 90 }).toBuffer());
+    expect(await estimator.estimate(lossless)).toEqual([reference]);
+    const faces = await estimator.estimate(lossy);
+    expect(faces).toHaveLength(1);
+    for (const key of ['x', 'y', 'width', 'height'] as const) expect(Math.abs(faces[0].box[key] - reference.box[key]), key).toBeLessThan(2);
+    // Compression moves this face's age by ~2 years at quality 90 (a JPEG of the same quality: 2.2).
+    expect(Math.abs(faces[0].age - reference.age)).toBeLessThan(3);
+  });
+
+  it('an EXIF orientation in a VP8X file is not applied: WebP is taken as stored, as Chromium shows it', async () => {
+    const stored = await sharp!(await photoRgba(40, 20), { raw: { width: 40, height: 20, channels: 4 } }).webp({ lossless: true, exact: true }).withMetadata({ orientation: 6 }).toBuffer();
+    expect((await sharp!(stored).metadata()).orientation).toBe(6);
+    expect(String.fromCharCode(...stored.subarray(12, 16))).toBe('VP8X');
+    const rgba = await normalizeInput(new Uint8Array(stored));
+    expect([rgba.width, rgba.height]).toEqual([40, 20]);
+    expect(rgba.data).toEqual(await photoRgba(40, 20));
+  });
+
+  it('headers over the pixel limit (a VP8X canvas up to 2^24 a side, a VP8L of 16384x16384) are IMAGE_TOO_LARGE, without decoding', async () => {
+    const small = await encode('webp', 4, 4);
+    const huge: [string, Uint8Array][] = [
+      ['VP8X canvas 16777216x16777216', riff(vp8x(0x10, 2 ** 24, 2 ** 24), webpChunks(small))],
+      ['VP8X canvas 100000x501', riff(vp8x(0, 100000, 501), webpChunks(small))],
+      ['VP8L 16384x16384', riff(vp8lHeader(16384, 16384))],
+      ['animated VP8X canvas 60000x60000', animatedWebp(60000, 60000, anmf(0, 0, 4, 4, webpChunks(small)))],
+    ];
+    vi.mocked(decodeImage).mockClear();
+    for (const [name, bytes] of huge) {
+      const start = performance.now();
+      await expectCode(normalizeInput(bytes), 'IMAGE_TOO_LARGE', /maxPixels/);
+      expect(performance.now() - start, name).toBeLessThan(50);
+    }
+    expect(decodeImage).not.toHaveBeenCalled();
+    await expectCode(normalizeInput(riff(vp8x(0, 100, 100), webpChunks(small)), { maxPixels: 9999 }), 'IMAGE_TOO_LARGE', /100x100 = 10000/);
+  });
+
+  it('hostile containers and headers are DECODE_FAILED before any decoder runs', async () => {
+    const file = await encode('webp', 16, 9); // VP8L
+    const lossy = await webp(pattern(16, 9), 16, 9, { quality: 80 }); // VP8
+    const image = webpChunks(file);
+    const vp8 = webpChunks(lossy);
+    const patched = (b: Uint8Array, at: number, ...values: number[]): Uint8Array => {
+      const out = b.slice();
+      out.set(values, at);
+      return out;
+    };
+    const withRiffSize = (b: Uint8Array, size: number): Uint8Array => {
+      const out = b.slice();
+      new DataView(out.buffer).setUint32(4, size, true);
+      return out;
+    };
+    const cases: [string, Uint8Array, RegExp][] = [
+      ['truncated by one byte', file.subarray(0, file.length - 1), /RIFF header declares \d+ bytes but the file has/],
+      ['RIFF size past the end', withRiffSize(file, file.length), /RIFF header declares/],
+      ['RIFF size 0xffffffff', withRiffSize(file, 0xffffffff), /RIFF header declares/],
+      ['RIFF size cutting the image chunk short', withRiffSize(file, file.length - 20), /chunk at byte 12 declares \d+ bytes, past the end of its RIFF data/],
+      ['RIFF size of no chunk at all', withRiffSize(file, 4), /too few for a chunk/],
+      ['a chunk size past the end', riff(image, riffChunk('EXIF', [1, 2, 3, 4])).map((v, i, a) => (i === a.length - 8 ? 200 : v)), /'EXIF' chunk .* past the end/],
+      ['a chunk header cut by the RIFF size', riff(image, new Uint8Array([0x45, 0x58])), /chunk header at byte \d+ runs past the end/],
+      ['VP8X canvas smaller than its bitstream', riff(vp8x(0, 15, 9), image), /16x9 image does not match its 15x9 canvas/],
+      ['VP8X canvas larger than its bitstream', riff(vp8x(0, 16, 10), image), /16x9 image does not match its 16x10 canvas/],
+      ['VP8X canvas 1x1 with a hidden 16384x16384 bitstream', riff(vp8x(0, 1, 1), vp8lHeader(16384, 16384)), /16384x16384 image does not match its 1x1 canvas/],
+      ['VP8X without an image chunk', riff(vp8x(0, 16, 9), riffChunk('EXIF', [0, 0])), /has no 'VP8 ' or 'VP8L' chunk/],
+      ['VP8X chunk of 12 bytes', riff(riffChunk('VP8X', new Array<number>(12).fill(0)), image), /VP8X chunk has 12 bytes instead of 10/],
+      ['an unknown first chunk', riff(riffChunk('JUNK', new Array<number>(10).fill(0)), image), /first chunk is 'JUNK'/],
+      ['VP8L signature not 2f', riff(patched(image, 8, 0x2e)), /signature 2f/],
+      ['VP8L version 1', riff(patched(image, 12, image[12] | 0x20)), /VP8L version is 1/],
+      ['VP8L chunk of 4 bytes', riff(riffChunk('VP8L', [0x2f, 0, 0, 0]), new Uint8Array(10)), /fewer than its 5-byte header/],
+      ['VP8 inter frame first', riff(patched(vp8, 8, vp8[8] | 1)), /does not start with a key frame/],
+      ['VP8 profile 7', riff(patched(vp8, 8, vp8[8] | 0x0e)), /VP8 profile is 7/],
+      ['VP8 frame not shown', riff(patched(vp8, 8, vp8[8] & ~0x10)), /marked invisible/],
+      ['VP8 first partition longer than its chunk', riff(patched(vp8, 8, vp8[8], 0xff, 0xff)), /first partition/],
+      ['VP8 start code wrong', riff(patched(vp8, 11, 0x9d, 0x01, 0x2b)), /start code/],
+      ['VP8 width 0', riff(patched(vp8, 14, 0, 0)), /declares a 0x9 image/],
+      ['animated: a frame beyond the canvas', animatedWebp(16, 9, anmf(2, 0, 16, 9, image)), /frame 16x9 at 2,0 does not fit the 16x9 canvas/],
+      ['animated: a frame holding a larger bitstream', animatedWebp(16, 9, anmf(0, 0, 8, 8, image)), /holds a 16x9 image instead of 8x8/],
+      ['animated: a frame hiding a 16384x16384 bitstream', animatedWebp(16, 9, anmf(0, 0, 16, 9, vp8lHeader(16384, 16384))), /holds a 16384x16384 image/],
+      ['animated: a frame without an image', animatedWebp(16, 9, anmf(0, 0, 16, 9, riffChunk('ALPH', [0]))), /has no 'VP8 ' or 'VP8L' chunk/],
+      ['animated: a frame header cut short', animatedWebp(16, 9, riffChunk('ANMF', new Array<number>(12).fill(0))), /is truncated/],
+      ['animated: no frames', animatedWebp(16, 9), /animation without frames/],
+    ];
+    vi.mocked(decodeImage).mockClear();
+    for (const [name, bytes, message] of cases) {
+      const start = performance.now();
+      await expectCode(normalizeInput(bytes), 'DECODE_FAILED', message).catch((err: Error) => {
+        throw new Error(`${name}: ${err.message}`);
+      });
+      expect(performance.now() - start, name).toBeLessThan(50);
+    }
+    expect(decodeImage).not.toHaveBeenCalled();
+  });
+
+  it('an animated WebP is UNSUPPORTED_FORMAT from the default decoder (libwebp decodes still images only); a caller decoder gets it', async () => {
+    const frame = webpChunks(await encode('webp', 16, 9));
+    const animation = animatedWebp(16, 9, anmf(0, 0, 16, 9, frame), anmf(0, 0, 16, 9, frame));
+    expect(readImageSize(animation, 'webp')).toEqual({ width: 16, height: 9 });
+    await expectCode(normalizeInput(animation), 'UNSUPPORTED_FORMAT', /expected a still WebP for input, got an animated one/);
+    await expectCode(decodeImage(animation), 'UNSUPPORTED_FORMAT', /animated/);
+    const decode = vi.fn(async () => ({ data: new Uint8Array(16 * 9 * 4), width: 16, height: 9 }));
+    await expect(normalizeInput(animation, { decode })).resolves.toMatchObject({ width: 16, height: 9 });
+    expect(decode).toHaveBeenCalledOnce();
+  });
+
+  it('a WebP over the pixel budget is decoded by sharp reduced to the budget, close to a full decode resized', async () => {
+    const bytes = new Uint8Array(await sharp!(readFileSync(GROUP)).resize(3000, 2000, { fit: 'fill' }).webp({ quality: 85 }).toBuffer());
+    const image = await normalizeInput(bytes);
+    // 6 MP / 4 MP: each side / sqrt(1.5), 2449x1633 = 3.999 MP.
+    expect([image.width, image.height, image.scale]).toEqual([2449, 1633, 1 / Math.sqrt(1.5)]);
+    const reference = new Uint8Array(await sharp!(await sharp!(bytes).raw().toBuffer(), { raw: { width: 3000, height: 2000, channels: 3 } }).resize(2449, 1633, { fit: 'fill' }).ensureAlpha().raw().toBuffer());
+    expect(meanAbsDiff(image.data, reference)).toBeLessThan(3);
   }, 30_000);
 });

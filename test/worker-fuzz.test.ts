@@ -1,7 +1,7 @@
 // Hostile requests to the Cloudflare Worker example (examples/worker) on workerd (issue #6):
 // wrong content types, empty and oversized bodies (at the 5 MB limit and one byte over), bodies
-// that are no image, truncated or damaged images, formats the Worker does not decode, header and
-// zlib bombs, junk queries, and random bodies (fast-check). Each gets the right 4xx JSON error
+// that are no image, truncated or damaged images (WebP containers too), formats the Worker does not
+// decode, animated WebP, header and zlib bombs, junk queries, and random bodies (fast-check). Each gets the right 4xx JSON error
 // with the library's code — never a 500 — and the good request after it still gets Node's age.
 //
 // FUZZ_SEED / FUZZ_RUNS as in test/fuzz.test.ts.
@@ -12,7 +12,7 @@ import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEstimator } from '../src/index.js';
 import { EXAMPLE_BOX, ROOT } from './helpers/engine.js';
-import { MAGIC, hiddenFrameBombs, jpegSofOffset, withSize } from './helpers/hostile.js';
+import { MAGIC, anmf, animatedWebp, concat, hiddenFrameBombs, jpegSofOffset, riff, riffSized, vp8x, webpChunks, withSize } from './helpers/hostile.js';
 import { bundleWorker, startWorker, workerdMemory } from './helpers/worker.js';
 
 const RUN_SCALE = Number(process.env.FUZZ_RUNS ?? 1);
@@ -25,11 +25,14 @@ const AGE_TOLERANCE = 1e-6;
 const BOX_QUERY = '?box=0,0,40,40';
 /** HTTP status of each library code (examples/worker/src/index.ts). */
 const STATUS: Record<string, number> = { BAD_INPUT: 400, DECODE_FAILED: 400, UNSUPPORTED_FORMAT: 415, IMAGE_TOO_LARGE: 413 };
+/** sharp (an optional dependency) writes the WebP files and the big photos. */
+const sharp = await import('sharp').then((m) => m.default, () => undefined);
 
 let mf: Miniflare;
-/** The example face, cropped and downscaled to 40x40, as PNG and JPEG (the Worker decodes those two). */
+/** The example face, cropped and downscaled to 40x40, as PNG, JPEG and lossless WebP (the Worker decodes those three). */
 let png: Uint8Array;
 let jpeg: Uint8Array;
+let webp: Uint8Array;
 let gif: Uint8Array;
 let bmp: Uint8Array;
 /** Node's age for `png` (BOX_QUERY) with the Worker's model (the default, 'auto'). */
@@ -44,6 +47,7 @@ beforeAll(async () => {
     (['image/png', 'image/jpeg', 'image/gif', 'image/bmp'] as const).map(async (mime) => new Uint8Array(await image.getBuffer(mime))),
   );
   [{ age: nodeAge }] = await (await createEstimator()).estimate(png, { box: { x: 0, y: 0, width: 40, height: 40 } });
+  webp = sharp ? new Uint8Array(await sharp(png).webp({ lossless: true }).toBuffer()) : png;
 });
 
 afterAll(async () => {
@@ -111,7 +115,22 @@ describe('hostile requests to the Worker', () => {
   });
 
   it('malformed images, formats the Worker cannot decode, and bombs get their 4xx', async () => {
+    if (sharp) {
+      const reply = await post(webp);
+      expect(reply.status, 'a lossless WebP of the PNG').toBe(200);
+      expect(Math.abs((reply.json.faces?.[0].age ?? NaN) - nodeAge), 'a lossless WebP of the PNG').toBeLessThanOrEqual(AGE_TOLERANCE);
+    }
+    const webpCases: [string, Uint8Array, string][] = [
+      ['WebP cut in its VP8L header', webp.subarray(0, 22), 'DECODE_FAILED'],
+      ['WebP cut at half', webp.subarray(0, webp.length >> 1), 'DECODE_FAILED'],
+      ['WebP with a RIFF size past its end', riffSized(concat(webp, [0])).subarray(0, webp.length), 'DECODE_FAILED'],
+      ['WebP with a chunk past its end', riffSized(concat(webp, [0x45, 0x58, 0x49, 0x46, 0xff, 0, 0, 0])), 'DECODE_FAILED'],
+      ['WebP VP8X canvas 39x40 holding its 40x40 image', riff(vp8x(0, 39, 40), webpChunks(webp)), 'DECODE_FAILED'],
+      ['an animated WebP', animatedWebp(40, 40, anmf(0, 0, 40, 40, webpChunks(webp))), 'UNSUPPORTED_FORMAT'],
+      ['WebP VP8X canvas of 2^24 x 2^24', withSize('webp', webp, 2 ** 24, 2 ** 24), 'IMAGE_TOO_LARGE'],
+    ];
     const cases: [string, Uint8Array, string][] = [
+      ...(sharp ? webpCases : []),
       ['PNG cut in its IHDR', png.subarray(0, 20), 'DECODE_FAILED'],
       ['PNG cut inside its image data', png.subarray(0, png.length >> 1), 'DECODE_FAILED'],
       ['PNG with a broken IHDR CRC', Uint8Array.from(png, (b, i) => (i === 30 ? b ^ 0xff : b)), 'DECODE_FAILED'],
@@ -162,8 +181,7 @@ describe('hostile requests to the Worker', () => {
     await expectHealthy('a PUT with a body');
   });
 
-  it('big dimensions stay inside a 128 MB isolate: headers over 6 MP are 413 at once, a 6 MP progressive JPEG costs < 128 MB', async () => {
-    const sharp = await import('sharp').then((m) => m.default, () => undefined);
+  it('big dimensions stay inside a 128 MB isolate: headers over 6 MP are 413 at once, a 6 MP progressive JPEG and 6 MP WebPs cost < 128 MB', async () => {
     const memory = workerdMemory();
     if (!sharp || !memory) {
       console.warn('worker-fuzz: sharp or /proc is missing; the big-dimension memory test is skipped');
@@ -192,6 +210,22 @@ describe('hostile requests to the Worker', () => {
     const grown = workerdMemory()!.peak - before.peak;
     console.info(`worker: a 6 MP progressive JPEG raised workerd's peak RSS by ${grown.toFixed(0)} MB`);
     expect(grown).toBeLessThan(128);
+    // 6 MP WebPs after it (the JPEG decoder's WASM memory stays at its high-water mark): lossy, then
+    // lossless (libwebp holds the whole ARGB picture as it decodes). The lossless one is the group
+    // photo on a flat background, so that it fits the 5 MB body limit.
+    const flat = await sharp(await sharp(group).resize(1500, 1000).toBuffer()).extend({ right: 1500, bottom: 1000, background: '#808080' }).toBuffer();
+    for (const [label, body] of [
+      ['lossy', await sharp(group).resize(3000, 2000, { fit: 'fill' }).webp({ quality: 85 }).toBuffer()],
+      ['lossless', await sharp(flat).webp({ lossless: true }).toBuffer()],
+    ] as const) {
+      expect(body.length, label).toBeLessThan(MAX_BODY_BYTES);
+      const webpReply = await post(new Uint8Array(body), '');
+      expect(webpReply.status, label).toBe(200);
+      expect(webpReply.json.faces?.length, label).toBeGreaterThanOrEqual(4);
+      const webpGrown = workerdMemory()!.peak - before.peak;
+      console.info(`worker: with a 6 MP ${label} WebP (${(body.length / 1e6).toFixed(1)} MB) after it, workerd's peak RSS grew by ${webpGrown.toFixed(0)} MB`);
+      expect(webpGrown, label).toBeLessThan(128);
+    }
     await expectHealthy('big dimensions');
   });
 
@@ -203,7 +237,7 @@ describe('hostile requests to the Worker', () => {
     }
   });
 
-  it('random bodies (noise, noise behind a magic number, damaged PNG / JPEG) get a result or their 4xx, never a 500', async () => {
+  it('random bodies (noise, noise behind a magic number, damaged PNG / JPEG / WebP) get a result or their 4xx, never a 500', async () => {
     const damaged = (file: Uint8Array) =>
       fc.tuple(fc.array(fc.tuple(fc.nat({ max: file.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.nat({ max: file.length })).map(([flips, cut]) => {
         const out = file.slice(0, Math.max(1, cut));
@@ -213,8 +247,10 @@ describe('hostile requests to the Worker', () => {
     const body = fc.oneof(
       fc.uint8Array({ maxLength: 4096 }),
       fc.tuple(fc.constantFrom(MAGIC.png, MAGIC.jpeg, MAGIC.gif, MAGIC.bmp), fc.uint8Array({ maxLength: 512 })).map(([magic, tail]) => new Uint8Array([...magic, ...tail])),
+      fc.uint8Array({ maxLength: 512 }).map((tail) => riffSized(concat(MAGIC.webp, tail))),
       damaged(png),
       damaged(jpeg),
+      damaged(webp),
     );
     const outcomes = new Map<number, number>();
     await fc.assert(

@@ -5,12 +5,15 @@ import { readFileSync } from 'node:fs';
 import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEstimator } from '../src/index.js';
+import { anmf, animatedWebp, webpChunks } from './helpers/hostile.js';
 import { bundleWorker, startWorker } from './helpers/worker.js';
 
 const PHOTO = 'examples/astronaut.png';
 const BOX = { x: 175, y: 70, width: 90, height: 90 };
 /** Worker and Node run the same wasm on the same pixels: the ages must be equal. */
 const AGE_TOLERANCE = 1e-6;
+/** sharp (an optional dependency) writes the WebP test files. */
+const sharp = (await import('sharp').then((m) => m.default, () => undefined))!;
 
 let mf: Miniflare;
 let nodeAge: number;
@@ -63,7 +66,59 @@ describe('Cloudflare Worker on workerd', () => {
   it('GET / returns the usage text', async () => {
     const res = await mf.dispatchFetch('http://worker.test/');
     expect(res.status).toBe(200);
-    expect(await res.text()).toMatch(/POST \/ with a JPEG or PNG body/);
+    expect(await res.text()).toMatch(/POST \/ with a JPEG, PNG or WebP body/);
+  });
+
+  it.skipIf(!sharp)('WebP photos (lossless and lossy, written by sharp) give the faces Node finds in them; lossless ones those of the PNG', async () => {
+    const estimator = await createEstimator();
+    const png = readFileSync(PHOTO);
+    const group = readFileSync('test/fixtures/images/yunet-group-1.jpg');
+    const [pngFace] = await estimator.estimate(png);
+    const lossless = new Uint8Array(await sharp(png).webp({ lossless: true }).toBuffer());
+    expect((await post(lossless)).json.faces).toEqual([pngFace]);
+    for (const bytes of [lossless, new Uint8Array(await sharp(group).webp({ quality: 85 }).toBuffer())]) {
+      const node = await estimator.estimate(bytes);
+      const { status, json } = await post(bytes);
+      expect(status).toBe(200);
+      expect(json.faces).toHaveLength(node.length);
+      json.faces.forEach((face: { box: unknown; score: number; age: number }, i: number) => {
+        expect(face.box).toEqual(node[i].box); // @jsquash/webp on both
+        expect(Math.abs(face.age - node[i].age)).toBeLessThanOrEqual(AGE_TOLERANCE);
+      });
+    }
+  });
+
+  it.skipIf(!sharp)('415 for an animated WebP (libwebp decodes still images only)', async () => {
+    const frame = webpChunks(new Uint8Array(await sharp(readFileSync(PHOTO)).resize(16, 16).webp({ lossless: true }).toBuffer()));
+    const { status, json } = await post(animatedWebp(16, 16, anmf(0, 0, 16, 16, frame)));
+    expect(status).toBe(415);
+    expect(json.error).toMatchObject({ code: 'UNSUPPORTED_FORMAT', message: expect.stringMatching(/animated/) });
+  });
+
+  it.skipIf(!sharp)('a Worker whose decoder was given no WebP module answers a WebP with UNSUPPORTED_FORMAT naming the module to pass', async () => {
+    const source = `
+      import { createDecoder } from 'ssrnet-wasm';
+      import jpeg from '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm';
+      import png from '@jsquash/png/codec/pkg/squoosh_png_bg.wasm';
+      const decode = createDecoder({ jpeg, png });
+      export default {
+        async fetch(request) {
+          const bytes = new Uint8Array(await request.arrayBuffer());
+          const answers = [];
+          for (let i = 0; i < 2; i++) answers.push(await decode(bytes).then((img) => img.width + 'x' + img.height, (err) => err.code + ': ' + err.message));
+          return new Response(answers.join('\\n'));
+        },
+      };`;
+    const bare = await startWorker(await bundleWorker(source));
+    try {
+      const webp = new Uint8Array(await sharp(readFileSync(PHOTO)).webp({ quality: 80 }).toBuffer());
+      const answers = (await (await bare.dispatchFetch('http://worker.test/', { method: 'POST', body: webp })).text()).split('\n');
+      for (const answer of answers) expect(answer).toMatch(/^UNSUPPORTED_FORMAT: expected createDecoder\(\{ webp \}\) with '@jsquash\/webp\/codec\/dec\/webp_dec.wasm'/);
+      const png = await bare.dispatchFetch('http://worker.test/', { method: 'POST', body: readFileSync(PHOTO) });
+      expect((await png.text()).split('\n')).toEqual(['512x512', '512x512']);
+    } finally {
+      await bare.dispose();
+    }
   });
 
   it('413 for a body over 5 MB', async () => {

@@ -5,7 +5,7 @@
 import { deflateSync } from 'node:zlib';
 import { crc32 } from '../../src/crc32.js';
 
-export const FORMATS = ['png', 'jpeg', 'gif', 'bmp'] as const;
+export const FORMATS = ['png', 'jpeg', 'gif', 'bmp', 'webp'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export const MAGIC: Record<Format, number[]> = {
@@ -13,12 +13,15 @@ export const MAGIC: Record<Format, number[]> = {
   jpeg: [0xff, 0xd8, 0xff],
   gif: [0x47, 0x49, 0x46, 0x38, 0x39, 0x61],
   bmp: [0x42, 0x4d],
+  webp: [0x52, 0x49, 0x46, 0x46, 0, 0, 0, 0, 0x57, 0x45, 0x42, 0x50], // 'RIFF', size (see riffSized), 'WEBP'
 };
 
 const ascii = (s: string): number[] => Array.from(s, (c) => c.charCodeAt(0));
 const be32 = (n: number): number[] => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
 const be16 = (n: number): number[] => [(n >>> 8) & 255, n & 255];
 const le16 = (n: number): number[] => [n & 255, (n >>> 8) & 255];
+const le24 = (n: number): number[] => [n & 255, (n >>> 8) & 255, (n >>> 16) & 255];
+const le32 = (n: number): number[] => [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, (n >>> 24) & 255];
 export const u16be = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
 
 export function concat(...parts: ArrayLike<number>[]): Uint8Array {
@@ -37,6 +40,47 @@ export function pngChunk(type: string, data: ArrayLike<number>): Uint8Array {
   body.set(ascii(type));
   body.set(data, 4);
   return concat(be32(data.length), body, be32(crc32(body)));
+}
+
+/** A RIFF chunk: FourCC, little-endian size, data, a pad byte after odd data. */
+export function riffChunk(type: string, data: ArrayLike<number>): Uint8Array {
+  return concat(ascii(type), le32(data.length), data, data.length & 1 ? [0] : []);
+}
+
+/** A WebP file of these chunks ('RIFF', their size + 4, 'WEBP', the chunks). */
+export function riff(...chunks: Uint8Array[]): Uint8Array {
+  return riffSized(concat(MAGIC.webp, ...chunks));
+}
+
+/** `b` (a WebP) with its RIFF size set to its length, in place. */
+export function riffSized(b: Uint8Array): Uint8Array {
+  if (b.length >= 8) new DataView(b.buffer, b.byteOffset).setUint32(4, b.length - 8, true);
+  return b;
+}
+
+/** The chunks of a WebP file, after 'RIFF', size, 'WEBP'. */
+export function webpChunks(file: Uint8Array): Uint8Array {
+  return file.subarray(12);
+}
+
+/** A VP8X chunk: `flags` (0x02 animation, 0x10 alpha) and a `width` x `height` canvas. */
+export function vp8x(flags: number, width: number, height: number): Uint8Array {
+  return riffChunk('VP8X', [flags, 0, 0, 0, ...le24(width - 1), ...le24(height - 1)]);
+}
+
+/** A VP8L chunk whose header declares `width` x `height`, followed by `data` (no real bitstream). */
+export function vp8lHeader(width: number, height: number, data: ArrayLike<number> = [0, 0, 0, 0]): Uint8Array {
+  return riffChunk('VP8L', [0x2f, ...le32((width - 1) | ((height - 1) << 14)), ...Array.from(data)]);
+}
+
+/** An ANMF chunk: a `width` x `height` frame at `x`, `y` (even) holding `image` (chunks). */
+export function anmf(x: number, y: number, width: number, height: number, image: Uint8Array): Uint8Array {
+  return riffChunk('ANMF', [...le24(x / 2), ...le24(y / 2), ...le24(width - 1), ...le24(height - 1), ...le24(100), 0, ...Array.from(image)]);
+}
+
+/** An animated WebP: a `width` x `height` canvas (VP8X animation flag, ANIM) and these ANMF frames. */
+export function animatedWebp(width: number, height: number, ...frames: Uint8Array[]): Uint8Array {
+  return riff(vp8x(0x02, width, height), riffChunk('ANIM', [255, 255, 255, 255, 0, 0]), ...frames);
 }
 
 /** Offset of the first JPEG frame header (FF C0..CF except C4, C8, CC), walking the segments. */
@@ -65,6 +109,8 @@ export function withSize(format: Format, file: Uint8Array, width: number, height
   } else if (format === 'bmp') {
     dv.setInt32(18, width, true);
     dv.setInt32(22, height, true);
+  } else if (format === 'webp') {
+    return riff(vp8x(0, width, height), webpChunks(b)); // the canvas: up to 2^24 a side
   } else {
     const sof = jpegSofOffset(b);
     dv.setUint16(sof + 5, height);
@@ -77,7 +123,9 @@ export function withSize(format: Format, file: Uint8Array, width: number, height
  * Files whose header declares a tiny image but that make a decoder allocate a huge one: a second
  * PNG IHDR (pngjs and fast-png use the last), IDAT that inflates to 64 MB, a second JPEG frame
  * header, a frame header hidden from a length-based marker walk by a DQT whose content runs past
- * its stated length (jpeg-js parses by content), a GIF frame larger than its logical screen.
+ * its stated length (jpeg-js parses by content), a GIF frame larger than its logical screen, a
+ * WebP canvas holding a larger bitstream (libwebp would decode the bitstream's size) and an
+ * animation frame beyond its canvas.
  */
 export function hiddenFrameBombs(): [label: string, bytes: Uint8Array][] {
   const ihdr = (w: number, h: number, interlace = 0): Uint8Array => pngChunk('IHDR', [...be32(w), ...be32(h), 8, 2, 0, 0, interlace]);
@@ -102,5 +150,7 @@ export function hiddenFrameBombs(): [label: string, bytes: Uint8Array][] {
     ['JPEG 1x1, then a second 3-component SOF of 8000x8000', new Uint8Array([0xff, 0xd8, ...sof(1, 1), ...sof(8000, 8000, 3), 0xff, 0xd9])],
     ['JPEG 1x1 with a 10000x10000 SOF hidden from the header walk by a DQT', new Uint8Array([0xff, 0xd8, ...dqt16, ...com, ...sof(1, 1), 0xff, 0xd9])],
     ['GIF 1x1 screen with a 65535x65535 frame', gif(65535, 65535)],
+    ['WebP VP8X canvas 1x1 holding a 16384x16384 VP8L bitstream', riff(vp8x(0, 1, 1), vp8lHeader(16384, 16384))],
+    ['animated WebP canvas 1x1 with a 16384x16384 frame', animatedWebp(1, 1, anmf(0, 0, 16384, 16384, vp8lHeader(16384, 16384)))],
   ];
 }

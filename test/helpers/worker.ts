@@ -5,7 +5,7 @@
  * test/worker-fuzz.test.ts.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
 import { Miniflare } from 'miniflare';
 
@@ -13,11 +13,14 @@ const ENTRY = 'examples/worker/src/index.ts';
 
 export type WorkerModule = { type: 'ESModule' | 'CompiledWasm' | 'Data'; path: string; contents: Uint8Array<ArrayBuffer> };
 
-/** Bundles the worker; imports of .wasm/.ssrq/.yunf become separate modules, as wrangler's rules make them. */
-export async function bundleWorker(): Promise<WorkerModule[]> {
+/**
+ * Bundles the worker; imports of .wasm/.ssrq/.yunf become separate modules, as wrangler's rules
+ * make them. `source`: another worker's code instead, resolved from the example's folder.
+ */
+export async function bundleWorker(source?: string): Promise<WorkerModule[]> {
   const modules: WorkerModule[] = [];
   const result = await esbuild.build({
-    entryPoints: [ENTRY],
+    ...(source === undefined ? { entryPoints: [ENTRY] } : { stdin: { contents: source, resolveDir: resolve(dirname(ENTRY)), loader: 'ts' as const } }),
     bundle: true,
     format: 'esm',
     target: 'es2022',

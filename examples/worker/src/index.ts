@@ -1,29 +1,34 @@
 /**
  * SSR-Net age estimation as a Cloudflare Worker.
  *
- *   POST /                          body: a JPEG or PNG   → 200 { "faces": [...] }: every face the detector finds, with its age
- *   POST /?box=x,y,w,h&margin=0.4   body: a JPEG or PNG   → 200 { "faces": [one] }: the age of the face in that box
+ *   POST /                          body: a JPEG, PNG or WebP → 200 { "faces": [...] }: every face the detector finds, with its age
+ *   POST /?box=x,y,w,h&margin=0.4   body: a JPEG, PNG or WebP → 200 { "faces": [one] }: the age of the face in that box
  *   GET  /                                                → usage text
  *
  * Errors are JSON `{ "error": { "code", "message" } }` with the library's stable code: 413 for a
  * body over 5 MB or an image over MAX_PIXELS (IMAGE_TOO_LARGE, refused from its header), 415 for
- * bytes that are not JPEG/PNG (UNSUPPORTED_FORMAT), 400 for everything the caller got wrong
+ * bytes that are not JPEG/PNG/WebP (UNSUPPORTED_FORMAT, also an animated WebP), 400 for everything the caller got wrong
  * (BAD_INPUT, DECODE_FAILED), 500 otherwise.
  *
  * Every .wasm is imported as a compiled WebAssembly.Module (Workers refuse to compile wasm from
- * bytes at run time): the engine, the face detector and the @jsquash JPEG/PNG decoders; the
+ * bytes at run time): the engine, the face detector and the @jsquash JPEG/PNG/WebP decoders; the
  * weights are imported as ArrayBuffers (wrangler.toml: `rules` type "Data").
  *
  * Memory: a Cloudflare isolate has 128 MB. The decoders here cannot shrink on load, so a JPEG
  * costs about 4 bytes per pixel in mozjpeg's memory, the same again for the RGBA copy, and up to
  * 3 more for a progressive file's coefficients: at MAX_PIXELS (6 MP) about 66 MB, plus the 5 MB
  * body, the engine (its 256 KiB arena and its copy of the image the faces are cropped from, 4 bytes
- * per pixel: 24 MB at 6 MP, kept for the next request) and the detector (4 MB, fixed). test/worker.test.ts measures
- * workerd's peak RSS for a 6 MP progressive JPEG and a body whose header claims a huge image.
+ * per pixel: 24 MB at 6 MP, kept for the next request) and the detector (4 MB, fixed). A WebP
+ * costs a copy of the body and 4 bytes per pixel in libwebp's memory (8 for a lossless file),
+ * plus 4 for the RGBA copy: at most 77 MB at 6 MP. Each decoder's WASM memory stays at its
+ * high-water mark. test/worker-fuzz.test.ts measures workerd's peak RSS for a body whose header
+ * claims a huge image and for a 6 MP progressive JPEG, then 6 MP lossy and lossless WebPs, in one
+ * isolate (80 MB over the idle peak for all three).
  */
 import { type Box, type Estimator, SsrnetError, createDecoder, createEstimator } from 'ssrnet-wasm';
 import jpegDecoder from '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm';
 import pngDecoder from '@jsquash/png/codec/pkg/squoosh_png_bg.wasm';
+import webpDecoder from '@jsquash/webp/codec/dec/webp_dec.wasm';
 import wasm from 'ssrnet-wasm/build/ssrnet-simd.wasm';
 import detectorWasm from 'ssrnet-wasm/build/yunet-simd.wasm';
 import ageMegaageAsian from 'ssrnet-wasm/weights/age-megaage-asian.ssrq';
@@ -36,7 +41,7 @@ const MAX_BODY_BYTES = 5 * 1024 * 1024;
 const MAX_PIXELS = 6_000_000;
 
 const USAGE = `ssrnet-wasm age estimation
-POST / with a JPEG or PNG body (at most 5 MB and ${MAX_PIXELS / 1e6} megapixels) -> {"faces":[{"box":{...},"score":...,"age":...}]}
+POST / with a JPEG, PNG or WebP body (at most 5 MB and ${MAX_PIXELS / 1e6} megapixels) -> {"faces":[{"box":{...},"score":...,"age":...}]}
   every face found in the photo, with its age
 Query: box=x,y,width,height (only the face in that box), margin=0.4
 Example: curl --data-binary @group.jpg 'https://<worker>/'
@@ -60,7 +65,7 @@ function getEstimator(): Promise<Estimator> {
     simd: true,
     weights: { 'age-wiki': ageWiki, 'age-megaage-asian': ageMegaageAsian },
     detector: { wasm: detectorWasm, weights: detectorWeights },
-    decode: createDecoder({ jpeg: jpegDecoder, png: pngDecoder }),
+    decode: createDecoder({ jpeg: jpegDecoder, png: pngDecoder, webp: webpDecoder }),
   }).catch((err: unknown) => {
     estimator = undefined; // a failed creation must not poison later requests
     throw err;

@@ -17,8 +17,9 @@
 //   QWEIGHTS     66560             the int8 weights, i32 biases and f32 requantization scales of every layer
 //   RINGS        176896   276 Wp   + 256 alignment: the row rings of the stride 2-8 backbone (the
 //                                  largest phase; later phases reuse the region)
-//   ACC          40960    64 Wp    one row of a 1x1 conv's i32 accumulators (the widest: 160 px x 64 ch)
-//   CONV_WIDE    6160              the simd128 1x1 conv's input row widened to i16 (kernels/conv.ts)
+//   ACC          40960    64 Wp    scalar build: one row of a 1x1 conv's i32 accumulators (the widest:
+//                                  160 px x 64 ch); simd128 build: the 1x1 conv's scratch (its input
+//                                  row and weights widened to i16, kernels/conv1x1-requant.ts)
 //   FB1          307200   P        stride-8 features (64 ch u8): backbone output, then neck output
 //   FB2          76800    P/4      stride-16 features
 //   FB3          19200    P/16     stride-32 features
@@ -31,8 +32,6 @@
 //   CRC_TABLE    1024              u32 CRC-32 table
 //   total        2.40 MB (37 pages with the static data), against 4.03 MB in float32. The input
 //                alone is 0.88 MiB, so the 1 MiB target for a 640x480 frame needs the input streamed.
-
-import { CONV_WIDE_SCRATCH_BYTES } from './kernels/conv';
 
 // @ts-ignore: decorator
 @inline function align16(n: usize): usize {
@@ -65,7 +64,7 @@ export const LAYER_RECORD_BYTES: i32 = 12;
 const INPUT_BYTES: usize = <usize>MAX_PADDED_PIXELS * 3;
 /** Row rings of the widest phase (yunet.ts forward: stem to the stride-8 unit), 16 rings 16-aligned. */
 export const RINGS_CAPACITY: i32 = 276 * MAX_INPUT_SIDE + 16 * 16;
-/** The widest 1x1 conv accumulator row: MAX_INPUT_SIDE / 4 pixels x 64 channels x 4 bytes. */
+/** The widest 1x1 conv accumulator row: MAX_INPUT_SIDE / 4 pixels x 64 channels x 4 bytes; also holds CONV1X1_SCRATCH_BYTES. */
 export const ACC_BYTES: i32 = 64 * MAX_INPUT_SIDE;
 
 export const ARENA_BASE: usize = align16(__heap_base);
@@ -75,8 +74,7 @@ export const LAYERS: usize = WEIGHTS + <usize>WEIGHTS_CAPACITY;
 export const QWEIGHTS: usize = align16(LAYERS + <usize>(LAYER_COUNT * LAYER_RECORD_BYTES));
 export const RINGS: usize = QWEIGHTS + <usize>QWEIGHTS_CAPACITY;
 export const ACC: usize = RINGS + <usize>RINGS_CAPACITY;
-export const CONV_WIDE: usize = ACC + <usize>ACC_BYTES;
-export const FB1: usize = align16(CONV_WIDE + <usize>CONV_WIDE_SCRATCH_BYTES);
+export const FB1: usize = ACC + <usize>ACC_BYTES;
 export const FB2: usize = FB1 + <usize>MAX_PADDED_PIXELS;
 export const FB3: usize = FB2 + <usize>(MAX_PADDED_PIXELS / 4);
 export const HEADS: usize = FB3 + <usize>(MAX_PADDED_PIXELS / 16);

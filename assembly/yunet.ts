@@ -24,11 +24,10 @@
 // scale per channel (real = code * scale[c]); a layer's requantization scales are folded into its
 // weights at load (yunet-weights.ts), the neck's upsample-add ratios when the graph is built.
 
-import { ACC, CONV_WIDE, FB1, FB2, FB3, HEAD_FLOATS, HEADS, INPUT, RINGS, RINGS_CAPACITY } from './yunet-arena';
+import { ACC, ACC_BYTES, FB1, FB2, FB3, HEAD_FLOATS, HEADS, INPUT, RINGS, RINGS_CAPACITY } from './yunet-arena';
 import { NECK16_ADD_SCALES, NECK8_ADD_SCALES } from './yunet-scales';
 import { layerBias, layerScale, layerWeights, outputScales } from './yunet-weights';
-import { setConvWideScratch } from './kernels/conv';
-import { qu8_conv1x1_requant_s8 } from './kernels/conv1x1-requant';
+import { CONV1X1_SCRATCH_BYTES, qu8_conv1x1_requant_s8, setConv1x1Scratch } from './kernels/conv1x1-requant';
 import { qs8_dwconv3x3_f32, qs8_dwconv3x3_relu_requant_u8 } from './kernels/dwconv';
 import { u8_maxpool2x2 } from './kernels/pool-u8';
 import { qu8_conv3x3s2_relu_requant_u8 } from './kernels/stem';
@@ -253,7 +252,9 @@ function beginPhase(): void {
 
 /** Runs the network on INPUT (inWidth x inHeight BGR) with verified weights; raw outputs in HEADS. */
 export function forward(): void {
-  setConvWideScratch(CONV_WIDE); // the 1x1 convs' widened input rows (the WASI command shares the kernels with SSR-Net)
+  // @ts-ignore: static assertion
+  assert(CONV1X1_SCRATCH_BYTES <= ACC_BYTES);
+  setConv1x1Scratch(ACC); // the simd128 1x1 convs' widened rows and weights (the scalar build's i32 row there instead)
   stageCount = 0;
   beginPhase();
 

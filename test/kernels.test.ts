@@ -610,14 +610,20 @@ function q8RequantCase(name: KernelName, c: Q8Case & { pixels: number; channels:
  * qu8_conv1x1_requant_s8: reference = the 1x1 conv sum (convRef's formula) then the s8 requant.
  * 'extreme': every input 255 and weights ±128/127, so the sums reach ±Cin*255*128 and saturate.
  */
-function q8Conv1x1Case(name: KernelName, c: Q8Case & { width: number; inChannels: number; channels: number; extreme: boolean }): void {
+/** Non-finite and signed-zero scales, cycled over the channels ('nonfinite' cases): requant gives NaN -> 0, +-inf saturated, inf * 0 = NaN -> 0. */
+const ODD_SCALES = [NaN, Infinity, -Infinity, 0, -0, 3.4e38, -3.4e38, 1e-45];
+
+function q8Conv1x1Case(name: KernelName, c: Q8Case & { width: number; inChannels: number; channels: number; extreme: boolean; nonfinite?: boolean }): void {
   const rng = new Rng(c.seed);
   const { width: W, inChannels: Cin, channels: C } = c;
   const Cp = (C + 3) & ~3;
   const input = c.extreme ? new Uint8Array(W * Cin).fill(255) : rng.u8(W * Cin);
   const w = c.extreme ? Int8Array.from({ length: Cp * Cin }, (_, i) => (i % 3 === 0 ? -128 : 127)) : rng.i8(Cp * Cin);
   const bias = rng.i32(Cp, -(1 << 16), 1 << 16);
+  // nonfinite: a zero input pixel and zero biases give accumulators of 0 (inf * 0 = NaN).
+  if (c.nonfinite) { bias.fill(0, 0, Cp >> 1); input.fill(0, 0, Cin); }
   const scale = q8Scales(rng, Cp, c.extreme ? 1 << 22 : 1 << 18, 128);
+  if (c.nonfinite) scale.forEach((_, i) => { if (i % 2 === 0) scale[i] = ODD_SCALES[(i >> 1) % ODD_SCALES.length]; });
   const acc = new Int32Array(W * Cp);
   const want = new Int8Array(W * C);
   for (let x = 0; x < W; x++)
@@ -637,7 +643,7 @@ function q8Conv1x1Case(name: KernelName, c: Q8Case & { width: number; inChannels
 
 type Q8DwData = 'random' | 'extreme';
 
-function q8DwCase(name: KernelName, c: Q8Case & { width: number; channels: number; rows: [boolean, boolean]; data: Q8DwData }): void {
+function q8DwCase(name: KernelName, c: Q8Case & { width: number; channels: number; rows: [boolean, boolean]; data: Q8DwData; nonfinite?: boolean }): void {
   const f32out = name === 'qs8_dwconv3x3_f32';
   const rng = new Rng(c.seed);
   const { width: W, channels: C } = c;
@@ -649,6 +655,7 @@ function q8DwCase(name: KernelName, c: Q8Case & { width: number; channels: numbe
     : Int8Array.from({ length: 9 * C }, (_, i) => ((i % C) % 3 === 0 ? 127 : -127));
   const bias = rng.i32(C, -(1 << 14), 1 << 14);
   const scale = f32out ? Float32Array.from({ length: C }, () => f32((rng.float() - 0.5) / 1000)) : q8Scales(rng, C, 40000, 255);
+  if (c.nonfinite) scale.forEach((_, i) => { if (i % 2 === 0) scale[i] = ODD_SCALES[(i >> 1) % ODD_SCALES.length]; });
   const acc = new Int32Array(W * C);
   for (let x = 0; x < W; x++)
     for (let ch = 0; ch < C; ch++) {
@@ -818,6 +825,12 @@ function q8Runner(name: KernelName): { label: string; run: () => void }[] {
             add(`tile W${width} Cin${inChannels} C${channels}`, shape(width, inChannels, channels), (c) => q8Conv1x1Case(name, c), { width, inChannels, channels, extreme: false });
       for (const channels of [4, 10, 16, 64])
         add(`extreme W7 Cin64 C${channels}`, shape(7, 64, channels), (c) => q8Conv1x1Case(name, c), { width: 7, inChannels: 64, channels, extreme: true });
+      // simd128: rows past its widened-input chunk and layers past one group of widened weights
+      // (Cin 200, 255, 256: 16-channel groups, a 12-channel last group padded to 16).
+      for (const [width, inChannels, channels] of [[50, 200, 28], [45, 256, 64], [41, 255, 20], [3, 256, 10]])
+        add(`groups W${width} Cin${inChannels} C${channels}`, shape(width, inChannels, channels), (c) => q8Conv1x1Case(name, c), { width, inChannels, channels, extreme: false });
+      for (const channels of [4, 10, 16, 29, 64])
+        add(`nonfinite scales W5 Cin16 C${channels}`, shape(5, 16, channels), (c) => q8Conv1x1Case(name, c), { width: 5, inChannels: 16, channels, extreme: false, nonfinite: true });
       break;
     }
     case 'q8_dw': {
@@ -832,6 +845,8 @@ function q8Runner(name: KernelName): { label: string; run: () => void }[] {
             add(`tile W${width} C${channels} ${rl(rows)}`, shape(width, channels, channels), (c) => q8DwCase(name, c), { width, channels, rows, data: 'random' as Q8DwData });
       for (const channels of [1, 4, 10, 16, 24])
         add(`extreme W7 C${channels}`, shape(7, channels, channels), (c) => q8DwCase(name, c), { width: 7, channels, rows: [true, true] as [boolean, boolean], data: 'extreme' as Q8DwData });
+      for (const channels of [8, 16, 32])
+        add(`nonfinite scales W6 C${channels}`, shape(6, channels, channels), (c) => q8DwCase(name, c), { width: 6, channels, rows: [true, true] as [boolean, boolean], data: 'random' as Q8DwData, nonfinite: true });
       break;
     }
     case 'q8_stem': {

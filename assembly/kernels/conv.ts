@@ -36,8 +36,6 @@
 // inside linear memory: callers keep >= 1 readable byte after every input tensor (the arena pads
 // each tensor by 16 bytes). The simd128 kernel reads that pair from its widened copy instead.
 
-import { requant_s8x16__simd128, requant_s8x4__simd128 } from "./quant";
-
 /**
  * Scalar spec. Plain loops over the packed layout, one accumulator at a time; never tuned.
  * Reads exactly the Cin real channels of each pixel.
@@ -253,29 +251,13 @@ export function qu8_conv_acc__simd128(
   input: usize, inWidth: i32, inChannels: i32, kernelSize: i32,
   weights: usize, bias: usize, outWidth: i32, outChannelsPadded: i32, acc: usize,
 ): void {
-  convRows__simd128<i32>(input, inWidth, inChannels, kernelSize, weights, bias, outWidth, outChannelsPadded, acc, 0, 0);
-}
-
-/**
- * The body of qu8_conv_acc__simd128, generic over what a tile stores (resolved at compile time):
- * T = i32: the accumulators, at out as qu8_conv_acc's acc row (channels, scale unused);
- * T = i8: each tile's accumulators requantized in registers, s8 [x][channels] at out, as
- * qu8_requant_s8 would write from that acc row (conv1x1-requant.ts; Cp = channels rounded up
- * to 4, scale readable for Cp floats).
- */
-// @ts-ignore: decorator
-@inline
-export function convRows__simd128<T>(
-  input: usize, inWidth: i32, inChannels: i32, kernelSize: i32,
-  weights: usize, bias: usize, outWidth: i32, outChannelsPadded: i32, out: usize, channels: i32, scale: usize,
-): void {
   const cinPairs = (inChannels + 1) >> 1;
   // Input pairs of one kernel row that are contiguous in memory: with an even Cin the K taps of
   // a row are one run of K*cinPairs pairs; with an odd Cin each tap is its own run.
   const odd = inChannels & 1;
   const runPairs = odd ? cinPairs : cinPairs * kernelSize;
   const runs = odd ? kernelSize : 1;
-  const outPixelBytes = sizeof<T>() == 1 ? channels : outChannelsPadded << 2;
+  const outPixelBytes = outChannelsPadded << 2;
   if (inChannels == 3 && kernelSize == 3 && outChannelsPadded <= CONV1_MAX_CP && conv1Packed != 0) {
     // conv1: each pixel's window as 28 contiguous elements, run as a 1x1 conv with 28 channels.
     packConv1Weights__simd128(weights, outChannelsPadded);
@@ -283,8 +265,8 @@ export function convRows__simd128<T>(
     for (let x0 = 0; x0 < outWidth; x0 += chunk1) {
       const width = min(chunk1, outWidth - x0);
       im2colConv1__simd128(input + <usize>(x0 * 3), <usize>(inWidth * 3), width);
-      convWideChunk__simd128<T>(28, 1, 14, 1, width * 28, conv1Packed, bias, width, outChannelsPadded,
-        out + <usize>(x0 * outPixelBytes), channels, scale);
+      convWideChunk__simd128(28, 1, 14, 1, width * 28, conv1Packed, bias, width, outChannelsPadded,
+        acc + <usize>(x0 * outPixelBytes));
     }
     return;
   }
@@ -295,55 +277,23 @@ export function convRows__simd128<T>(
     const width = min(chunk, outWidth - x0);
     const rowElements = (width + kernelSize - 1) * inChannels;
     widenRows__simd128(input + <usize>(x0 * inChannels), <usize>(inWidth * inChannels), kernelSize, rowElements);
-    convWideChunk__simd128<T>(inChannels, kernelSize, runPairs, runs, rowElements, weights, bias, width, outChannelsPadded,
-      out + <usize>(x0 * outPixelBytes), channels, scale);
+    convWideChunk__simd128(inChannels, kernelSize, runPairs, runs, rowElements, weights, bias, width, outChannelsPadded,
+      acc + <usize>(x0 * outPixelBytes));
   }
-}
-
-/** Stores the low `n` (1..16) bytes of `bytes` at ptr. */
-function storeBytes__simd128(ptr: usize, bytes: v128, n: i32): void {
-  if (n >= 16) {
-    v128.store(ptr, bytes);
-    return;
-  }
-  let b = bytes;
-  if (n & 8) {
-    v128.store64_lane(ptr, b, 0);
-    b = i8x16.shuffle(b, b, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
-    ptr += 8;
-  }
-  if (n & 4) {
-    v128.store32_lane(ptr, b, 0);
-    b = i8x16.shuffle(b, b, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7);
-    ptr += 4;
-  }
-  if (n & 2) {
-    v128.store16_lane(ptr, b, 0);
-    b = i8x16.shuffle(b, b, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
-    ptr += 2;
-  }
-  if (n & 1) v128.store8_lane(ptr, b, 0);
-}
-
-/** f32(acc) * scale[4 lanes at sp + offset]: the multiply both requant forms start from. */
-// @ts-ignore: decorator
-@inline
-function scaled(acc: v128, sp: usize, offset: usize): v128 {
-  return f32x4.mul(f32x4.convert_i32x4_s(acc), v128.load(sp + offset));
 }
 
 /**
- * convRows__simd128 on one chunk of `outWidth` pixels, its K input rows widened at wideInput;
- * `out` at the chunk's first pixel.
+ * qu8_conv_acc__simd128 on one chunk of `outWidth` pixels, its K input rows widened at wideInput;
+ * `acc` at the chunk's first pixel.
  */
-function convWideChunk__simd128<T>(
+function convWideChunk__simd128(
   inChannels: i32, kernelSize: i32, runPairs: i32, runs: i32, rowElements: i32,
-  weights: usize, bias: usize, outWidth: i32, outChannelsPadded: i32, acc: usize, channels: i32, scale: usize,
+  weights: usize, bias: usize, outWidth: i32, outChannelsPadded: i32, acc: usize,
 ): void {
   const pairBytes = <usize>(outChannelsPadded * 2);
   const pixelBytes = <usize>(inChannels * 2);
   const rowBytes = <usize>(rowElements * 2);
-  const accPixelBytes = <usize>(sizeof<T>() == 1 ? channels : outChannelsPadded * 4);
+  const accPixelBytes = <usize>(outChannelsPadded * 4);
   const mainChannels = outChannelsPadded & ~15; // channels covered by 16-wide tiles
   // One loop over the K*runs runs of a tile (not a ky loop around a run loop): fewer loop
   // headers per tile, which matters for the short tiles of conv1 and the 1x1 convs.
@@ -402,32 +352,16 @@ function convWideChunk__simd128<T>(
         }
       }
       // out1 is stored last: for the odd last pixel out1 == out0 and both hold the same sums.
-      if (sizeof<T>() == 1) {
-        const sp = scale + (<usize>o << 2);
-        const n = min(16, channels - o);
-        // Pixel 0, then pixel 1: a 2-iteration loop keeps one copy of the requant code.
-        let dst = out0 + <usize>o;
-        for (let k = 0; k < 2; k++) {
-          storeBytes__simd128(dst, requant_s8x16__simd128(
-            scaled(acc00, sp, 0), scaled(acc01, sp, 16), scaled(acc02, sp, 32), scaled(acc03, sp, 48)), n);
-          acc00 = acc10;
-          acc01 = acc11;
-          acc02 = acc12;
-          acc03 = acc13;
-          dst = out1 + <usize>o;
-        }
-      } else {
-        const o0 = out0 + (<usize>o << 2);
-        v128.store(o0, acc00);
-        v128.store(o0, acc01, 16);
-        v128.store(o0, acc02, 32);
-        v128.store(o0, acc03, 48);
-        const o1 = out1 + (<usize>o << 2);
-        v128.store(o1, acc10);
-        v128.store(o1, acc11, 16);
-        v128.store(o1, acc12, 32);
-        v128.store(o1, acc13, 48);
-      }
+      const o0 = out0 + (<usize>o << 2);
+      v128.store(o0, acc00);
+      v128.store(o0, acc01, 16);
+      v128.store(o0, acc02, 32);
+      v128.store(o0, acc03, 48);
+      const o1 = out1 + (<usize>o << 2);
+      v128.store(o1, acc10);
+      v128.store(o1, acc11, 16);
+      v128.store(o1, acc12, 32);
+      v128.store(o1, acc13, 48);
     }
 
     // Channel tail of 12 (SSR-Net's 1x1 heads, Cp 12): one 3-block x 2-pixel tile, so each pair
@@ -470,28 +404,14 @@ function convWideChunk__simd128<T>(
           pixel += pixelBytes;
         }
       }
-      if (sizeof<T>() == 1) {
-        const sp = scale + (<usize>tail << 2);
-        const n = min(12, channels - tail);
-        let dst = out0 + <usize>tail;
-        for (let k = 0; k < 2; k++) {
-          const v2 = scaled(acc02, sp, 32);
-          storeBytes__simd128(dst, requant_s8x16__simd128(scaled(acc00, sp, 0), scaled(acc01, sp, 16), v2, v2), n);
-          acc00 = acc10;
-          acc01 = acc11;
-          acc02 = acc12;
-          dst = out1 + <usize>tail;
-        }
-      } else {
-        const o0 = out0 + (<usize>tail << 2);
-        v128.store(o0, acc00);
-        v128.store(o0, acc01, 16);
-        v128.store(o0, acc02, 32);
-        const o1 = out1 + (<usize>tail << 2);
-        v128.store(o1, acc10);
-        v128.store(o1, acc11, 16);
-        v128.store(o1, acc12, 32);
-      }
+      const o0 = out0 + (<usize>tail << 2);
+      v128.store(o0, acc00);
+      v128.store(o0, acc01, 16);
+      v128.store(o0, acc02, 32);
+      const o1 = out1 + (<usize>tail << 2);
+      v128.store(o1, acc10);
+      v128.store(o1, acc11, 16);
+      v128.store(o1, acc12, 32);
       tail = outChannelsPadded;
     }
 
@@ -521,15 +441,8 @@ function convWideChunk__simd128<T>(
           pixel += pixelBytes;
         }
       }
-      if (sizeof<T>() == 1) {
-        const sp = scale + (<usize>o << 2);
-        const n = min(4, channels - o);
-        storeBytes__simd128(out0 + <usize>o, requant_s8x4__simd128(scaled(acc0, sp, 0)), n);
-        storeBytes__simd128(out1 + <usize>o, requant_s8x4__simd128(scaled(acc1, sp, 0)), n);
-      } else {
-        v128.store(out0 + (<usize>o << 2), acc0);
-        v128.store(out1 + (<usize>o << 2), acc1);
-      }
+      v128.store(out0 + (<usize>o << 2), acc0);
+      v128.store(out1 + (<usize>o << 2), acc1);
     }
   }
 }

@@ -16,7 +16,7 @@
 // no alignment; reads exactly the row bytes, writes exactly width*C outputs.
 // Bound: |acc| <= 9 * 128 * 127 + |bias| (bias < 2^30 by the contract) < 2^31.
 
-import { requant_f32__scalar, requant_u8x4__simd128, requant_u8x8__simd128 } from "./quant";
+import { requant_f32__scalar, requant_u8x4__simd128 } from "./quant";
 
 /** i32 accumulator of output pixel ox, channel c (scalar spec; also the simd128 channel tail). */
 // @ts-ignore: decorator
@@ -64,8 +64,28 @@ import { requant_f32__scalar, requant_u8x4__simd128, requant_u8x8__simd128 } fro
     v128.store(dst, v0);
     v128.store(dst, v1, 16);
   } else {
-    v128.store64_lane(dst, requant_u8x8__simd128(v0, v1), 0);
+    v128.store64_lane(dst, requantU8x8(v0, v1), 0);
   }
+}
+
+// @ts-ignore: decorator
+@inline const MAGIC: f32 = 12582912; // 1.5 * 2^23
+// @ts-ignore: decorator
+@inline const MAGIC_BITS: i32 = 0x4b400000;
+
+/**
+ * requant(v, 0, 255) of 8 lanes as u8 in bytes 0..7: quant.ts requant_u8x8 without its upper
+ * clamp. pmax(0, v) + 1.5*2^23 rounds half to even up to 255.5 (f32 spacing 1 in [2^23, 2^24));
+ * above, to +inf, the bits grow monotonically, so the i32 lane is >= 255 and the saturating
+ * narrows give 255, as the clamp would; NaN and -0 give 0 through pmax.
+ */
+// @ts-ignore: decorator
+@inline function requantU8x8(v0: v128, v1: v128): v128 {
+  const zero = f32x4.splat(0), magic = f32x4.splat(MAGIC), bits = i32x4.splat(MAGIC_BITS);
+  const h = i16x8.narrow_i32x4_s(
+    i32x4.sub(f32x4.add(f32x4.pmax(zero, v0), magic), bits),
+    i32x4.sub(f32x4.add(f32x4.pmax(zero, v1), magic), bits));
+  return i8x16.narrow_i16x8_u(h, h);
 }
 
 /** Epilogue of 4 channels (simd128). */

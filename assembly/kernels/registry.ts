@@ -39,6 +39,8 @@ export { buildTanhLut, TANH_LUT_SIZE, TANH_LUT_STEPS_PER_UNIT } from "./tanh-lut
 // The YuNet face detector's kernels (docs/detector.md).
 export { qu8_requant_s8__scalar, qu8_requant_s8__simd128 } from "./requant";
 export { qu8_conv1x1_requant_s8__scalar, qu8_conv1x1_requant_s8__simd128 } from "./conv1x1-requant";
+import { CONV1X1_SCRATCH_BYTES, setConv1x1Scratch } from "./conv1x1-requant";
+setConv1x1Scratch(memory.data(CONV1X1_SCRATCH_BYTES, 16));
 export {
   qs8_dwconv3x3_relu_requant_u8__scalar,
   qs8_dwconv3x3_relu_requant_u8__swar64,

@@ -22,6 +22,7 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { WASI } from 'node:wasi';
 import { createEstimator } from '../src/index.js';
 import { normalizeInput } from '../src/input.js';
@@ -29,6 +30,10 @@ import { normalizeInput } from '../src/input.js';
 // V8 rows: optimized code from the first call (no baseline tier), i.e. V8's steady state; each
 // run is a fresh instance of a cached module, and wasm has no on-stack replacement.
 setFlagsFromString('--no-liftoff');
+// Node 20 dies (SIGSEGV) after about a dozen uncollected WASI instances of the 16 MB command in one
+// process (as in test/wasi.test.ts): a full collection after each run.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'build', 'bench');
@@ -83,6 +88,7 @@ function v8(build: Build): Runtime {
         return ms;
       } finally {
         fds.forEach((fd) => closeSync(fd));
+        collectGarbage();
       }
     },
   };

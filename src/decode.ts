@@ -369,7 +369,7 @@ async function decodeInBrowser(bytes: Uint8Array, format: ImageFormat, size: { w
 /**
  * GIF, BMP and CMYK JPEG through jimp, imported only now (it is large and slow to load). Node only.
  *
- * @param what the kind of file, for the error elsewhere
+ * @param what the kind of file, named in the UNSUPPORTED_FORMAT error where jimp cannot run
  */
 async function decodeWithJimp(bytes: Uint8Array, what: string): Promise<Decoded> {
   const NodeBuffer = (globalThis as { Buffer?: { from(b: ArrayBufferLike, o: number, l: number): Uint8Array } }).Buffer;

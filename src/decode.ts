@@ -285,13 +285,24 @@ function isCloudflareWorkers(): boolean {
   return (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent === 'Cloudflare-Workers';
 }
 
-/** A codec's .wasm compiled from the installed package on Node; undefined elsewhere (the codec finds its own). */
-async function nodeWasm(specifier: string): Promise<WebAssembly.Module | undefined> {
-  const require = nodeRequire();
-  const fs = nodeBuiltin<{ readFileSync(path: string): Uint8Array }>('node:fs');
-  if (!require || !fs) return undefined;
-  return WebAssembly.compile(fs.readFileSync(require.resolve(specifier)) as Uint8Array<ArrayBuffer>);
+/**
+ * A codec's .wasm compiled from the installed package on Node, once per process (a codec instance
+ * dropped after a failed decode is re-instantiated from it, not recompiled); undefined elsewhere
+ * (the codec finds its own).
+ */
+function nodeWasm(specifier: string): Promise<WebAssembly.Module | undefined> {
+  let module = compiledCodecs.get(specifier);
+  if (!module) {
+    const require = nodeRequire();
+    const fs = nodeBuiltin<{ readFileSync(path: string): Uint8Array }>('node:fs');
+    module = require && fs ? WebAssembly.compile(fs.readFileSync(require.resolve(specifier)) as Uint8Array<ArrayBuffer>) : Promise.resolve(undefined);
+    // A failed read or compile is not kept: the next decode tries again.
+    module.catch(() => compiledCodecs.delete(specifier));
+    compiledCodecs.set(specifier, module);
+  }
+  return module;
 }
+const compiledCodecs = new Map<string, Promise<WebAssembly.Module | undefined>>();
 
 /**
  * sharp (libvips) uses libjpeg's DCT scaling 1/d only when the integer part of the requested

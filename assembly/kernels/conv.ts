@@ -175,6 +175,13 @@ export function setConvWideScratch(ptr: usize): void {
   wideInput = ptr;
 }
 
+/** Widens `elements` u8 values at src to i16 at dst (the 1x1 conv kernel widens its rows with it too). */
+export function widenU8__simd128(dst: usize, src: usize, elements: i32): void {
+  let i = 0;
+  for (; i + 8 <= elements; i += 8) v128.store(dst + (<usize>i << 1), v128.load8x8_u(src + <usize>i));
+  for (; i < elements; i++) store<u16>(dst + (<usize>i << 1), load<u8>(src + <usize>i));
+}
+
 /**
  * Widens `rows` rows of `rowElements` u8 values (source rows `srcStride` bytes apart) to i16 at
  * wideInput, rows back to back, then one zero element (the pair an odd Cin reads past the end).
@@ -182,9 +189,7 @@ export function setConvWideScratch(ptr: usize): void {
 function widenRows__simd128(src: usize, srcStride: usize, rows: i32, rowElements: i32): void {
   let dst = wideInput;
   for (let r = 0; r < rows; r++) {
-    let i = 0;
-    for (; i + 8 <= rowElements; i += 8) v128.store(dst + (<usize>i << 1), v128.load8x8_u(src + <usize>i));
-    for (; i < rowElements; i++) store<u16>(dst + (<usize>i << 1), load<u8>(src + <usize>i));
+    widenU8__simd128(dst, src, rowElements);
     src += srcStride;
     dst += <usize>rowElements << 1;
   }

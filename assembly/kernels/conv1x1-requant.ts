@@ -14,8 +14,8 @@
 // kernel needs the conv's widened-input scratch (conv.ts setConvWideScratch). Writes exactly
 // width*channels bytes.
 
-import { qu8_conv_acc__swar64 } from "./conv";
-import { requant_f32__scalar } from "./quant";
+import { qu8_conv_acc__swar64, widenU8__simd128 } from "./conv";
+import { requant_f32__scalar, requant_s8x16_finite__simd128, requant_s8x4_finite__simd128 } from "./quant";
 import { qu8_requant_s8__scalar } from "./requant";
 
 /** Scalar spec: plain loops, one output at a time; never tuned. */
@@ -56,24 +56,6 @@ let scratch: usize = 0;
 /** Lends qu8_conv1x1_requant_s8__simd128 CONV1X1_SCRATCH_BYTES bytes at `ptr` (16-aligned is best), rewritten by every call. */
 export function setConv1x1Scratch(ptr: usize): void {
   scratch = ptr;
-}
-
-// @ts-ignore: decorator
-@inline const MAGIC: f32 = 12582912; // 1.5 * 2^23
-// @ts-ignore: decorator
-@inline const MAGIC_BITS: i32 = 0x4b400000;
-
-/**
- * requant(v, -128, 127) of 4 lanes, as i32 lanes that the saturating narrows after it turn into
- * the s8 values, for any v but NaN: max(v, -128) + 1.5*2^23 lies in [2^23, 2^24) up to 127.5,
- * where f32 spacing is 1, so the add rounds half to even exactly as f32.nearest and its bits minus
- * those of 1.5*2^23 are that integer; above (to +inf) the bits grow monotonically, so the lane is
- * >= 127 and saturates to 127. 3 instructions where quant.ts requant_s8x16's nearest +
- * trunc_sat take ~8 in V8 (trunc_sat's NaN and overflow fix-ups).
- */
-// @ts-ignore: decorator
-@inline function roundS8(v: v128): v128 {
-  return i32x4.sub(f32x4.add(f32x4.pmax(v, f32x4.splat(-128)), f32x4.splat(MAGIC)), i32x4.splat(MAGIC_BITS));
 }
 
 /** f32(acc) * scale[4 lanes at sp + offset]. */
@@ -123,11 +105,11 @@ function storeBytes__simd128(ptr: usize, bytes: v128, n: i32): void {
  * min(x + 1, width - 1): an odd last pixel is computed twice and stored twice, the same bytes.
  * Measured against 4 px x 8 ch tiles: 1.00-1.03x; 3 px x 16 ch spills.
  *
- * Epilogue (roundS8, 5 instructions per 4 outputs with the convert and multiply, ~10 before):
+ * Epilogue (quant.ts requant_s8x16_finite, 5 instructions per 4 outputs with the convert and multiply, ~10 before):
  * the group's scales are copied sanitized, NaN -> 0 and +-inf -> +-f32 max, which gives every
  * integer accumulator the same requant(f32(acc) * scale) as the original scale (a NaN product
  * only comes from a NaN scale, or an infinite one times 0, and requantizes to 0, as 0 does; an
- * infinite scale's nonzero products saturate, as f32 max's do), so roundS8 never sees a NaN.
+ * infinite scale's nonzero products saturate, as f32 max's do), so the finite form never sees a NaN.
  *
  * Reads exactly the input row, the weights and Cp bias and scale values.
  */
@@ -156,15 +138,8 @@ export function qu8_conv1x1_requant_s8__simd128(
 
 /** Widens `elements` u8 at src to i16 at the scratch's start, then one zero element pair (an odd Cin's last pair reads it). */
 function widenInput(src: usize, elements: i32): void {
-  const dst = scratch;
-  let i = 0;
-  for (; i + 16 <= elements; i += 16) {
-    const v = v128.load(src + <usize>i);
-    v128.store(dst + (<usize>i << 1), i16x8.extend_low_i8x16_u(v));
-    v128.store(dst + (<usize>i << 1), i16x8.extend_high_i8x16_u(v), 16);
-  }
-  for (; i < elements; i++) store<u16>(dst + (<usize>i << 1), load<u8>(src + <usize>i));
-  store<u32>(dst + (<usize>i << 1), 0);
+  widenU8__simd128(scratch, src, elements);
+  store<u32>(scratch + (<usize>elements << 1), 0);
 }
 
 /**
@@ -276,21 +251,16 @@ function conv1x1Chunk(
   }
 }
 
-/** 16 channels of one pixel, 4 i32x4 accumulators, scales at sp: 16 s8 bytes. */
+/** 16 channels of one pixel, 4 i32x4 accumulators, sanitized scales at sp: 16 s8 bytes. */
 // @ts-ignore: decorator
 @inline function requantS8x16(a0: v128, a1: v128, a2: v128, a3: v128, sp: usize): v128 {
-  return i8x16.narrow_i16x8_s(
-    i16x8.narrow_i32x4_s(roundS8(scaled(a0, sp, 0)), roundS8(scaled(a1, sp, 16))),
-    i16x8.narrow_i32x4_s(roundS8(scaled(a2, sp, 32)), roundS8(scaled(a3, sp, 48))),
-  );
+  return requant_s8x16_finite__simd128(scaled(a0, sp, 0), scaled(a1, sp, 16), scaled(a2, sp, 32), scaled(a3, sp, 48));
 }
 
 /** 4 channels of one pixel: 4 s8 bytes in lanes 0..3. */
 // @ts-ignore: decorator
 @inline function requantS8x4(a: v128, sp: usize): v128 {
-  const r = roundS8(scaled(a, sp, 0));
-  const h = i16x8.narrow_i32x4_s(r, r);
-  return i8x16.narrow_i16x8_s(h, h);
+  return requant_s8x4_finite__simd128(scaled(a, sp, 0));
 }
 
 /**

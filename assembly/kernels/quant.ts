@@ -73,6 +73,19 @@ function round_u8__simd128(v: v128): v128 {
   return i32x4.sub(f32x4.add(x, f32x4.splat(MAGIC)), i32x4.splat(MAGIC_BITS));
 }
 
+/**
+ * requant_f32__simd128(v, -128, 127) as i32 lanes for any v but NaN, in 3 instructions:
+ * pmax(v, -128) + 1.5*2^23 lies in [2^23, 2^24) up to 127.5, where the add rounds as f32.nearest
+ * and its bits minus those of 1.5*2^23 are that integer; above (to +inf) the bits grow
+ * monotonically, so the saturating narrows give 127. A NaN lane would give garbage: for callers
+ * whose scales cannot make one (conv1x1-requant.ts sanitizes them).
+ */
+// @ts-ignore: decorator
+@inline
+function round_s8_finite__simd128(v: v128): v128 {
+  return i32x4.sub(f32x4.add(f32x4.pmax(v, f32x4.splat(-128)), f32x4.splat(MAGIC)), i32x4.splat(MAGIC_BITS));
+}
+
 /** nearest + trunc_sat of four lanes (no clamp: the caller's saturating narrow clamps). */
 // @ts-ignore: decorator
 @inline
@@ -100,6 +113,16 @@ export function requant_s8x16__simd128(v0: v128, v1: v128, v2: v128, v3: v128): 
   );
 }
 
+/** requant_s8x16__simd128 for lanes that are never NaN (round_s8_finite__simd128: ~3x fewer instructions). */
+// @ts-ignore: decorator
+@inline
+export function requant_s8x16_finite__simd128(v0: v128, v1: v128, v2: v128, v3: v128): v128 {
+  return i8x16.narrow_i16x8_s(
+    i16x8.narrow_i32x4_s(round_s8_finite__simd128(v0), round_s8_finite__simd128(v1)),
+    i16x8.narrow_i32x4_s(round_s8_finite__simd128(v2), round_s8_finite__simd128(v3)),
+  );
+}
+
 /** requant_f32__simd128(v, 0, 255) of 8 lanes, as u8 in bytes 0..7 (bytes 8..15 repeat them). */
 // @ts-ignore: decorator
 @inline
@@ -122,6 +145,15 @@ export function requant_u8x4__simd128(v: v128): v128 {
 @inline
 export function requant_s8x4__simd128(v: v128): v128 {
   const r = round_s8__simd128(v);
+  const h = i16x8.narrow_i32x4_s(r, r);
+  return i8x16.narrow_i16x8_s(h, h);
+}
+
+/** requant_s8x4__simd128 for lanes that are never NaN. */
+// @ts-ignore: decorator
+@inline
+export function requant_s8x4_finite__simd128(v: v128): v128 {
+  const r = round_s8_finite__simd128(v);
   const h = i16x8.narrow_i32x4_s(r, r);
   return i8x16.narrow_i16x8_s(h, h);
 }

@@ -58,8 +58,8 @@ export { u8_maxpool2x2__scalar, u8_maxpool2x2__simd128 } from "./pool-u8";
 export { qu8_upsample2x_add_requant_u8__scalar, qu8_upsample2x_add_requant_u8__simd128 } from "./upsample";
 
 import {
-  requant_f32__scalar, requant_f32__simd128, requant_s8x16__simd128, requant_s8x4__simd128, requant_u8x16__simd128,
-  requant_u8x4__simd128, requant_u8x8__simd128,
+  requant_f32__scalar, requant_f32__simd128, requant_s8x16__simd128, requant_s8x16_finite__simd128, requant_s8x4__simd128,
+  requant_s8x4_finite__simd128, requant_u8x16__simd128, requant_u8x4__simd128, requant_u8x8__simd128,
 } from "./quant";
 
 // ---- test helpers ------------------------------------------------------------------------------
@@ -91,17 +91,24 @@ export function requant_f32_buffer__simd128(src: usize, n: i32, qmin: f32, qmax:
 }
 
 /**
- * quant.ts narrowing requant forms over a buffer of f32 (n % 16 == 0): dst = n bytes, u8 (qmin 0)
- * or s8 (qmin -128). Each 16 values go through the x16 form, and again through the x8 (u8) or
- * x4 forms into dst + n, so the test checks every form against requant_f32.
+ * quant.ts narrowing requant forms over a buffer of f32 (n % 16 == 0): dst = n bytes, u8 (qmin 0,
+ * kind 0), s8 (qmin -128, kind 1) or s8 by the forms for non-NaN lanes (kind 2). Each 16 values go
+ * through the x16 form, and again through the x8 (u8) or x4 forms into dst + n, so the test checks
+ * every form against requant_f32.
  */
-export function requantNarrowBuffer(src: usize, n: i32, signed: bool, dst: usize): void {
+export function requantNarrowBuffer(src: usize, n: i32, kind: i32, dst: usize): void {
   for (let i = 0; i < n; i += 16) {
     const p = src + (<usize>i << 2);
     const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
     const d = dst + <usize>i;
     const e = d + <usize>n;
-    if (signed) {
+    if (kind == 2) {
+      v128.store(d, requant_s8x16_finite__simd128(v0, v1, v2, v3));
+      v128.store32_lane(e, requant_s8x4_finite__simd128(v0), 0);
+      v128.store32_lane(e, requant_s8x4_finite__simd128(v1), 0, 4);
+      v128.store32_lane(e, requant_s8x4_finite__simd128(v2), 0, 8);
+      v128.store32_lane(e, requant_s8x4_finite__simd128(v3), 0, 12);
+    } else if (kind == 1) {
       v128.store(d, requant_s8x16__simd128(v0, v1, v2, v3));
       v128.store32_lane(e, requant_s8x4__simd128(v0), 0);
       v128.store32_lane(e, requant_s8x4__simd128(v1), 0, 4);

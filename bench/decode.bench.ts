@@ -25,12 +25,10 @@ import sharp from 'sharp';
 import { decodeImage } from '../src/decode.js';
 import { createEstimator } from '../src/index.js';
 import type { ImageDecoder, Rgba } from '../src/types.js';
-import { makePhoto } from './photo.js';
+import { groupJpeg, groupPng, makePhoto } from './photo.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(import.meta.url);
-const GROUP = join(ROOT, 'test/fixtures/images/yunet-group-1.jpg');
-const GROUP_PNG = join(ROOT, 'test/fixtures/images/yunet-group-3.jpg');
 
 type Decode = (bytes: Uint8Array) => Promise<Rgba>;
 
@@ -55,13 +53,11 @@ async function decoders(): Promise<Record<string, Decode>> {
 }
 
 async function inputs(): Promise<[string, Uint8Array][]> {
-  const group = readFileSync(GROUP);
-  const jpeg = async (w: number, h: number) => new Uint8Array(await sharp(group).resize(w, h, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer());
   return [
-    ['500x375 group JPEG', await jpeg(500, 375)],
+    ['500x375 group JPEG', await groupJpeg(500, 375)],
     ['640x480 one-face JPEG', (await makePhoto()).jpeg],
-    ['1024x576 group PNG', new Uint8Array(await sharp(readFileSync(GROUP_PNG)).resize(1024, 576, { fit: 'fill' }).png().toBuffer())],
-    ['12 MP group JPEG', await jpeg(4032, 3024)],
+    ['1024x576 group PNG', await groupPng(1024, 576)],
+    ['12 MP group JPEG', await groupJpeg(4032, 3024)],
   ];
 }
 

@@ -1,10 +1,13 @@
 /**
- * The benches' whole photo, made at run time from examples/astronaut.png: the portrait scaled to
- * 480x480 and centred on a 640x480 grey canvas, encoded by jimp as JPEG (quality 90), with the
- * astronaut's face box scaled along.
+ * The benches' photos, made at run time from committed images: the one-face photo (examples/
+ * astronaut.png: the portrait scaled to 480x480 and centred on a 640x480 grey canvas, encoded by
+ * jimp as JPEG (quality 90), with the astronaut's face box scaled along) and group photos
+ * (test/fixtures/images' public-domain scenes stretched to a size, as JPEG or PNG).
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Jimp } from 'jimp';
+import sharp from 'sharp';
 import type { Box } from '../src/types.js';
 
 export const PHOTO_WIDTH = 640;
@@ -23,4 +26,17 @@ export async function makePhoto(): Promise<{ jpeg: Uint8Array; box: Box }> {
   const jpeg = new Uint8Array(await canvas.getBuffer('image/jpeg', { quality: PHOTO_QUALITY }));
   const { x, y, width, height } = PORTRAIT_BOX;
   return { jpeg, box: { x: left + x * scale, y: y * scale, width: width * scale, height: height * scale } };
+}
+
+const GROUP = new URL('../test/fixtures/images/yunet-group-1.jpg', import.meta.url);
+const GROUP_PNG = new URL('../test/fixtures/images/yunet-group-3.jpg', import.meta.url);
+
+/** yunet-group-1.jpg (6 faces) stretched to `width` x `height`, as JPEG (quality 90). */
+export async function groupJpeg(width: number, height: number): Promise<Uint8Array> {
+  return new Uint8Array(await sharp(readFileSync(GROUP)).resize(width, height, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer());
+}
+
+/** yunet-group-3.jpg (5 faces) stretched to `width` x `height`, as PNG. */
+export async function groupPng(width: number, height: number): Promise<Uint8Array> {
+  return new Uint8Array(await sharp(readFileSync(GROUP_PNG)).resize(width, height, { fit: 'fill' }).png().toBuffer());
 }

@@ -12,25 +12,18 @@
  * process, interleaved likewise, for the ratio (requests also pay miniflare's loopback HTTP). Then
  * workerd's peak resident memory.
  */
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import sharp from 'sharp';
 import { createEstimator } from '../src/index.js';
 import { bundleWorker, startWorker, workerdMemory } from '../test/helpers/worker.js';
-import { makePhoto } from './photo.js';
+import { groupJpeg, groupPng, makePhoto } from './photo.js';
 
 const ROUNDS = Number(process.argv[2] ?? 10);
-const GROUP = new URL('../test/fixtures/images/yunet-group-1.jpg', import.meta.url);
-const GROUP_PNG = new URL('../test/fixtures/images/yunet-group-3.jpg', import.meta.url);
-
-const group = readFileSync(GROUP);
-const jpeg = async (w: number, h: number): Promise<Uint8Array> => new Uint8Array(await sharp(group).resize(w, h, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer());
 const photos: [string, Uint8Array][] = [
-  ['500x375 group JPEG', await jpeg(500, 375)],
+  ['500x375 group JPEG', await groupJpeg(500, 375)],
   ['640x480 one-face JPEG', (await makePhoto()).jpeg],
-  ['1024x576 group PNG', new Uint8Array(await sharp(readFileSync(GROUP_PNG)).resize(1024, 576, { fit: 'fill' }).png().toBuffer())],
-  ['6 MP (3000x2000) group JPEG', await jpeg(3000, 2000)],
-  ['12 MP (4032x3024) group JPEG', await jpeg(4032, 3024)],
+  ['1024x576 group PNG', await groupPng(1024, 576)],
+  ['6 MP (3000x2000) group JPEG', await groupJpeg(3000, 2000)],
+  ['12 MP (4032x3024) group JPEG', await groupJpeg(4032, 3024)],
 ];
 
 const modules = await bundleWorker();

@@ -36,7 +36,7 @@
  * refused there): pass them to {@link createDecoder}. Browsers and Node find them by themselves.
  */
 import { SsrnetError } from './errors.js';
-import { type ImageFormat, checkWebpStructure, isAnimatedWebp, readImageSize, sniffFormat, upright } from './input.js';
+import { type ImageFormat, checkWebpStructure, isAnimatedWebp, isJpegFrameMarker, readImageSize, sniffFormat, upright } from './input.js';
 import type { Rgba } from './types.js';
 
 /** Decoded pixels; `scale` < 1 when the image was decoded at reduced size. */
@@ -469,8 +469,8 @@ export function checkJpegStructure(b: Uint8Array): JpegFrame {
     if (marker === 0xd9) return frame;
     if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) continue; // no payload
     if (pos + 2 > b.length) throw fail('it ends inside a segment header; the file is truncated');
-    // SOFn (not DHT C4, JPG C8, DAC CC): length 2, precision 1, height 2, width 2, components 1.
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc && pos + 7 < b.length) {
+    // SOFn: length 2, precision 1, height 2, width 2, components 1.
+    if (isJpegFrameMarker(marker) && pos + 7 < b.length) {
       frame.components = b[pos + 7];
       frame.arithmetic = marker >= 0xc9; // SOF9-SOF15 (C9-CB, CD-CF)
     }

@@ -454,6 +454,11 @@ function bmpSize(b: Uint8Array): { width: number; height: number } {
   return { width, height: Math.abs(height) }; // negative height = top-down rows
 }
 
+/** Whether FFxx is a frame header SOF0..SOF15: C0..CF but DHT (C4), JPG (C8) and DAC (CC). */
+export function isJpegFrameMarker(marker: number): boolean {
+  return marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+}
+
 function jpegSize(b: Uint8Array): { width: number; height: number } {
   let pos = 2; // after SOI (FF D8)
   for (;;) {
@@ -469,7 +474,7 @@ function jpegSize(b: Uint8Array): { width: number; height: number } {
     need(b, pos + 2, 'jpeg');
     const length = u16be(b, pos); // includes its own 2 bytes
     if (length < 2) throw corruptHeader('jpeg', `segment FF${marker.toString(16)} has length ${length}`);
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+    if (isJpegFrameMarker(marker)) {
       // SOFn: length 2, precision 1, height 2, width 2, then the components
       if (length < 8) throw corruptHeader('jpeg', `its frame header has length ${length}`);
       need(b, pos + 7, 'jpeg');
